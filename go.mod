@@ -1,0 +1,11 @@
+module github.com/docketqa-gate/docketqa-gate
+
+go 1.26.8
+
+require (
+	github.com/cenkalti/backoff/v4 v4.3.0
+	github.com/jstemmer/go-junit-report/v2 v2.1.0
+	github.com/moby/patternmatcher v0.6.1
+	github.com/sethvargo/go-githubactions v1.3.2
+	gopkg.in/yaml.v3 v3.0.1
+)

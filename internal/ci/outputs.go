@@ -1,0 +1,117 @@
+package ci
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+// Outputs are the machine-readable results later pipeline steps can use:
+// GitHub step outputs or GitLab dotenv variables. They stay small and
+// single-line on purpose; the full results live in the files they point to.
+type Outputs struct {
+	// Verdict is "passed", "failed" or "error" (no verdict).
+	Verdict string
+	// Failed and Errors count blocking runs only, like the exit code does.
+	Total, Passed, Failed, Errors, Flaky int
+	// GroupRunID is 0 when no group run was triggered (dry run, usage error).
+	GroupRunID      int64
+	GroupRunURL     string
+	JUnitPath       string
+	ResultsJSONPath string
+}
+
+// OutputsFrom summarises s and names the report files written for it.
+func OutputsFrom(s result.Set, junitPath, resultsJSONPath string) Outputs {
+	c := s.Counts()
+	return Outputs{
+		Verdict:         string(s.Verdict()),
+		Total:           c.Total,
+		Passed:          c.Passed,
+		Failed:          c.Failed,
+		Errors:          c.Errors,
+		Flaky:           c.Flaky,
+		GroupRunID:      s.GroupRunID,
+		GroupRunURL:     s.GroupRunURL,
+		JUnitPath:       junitPath,
+		ResultsJSONPath: resultsJSONPath,
+	}
+}
+
+// output is one value under both of its names.
+type output struct {
+	name      string // GitHub step output, as declared in action.yml
+	dotenvKey string // GitLab dotenv variable
+	value     string
+}
+
+// outputs lists o's values in a fixed order. It is the single table behind
+// OutputNames, SetOutputs and WriteDotenv, so the names cannot drift apart.
+func (o Outputs) outputs() []output {
+	groupRunID := ""
+	if o.GroupRunID != 0 {
+		groupRunID = strconv.FormatInt(o.GroupRunID, 10)
+	}
+	return []output{
+		{"verdict", "DOCKETQA_VERDICT", o.Verdict},
+		{"total", "DOCKETQA_TOTAL", strconv.Itoa(o.Total)},
+		{"passed", "DOCKETQA_PASSED", strconv.Itoa(o.Passed)},
+		{"failed", "DOCKETQA_FAILED", strconv.Itoa(o.Failed)},
+		{"errors", "DOCKETQA_ERRORS", strconv.Itoa(o.Errors)},
+		{"flaky", "DOCKETQA_FLAKY", strconv.Itoa(o.Flaky)},
+		{"group-run-id", "DOCKETQA_GROUP_RUN_ID", groupRunID},
+		{"group-run-url", "DOCKETQA_GROUP_RUN_URL", o.GroupRunURL},
+		{"junit-path", "DOCKETQA_JUNIT_PATH", o.JUnitPath},
+		{"results-json-path", "DOCKETQA_RESULTS_JSON_PATH", o.ResultsJSONPath},
+	}
+}
+
+// OutputNames returns the GitHub step output names in the order they are
+// written. action.yml must declare exactly these.
+func OutputNames() []string {
+	outs := Outputs{}.outputs()
+	names := make([]string, len(outs))
+	for i, o := range outs {
+		names[i] = o.name
+	}
+	return names
+}
+
+// WriteDotenv writes o to path in the format of GitLab's
+// artifacts:reports:dotenv, so later jobs see DOCKETQA_* variables. GitLab
+// rejects the whole report on a multi-line value, a blank line or a comment,
+// so every value is forced onto one line. The file is replaced atomically:
+// a job killed mid-write never leaves a torn report for the uploader.
+func WriteDotenv(path string, o Outputs) error {
+	var b strings.Builder
+	for _, out := range o.outputs() {
+		fmt.Fprintf(&b, "%s=%s\n", out.dotenvKey, oneLine(out.value))
+	}
+	if err := atomicfile.Write(path, []byte(b.String())); err != nil {
+		return fmt.Errorf("write dotenv report: %w", err)
+	}
+	return nil
+}
+
+// oneLine makes s safe for line-based formats: dotenv values, heredoc
+// step outputs and log lines. Line breaks and tabs become spaces and other
+// control characters (such as terminal escapes from API text) are dropped,
+// so a value can neither end its record early nor start a new line that a
+// CI runner would interpret as a command.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r):
+			return -1
+		default:
+			return r
+		}
+	}, s)
+	return strings.TrimSpace(s)
+}

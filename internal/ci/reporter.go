@@ -1,0 +1,301 @@
+package ci
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+// maxAnnotations is GitHub's limit per step and severity (10 errors and 10
+// warnings per step, 50 per job): further annotations are silently dropped.
+const maxAnnotations = 10
+
+// Reporter writes the platform-specific parts of the gate's log. It is not
+// safe for concurrent use: log lines of one run must stay together anyway.
+type Reporter struct {
+	platform Platform
+	out      *logWriter
+	getenv   func(string) string
+	now      func() time.Time
+	// gh is set only on GitHub, so no other platform can print a workflow
+	// command by accident.
+	gh *githubactions.Action
+}
+
+// Option configures a Reporter.
+type Option func(*Reporter)
+
+// WithNow replaces the clock that stamps GitLab log sections, for
+// deterministic tests.
+func WithNow(now func() time.Time) Option {
+	return func(r *Reporter) { r.now = now }
+}
+
+// NewReporter returns a Reporter for platform p writing to w. It prints
+// nothing, so Mask can still come before any other output.
+func NewReporter(p Platform, w io.Writer, getenv func(string) string, opts ...Option) *Reporter {
+	r := &Reporter{
+		platform: p,
+		out:      &logWriter{w: w},
+		getenv:   getenv,
+		now:      time.Now,
+	}
+	for _, opt := range opts {
+		opt(r)
+	}
+	if p == GitHub {
+		r.gh = githubactions.New(
+			githubactions.WithWriter(r.out),
+			githubactions.WithGetenv(getenv),
+		)
+	}
+	return r
+}
+
+// Err returns the first error writing to the log, if any. Log output is
+// best effort: a broken stdout must not stop the gate from writing its
+// reports and exiting with the right code, so write errors are only
+// recorded (go-githubactions would otherwise panic on them).
+func (r *Reporter) Err() error {
+	return r.out.err
+}
+
+// Mask tells GitHub to redact secret from the rest of the job's log. Call it
+// before anything else is printed. Each line of a multi-line secret is
+// masked too, because GitHub matches masks line by line. Elsewhere it does
+// nothing: those platforms mask through their own secret settings.
+func (r *Reporter) Mask(secret string) {
+	if r.gh == nil || secret == "" {
+		return
+	}
+	r.gh.AddMask(secret)
+	if strings.ContainsAny(secret, "\r\n") {
+		for _, line := range strings.FieldsFunc(secret, func(c rune) bool { return c == '\n' || c == '\r' }) {
+			r.gh.AddMask(line)
+		}
+	}
+}
+
+// Details prints one collapsible block per run that did not pass, with its
+// steps, reason and video link, so the log explains a red gate without a
+// trip to the dashboard. Passing runs are left to the summary.
+func (r *Reporter) Details(runs []result.Run) {
+	for i, run := range runs {
+		if run.Verdict == result.Passed {
+			continue
+		}
+		header := runHeader(run)
+		body := runBody(run)
+		switch r.platform {
+		case GitHub:
+			r.gh.Group(header)
+			r.lines("  ", body)
+			r.gh.EndGroup()
+		case GitLab:
+			// GitLab's custom collapsible sections, documented at
+			// https://docs.gitlab.com/ci/jobs/job_logs/
+			id := sectionID(i, run)
+			fmt.Fprintf(r.out, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", r.now().Unix(), id, header)
+			r.lines("  ", body)
+			fmt.Fprintf(r.out, "\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", r.now().Unix(), id)
+		default:
+			fmt.Fprintln(r.out, header)
+			r.lines("    ", body)
+		}
+	}
+}
+
+// Annotate adds a GitHub error annotation for each blocking run that failed
+// or has no verdict, and a warning for each non-blocking one, so they show
+// on the workflow run page and in pull requests. GitHub keeps at most 10 of
+// each per step; the rest are counted in a notice instead of vanishing.
+// Other platforms have no annotations; there it does nothing.
+func (r *Reporter) Annotate(runs []result.Run) {
+	if r.gh == nil {
+		return
+	}
+	var errs, warnings []result.Run
+	for _, run := range runs {
+		switch {
+		case run.Verdict == result.Passed:
+		case run.NonBlocking:
+			warnings = append(warnings, run)
+		default:
+			errs = append(errs, run)
+		}
+	}
+	for i, run := range errs {
+		if i == maxAnnotations {
+			r.gh.Noticef("%s not annotated (GitHub shows at most %d error annotations per step); see the job summary or JUnit report",
+				plural(len(errs)-maxAnnotations, "more failed run", "more failed runs"), maxAnnotations)
+			break
+		}
+		r.gh.WithFieldsMap(map[string]string{"title": run.Name()}).Errorf("%s", annotation(run))
+	}
+	for i, run := range warnings {
+		if i == maxAnnotations {
+			r.gh.Noticef("%s not annotated (GitHub shows at most %d warning annotations per step); see the job summary or JUnit report",
+				plural(len(warnings)-maxAnnotations, "more non-blocking failure", "more non-blocking failures"), maxAnnotations)
+			break
+		}
+		r.gh.WithFieldsMap(map[string]string{"title": run.Name() + " (non-blocking)"}).Warningf("%s", annotation(run))
+	}
+}
+
+// SetOutputs publishes o as GitHub step outputs (see OutputNames). It does
+// nothing off GitHub or when the runner provides no GITHUB_OUTPUT file.
+// go-githubactions panics when it cannot write the file; that is turned
+// into an error so the gate still exits with its real verdict.
+func (r *Reporter) SetOutputs(o Outputs) error {
+	if r.gh == nil || r.getenv("GITHUB_OUTPUT") == "" {
+		return nil
+	}
+	for _, out := range o.outputs() {
+		if err := setOutput(r.gh, out.name, oneLine(out.value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setOutput calls SetOutput, recovering its panic. The value must be one
+// line: the heredoc delimiter go-githubactions uses is fixed, so a value
+// could otherwise smuggle in further outputs.
+func setOutput(gh *githubactions.Action, name, value string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			cause, ok := p.(error)
+			if !ok {
+				cause = fmt.Errorf("%v", p)
+			}
+			err = fmt.Errorf("set step output %q: %w (is the file named by GITHUB_OUTPUT writable?)", name, cause)
+		}
+	}()
+	gh.SetOutput(name, value)
+	return nil
+}
+
+// runHeader is the one-line title of a run's block. It starts with a mark
+// so that no run title can begin a line with "::".
+func runHeader(run result.Run) string {
+	verdict := "failed"
+	if run.Verdict != result.Failed {
+		verdict = "no verdict"
+	}
+	if run.NonBlocking {
+		verdict += ", non-blocking"
+	}
+	return fmt.Sprintf("✗ %s: %s", oneLine(run.Name()), verdict)
+}
+
+// runBody returns the lines of a run's block. Every value from the API is
+// forced onto one line behind a fixed prefix, so it cannot forge CI
+// commands or sections.
+func runBody(run result.Run) []string {
+	var lines []string
+	for _, s := range run.Steps {
+		mark := "✓"
+		if !s.OK {
+			mark = "✗"
+		}
+		line := fmt.Sprintf("%s step %d (%s): %s", mark, s.Number, formatDuration(s.Duration), oneLine(s.Task))
+		if res := oneLine(s.Result); res != "" {
+			line += " — " + res
+		}
+		lines = append(lines, line)
+	}
+	if len(run.Steps) == 0 {
+		lines = append(lines, "no steps reported")
+	}
+	if reason := oneLine(run.Reason); reason != "" {
+		lines = append(lines, "reason: "+reason)
+	}
+	if video := oneLine(run.VideoURL); video != "" {
+		lines = append(lines, "video: "+video)
+	}
+	return lines
+}
+
+func (r *Reporter) lines(indent string, lines []string) {
+	for _, l := range lines {
+		fmt.Fprintln(r.out, indent+l)
+	}
+}
+
+// annotation is the message of a run's annotation: the failing step if
+// there is one, as that is what a reader acts on, else the run's reason.
+func annotation(run result.Run) string {
+	if s := run.FailedStep(); s != nil {
+		msg := fmt.Sprintf("step %d (%s) failed", s.Number, s.Task)
+		if s.Result != "" {
+			msg = fmt.Sprintf("step %d (%s): %s", s.Number, s.Task, s.Result)
+		}
+		return msg
+	}
+	if run.Reason != "" {
+		return run.Reason
+	}
+	if run.Verdict == result.Failed {
+		return "test run failed"
+	}
+	return "test run has no verdict"
+}
+
+// sectionChars matches what GitLab does not allow in a section name.
+var sectionChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
+
+// maxSectionTitle keeps raw section names readable; the index and
+// blueprint id already make them unique.
+const maxSectionTitle = 40
+
+// sectionID returns a unique GitLab section name for the i-th run. GitLab
+// only accepts letters, digits, '_', '.' and '-' there; anything else
+// breaks the section, so the title is reduced to those characters.
+func sectionID(i int, run result.Run) string {
+	title := strings.Trim(sectionChars.ReplaceAllString(run.Title, "_"), "_")
+	if len(title) > maxSectionTitle {
+		title = title[:maxSectionTitle]
+	}
+	id := fmt.Sprintf("docketqa_%d_blueprint_%d", i+1, run.BlueprintID)
+	if title != "" {
+		id += "_" + title
+	}
+	return id
+}
+
+// formatDuration rounds d to what a human reads in a log line.
+func formatDuration(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// logWriter records the first write error and drops later writes instead
+// of failing them, which keeps go-githubactions from panicking.
+type logWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	if l.err == nil {
+		if _, err := l.w.Write(p); err != nil {
+			l.err = err
+		}
+	}
+	return len(p), nil
+}

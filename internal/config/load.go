@@ -1,0 +1,516 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Load builds a Config from args (the command line without the program
+// name) and the environment, read only through getenv (nil means an empty
+// environment). It prints nothing.
+//
+// Precedence, per setting: flag, then GitHub Action input, then environment
+// variable, then default; empty values count as unset. Durations are Go
+// durations ("90s", "1h30m") or whole seconds ("90"), since CI users often
+// type the latter.
+//
+// For -h/--help Load returns a Config with only ShowHelp set and a nil
+// error; for --version, only ShowVersion. Nothing else is checked then.
+//
+// Otherwise Load checks everything and returns all problems at once in a
+// *UsageError, or the Config plus warnings for things that are odd but
+// harmless (such as a blueprint id listed twice). Mode rules: --attach and
+// --detach exclude each other; --attach takes its ids from the manifest, so
+// it refuses --blueprint-ids; --dry-run triggers nothing, so it goes with
+// neither --attach nor --detach; --demo's runs live only in this process,
+// so it goes with neither either. Every file the gate reads or writes must
+// be a different file.
+func Load(args []string, getenv func(string) string) (Config, []string, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	// Checked before package flag sees the arguments, so that the reason is
+	// explained and the value can never reach an error message.
+	if name := keyFlag(args); name != "" {
+		return Config{}, nil, &UsageError{Problems: []string{fmt.Sprintf(
+			"%s is not supported: keys on command lines leak into process lists and CI logs; "+
+				"set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store instead", name)}}
+	}
+
+	l := newLoader(getenv)
+	l.secret = l.get(sAPIKey).raw
+	fs := flag.NewFlagSet(program, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	for _, s := range l.specs {
+		if name := s.flagName(); name != "" {
+			f := &rawFlag{isBool: s.arg == ""}
+			l.flags[s.Name] = f
+			fs.Var(f, name, s.Help)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return Config{ShowHelp: true}, nil, nil
+		}
+		msg := err.Error()
+		if l.secret != "" && strings.Contains(msg, l.secret) {
+			msg = "unknown flag " + redacted
+		}
+		l.problemf("%s; run %s --help to list the flags", msg, program)
+		return Config{}, nil, l.usageError()
+	}
+	if l.boolean(sVersion) {
+		return Config{ShowVersion: true}, nil, nil
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		l.unexpectedArgs(rest)
+	}
+
+	var c Config
+	c.Demo = l.boolean(sDemo)
+	if l.get(sDemoScenario).set() {
+		c.Demo = true
+	}
+	c.DemoScenario = l.choice(sDemoScenario, "pass", "fail")
+	c.DryRun = l.boolean(sDryRun)
+	c.FailFast = l.boolean(sFailFast)
+	c.Detach = l.get(sDetach).raw
+	c.Attach = l.get(sAttach).raw
+	c.BlueprintIDs = l.ids(sBlueprintIDs, "blueprint id")
+	c.NonBlockingIDs = l.ids(sNonBlockingIDs, "non-blocking id")
+	c.APIKey = l.apiKey()
+	c.BaseURL = l.url(sBaseURL)
+	c.DashboardURL = l.url(sDashboardURL)
+	c.Timeout = l.duration(sTimeout)
+	c.PollInterval, c.MaxPollInterval = l.pollIntervals()
+	c.ProgressInterval = l.duration(sProgressInterval)
+	c.MaxParallel = l.intIn(sMaxParallel, 1, 256)
+	c.RerunFailed = l.intIn(sRerunFailed, 0, 10)
+	c.JUnitPath = l.get(sJUnit).raw
+	c.SummaryPath = l.get(sSummary).raw
+	c.DotenvPath = l.get(sDotenv).raw
+	c.ResultsJSONPath = l.get(sResultsJSON).raw
+	l.checkModes(c)
+	l.checkRequired(c)
+	l.checkFiles()
+	l.checkNonBlocking(c)
+
+	if len(l.problems) > 0 {
+		return Config{}, l.warnings, l.usageError()
+	}
+	return c, l.warnings, nil
+}
+
+// keyFlag returns the API key flag as typed (name only, never the value)
+// when args contain one, else "".
+func keyFlag(args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, _, _ := strings.Cut(a, "=")
+		switch strings.ToLower(strings.TrimLeft(name, "-")) {
+		case "api-key", "api_key", "apikey":
+			return name
+		}
+	}
+	return ""
+}
+
+// rawFlag records a flag's text as given, so flags, inputs and environment
+// variables all go through the same parsing and error messages. Its Set
+// never fails, which also keeps values out of package flag's errors.
+type rawFlag struct {
+	value  string
+	isBool bool
+}
+
+func (f *rawFlag) String() string     { return f.value }
+func (f *rawFlag) Set(s string) error { f.value = s; return nil }
+func (f *rawFlag) IsBoolFlag() bool   { return f.isBool }
+
+// loader resolves and parses settings, collecting problems and warnings
+// instead of stopping at the first, so a user fixes everything in one go.
+type loader struct {
+	getenv   func(string) string
+	specs    []spec
+	flags    map[string]*rawFlag
+	bad      map[string]bool // settings that already have a problem
+	problems []string
+	warnings []string
+	secret   string // the API key as given, never echoed
+}
+
+func newLoader(getenv func(string) string) *loader {
+	return &loader{
+		getenv: getenv,
+		specs:  specs(),
+		flags:  make(map[string]*rawFlag),
+		bad:    make(map[string]bool),
+	}
+}
+
+// value is a setting's resolved text and where it came from.
+type value struct {
+	spec
+	raw string
+	// source names where raw came from ("--timeout", "action input timeout",
+	// "DOCKETQA_TIMEOUT"); empty when raw is the default.
+	source string
+}
+
+// set reports whether the user gave the setting rather than its default.
+func (v value) set() bool { return v.source != "" }
+
+// label names the setting by its flag and main environment variable, the
+// two names a user will search their configuration for.
+func (v value) label() string {
+	names := make([]string, 0, 2)
+	if v.Flag != "" {
+		names = append(names, v.Flag)
+	}
+	if len(v.Env) > 0 {
+		names = append(names, v.Env[0])
+	}
+	return strings.Join(names, " / ")
+}
+
+// from adds the source to a message when the label does not already show it.
+func (v value) from() string {
+	if !v.set() || v.source == v.Flag || (len(v.Env) > 0 && v.source == v.Env[0]) {
+		return ""
+	}
+	return " (from " + v.source + ")"
+}
+
+func (l *loader) spec(name string) spec {
+	for _, s := range l.specs {
+		if s.Name == name {
+			return s
+		}
+	}
+	panic("config: unknown setting " + name) // a typo in this package, caught by any test
+}
+
+// get resolves a setting by precedence: flag, action input, environment,
+// default.
+func (l *loader) get(name string) value {
+	s := l.spec(name)
+	if f := l.flags[name]; f != nil {
+		if v := strings.TrimSpace(f.value); v != "" {
+			return value{s, v, s.Flag}
+		}
+	}
+	if s.Input != "" {
+		// The runner keeps the hyphen (INPUT_BLUEPRINT-IDS); a shell cannot
+		// set such a name, so the underscore form is accepted too.
+		hyphen := "INPUT_" + strings.ToUpper(strings.ReplaceAll(s.Input, " ", "_"))
+		for _, env := range []string{hyphen, strings.ReplaceAll(hyphen, "-", "_")} {
+			if v := strings.TrimSpace(l.getenv(env)); v != "" {
+				return value{s, v, "action input " + s.Input}
+			}
+		}
+	}
+	for _, env := range s.Env {
+		if v := strings.TrimSpace(l.getenv(env)); v != "" {
+			return value{s, v, env}
+		}
+	}
+	return value{spec: s, raw: s.Default}
+}
+
+func (l *loader) problemf(format string, args ...any) {
+	l.problems = append(l.problems, fmt.Sprintf(format, args...))
+}
+
+// invalid reports a bad value, showing it.
+func (l *loader) invalid(v value, fix string) {
+	l.bad[v.Name] = true
+	l.problemf("invalid %s %s%s: %s", v.label(), l.quote(v.raw), v.from(), fix)
+}
+
+// invalidHidden reports a bad value without showing it, for values that may
+// hold credentials.
+func (l *loader) invalidHidden(v value, fix string) {
+	l.bad[v.Name] = true
+	l.problemf("invalid %s%s: %s", v.label(), v.from(), fix)
+}
+
+func (l *loader) usageError() error {
+	return &UsageError{Problems: l.problems}
+}
+
+// quote returns s quoted for a message, or "[redacted]" when s holds the
+// API key: messages echo bad values, and a key pasted into the wrong
+// setting or onto the command line must still not be printed.
+func (l *loader) quote(s string) string {
+	if l.secret != "" && strings.Contains(s, l.secret) {
+		return redacted
+	}
+	return strconv.Quote(s)
+}
+
+func (l *loader) unexpectedArgs(args []string) {
+	quoted := make([]string, len(args))
+	hint := ""
+	for i, a := range args {
+		quoted[i] = l.quote(a)
+		if _, err := strconv.ParseBool(a); err == nil {
+			hint = " (a switch is turned off with --dry-run=false, not --dry-run false)"
+		}
+	}
+	l.problemf("unexpected argument %s: every setting is a flag such as --blueprint-ids 181 or an environment variable%s",
+		strings.Join(quoted, " "), hint)
+}
+
+func (l *loader) boolean(name string) bool {
+	v := l.get(name)
+	b, err := strconv.ParseBool(v.raw)
+	if err != nil {
+		l.invalid(v, "use true or false")
+	}
+	return b
+}
+
+func (l *loader) choice(name string, choices ...string) string {
+	v := l.get(name)
+	c := strings.ToLower(v.raw)
+	if !slices.Contains(choices, c) {
+		l.invalid(v, "use "+strings.Join(choices, " or "))
+		return ""
+	}
+	return c
+}
+
+func (l *loader) intIn(name string, lo, hi int) int {
+	v := l.get(name)
+	n, err := strconv.Atoi(v.raw)
+	if err != nil || n < lo || n > hi {
+		l.invalid(v, fmt.Sprintf("use a whole number from %d to %d", lo, hi))
+		return 0
+	}
+	return n
+}
+
+func (l *loader) duration(name string) time.Duration {
+	v := l.get(name)
+	d, fix := parseDuration(v.raw)
+	if fix != "" {
+		l.invalid(v, fix)
+	}
+	return d
+}
+
+// parseDuration parses a positive Go duration or whole seconds. It returns
+// how to fix the value when it is bad.
+func parseDuration(s string) (time.Duration, string) {
+	const usage = "use a Go duration such as 30m or 1h30m, or whole seconds such as 90"
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n > math.MaxInt64/int64(time.Second) {
+			return 0, "that is too long; " + usage
+		}
+		s += "s"
+	}
+	d, err := time.ParseDuration(s)
+	switch {
+	case err != nil:
+		return 0, usage
+	case d <= 0:
+		return 0, "it must be longer than zero; " + usage
+	}
+	return d, ""
+}
+
+// pollIntervals returns the first and the longest poll delay. When only one
+// of them is given and it conflicts with the other's default, the default
+// gives way, so "--poll-interval 1m" alone just works.
+func (l *loader) pollIntervals() (first, longest time.Duration) {
+	first = l.duration(sPollInterval)
+	longest = l.duration(sMaxPollInterval)
+	if l.bad[sPollInterval] || l.bad[sMaxPollInterval] || first <= longest {
+		return first, longest
+	}
+	fv, lv := l.get(sPollInterval), l.get(sMaxPollInterval)
+	switch {
+	case fv.set() && lv.set():
+		l.problemf("%s %s is longer than %s %s: lower the first delay or raise the longest one",
+			fv.label(), l.quote(fv.raw), lv.label(), l.quote(lv.raw))
+	case fv.set():
+		longest = first
+	default:
+		first = longest
+	}
+	return first, longest
+}
+
+func (l *loader) ids(name, what string) []int64 {
+	v := l.get(name)
+	ids, dups, err := ParseIDs(v.raw)
+	if err != nil {
+		const fix = "list ids separated by commas, spaces or newlines, such as 181,182"
+		if l.quote(v.raw) == redacted {
+			l.invalidHidden(v, "it holds the API key; "+fix)
+		} else {
+			l.bad[name] = true
+			l.problemf("invalid %s%s: %v; %s", v.label(), v.from(), err, fix)
+		}
+		return nil
+	}
+	counts := make(map[int64]int)
+	for _, id := range dups {
+		counts[id]++
+	}
+	for _, id := range ids {
+		switch n := counts[id] + 1; n {
+		case 1:
+		case 2:
+			l.warnings = append(l.warnings, fmt.Sprintf("%s %d listed twice; running it once", what, id))
+		default:
+			l.warnings = append(l.warnings, fmt.Sprintf("%s %d listed %d times; running it once", what, id, n))
+		}
+	}
+	return ids
+}
+
+func (l *loader) apiKey() Secret {
+	v := l.get(sAPIKey)
+	bad := func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError }
+	if strings.IndexFunc(v.raw, bad) >= 0 {
+		l.invalidHidden(v, "the key contains spaces, line breaks or other invisible characters; copy it again as a single line")
+		return ""
+	}
+	return Secret(v.raw)
+}
+
+// url checks an API or dashboard root. The key travels to BaseURL, so it
+// must be https, except on loopback where local fakes and tunnels run.
+func (l *loader) url(name string) string {
+	v := l.get(name)
+	fail := func(fix string) string {
+		// A URL with an "@" may hold credentials: do not echo it.
+		if strings.Contains(v.raw, "@") {
+			l.invalidHidden(v, fix)
+		} else {
+			l.invalid(v, fix)
+		}
+		return ""
+	}
+	example := "use an absolute URL such as " + v.Default
+	u, err := url.Parse(v.raw)
+	switch {
+	case err != nil || u.Opaque != "":
+		return fail(example)
+	case u.User != nil:
+		return fail("remove the user:password@ part, credentials in URLs end up in logs; the key goes in DOCKETQA_API_KEY")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return fail(example)
+	case u.Hostname() == "":
+		return fail(example)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return fail("use https; plain http is allowed only for localhost, 127.0.0.1 or ::1")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return fail("remove the ?query and #fragment; a path prefix such as /api is fine")
+	}
+	return strings.TrimRight(u.String(), "/")
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkModes enforces the rules between --attach, --detach, --dry-run and
+// --demo described on Load.
+func (l *loader) checkModes(c Config) {
+	conflict := func(a, b, why string) {
+		av, bv := l.get(a), l.get(b)
+		l.problemf("%s%s cannot be combined with %s%s: %s", av.label(), av.from(), bv.label(), bv.from(), why)
+	}
+	if c.Attach != "" && c.Detach != "" {
+		conflict(sAttach, sDetach, "use --detach in the step that triggers and --attach in the step that waits")
+	}
+	if c.Attach != "" && l.get(sBlueprintIDs).set() {
+		conflict(sAttach, sBlueprintIDs, "the manifest says which runs to wait for; unset the ids in this step")
+	}
+	if c.DryRun && c.Detach != "" {
+		conflict(sDryRun, sDetach, "a dry run triggers nothing, so there is nothing to record")
+	}
+	if c.DryRun && c.Attach != "" {
+		conflict(sDryRun, sAttach, "attaching triggers nothing, so there is nothing to preview")
+	}
+	if c.Demo && c.Detach != "" {
+		conflict(sDemo, sDetach, "demo runs exist only inside this process and cannot be attached to later")
+	}
+	if c.Demo && c.Attach != "" {
+		conflict(sDemo, sAttach, "demo runs exist only inside this process and cannot be attached to later")
+	}
+}
+
+// checkRequired reports missing ids and key, unless the setting already
+// had a problem of its own.
+func (l *loader) checkRequired(c Config) {
+	if !c.Demo && c.Attach == "" && len(c.BlueprintIDs) == 0 && !l.bad[sBlueprintIDs] {
+		if v := l.get(sBlueprintIDs); v.set() {
+			l.problemf("%s%s lists no ids: give at least one, such as 181,182", v.label(), v.from())
+		} else {
+			l.problemf("no blueprints to run: set --blueprint-ids or DOCKETQA_BLUEPRINT_IDS " +
+				"(action input blueprint-ids), such as --blueprint-ids 181,182; or try --demo")
+		}
+	}
+	if !c.Demo && c.APIKey == "" && !l.bad[sAPIKey] {
+		l.problemf("no API key: set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store; or try --demo")
+	}
+}
+
+// checkFiles refuses one file used for two purposes, which would silently
+// overwrite a report or the manifest.
+func (l *loader) checkFiles() {
+	seen := make(map[string]value)
+	for _, name := range []string{sJUnit, sSummary, sDotenv, sResultsJSON, sDetach, sAttach} {
+		v := l.get(name)
+		if v.raw == "" {
+			continue
+		}
+		key := filepath.Clean(v.raw)
+		if prev, ok := seen[key]; ok {
+			l.problemf("%s%s and %s%s both name %s: give each its own file",
+				prev.label(), prev.from(), v.label(), v.from(), l.quote(v.raw))
+			continue
+		}
+		seen[key] = v
+	}
+}
+
+// checkNonBlocking warns about non-blocking ids that are not being run,
+// usually a typo. With --attach or --demo the ids are not known yet.
+func (l *loader) checkNonBlocking(c Config) {
+	if len(c.BlueprintIDs) == 0 {
+		return
+	}
+	for _, id := range c.NonBlockingIDs {
+		if !slices.Contains(c.BlueprintIDs, id) {
+			l.warnings = append(l.warnings, fmt.Sprintf(
+				"non-blocking id %d is not among the blueprint ids; it has no effect", id))
+		}
+	}
+}

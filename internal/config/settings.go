@@ -1,0 +1,135 @@
+package config
+
+import "strings"
+
+// Setting describes one setting and every name it can be given by. The
+// table drives --help and lets tests compare action.yml with the code.
+type Setting struct {
+	// Name is the setting's stable identifier, e.g. "blueprint-ids".
+	Name string
+	// Flag is the command-line flag as shown in --help ("--timeout",
+	// "-h, --help"), empty when the setting has no flag. Go's flag package
+	// accepts one dash as well as two.
+	Flag string
+	// Env lists the environment variables read, most preferred first.
+	Env []string
+	// Input is the GitHub Action input name, empty when there is none. It is
+	// read from INPUT_<NAME> upper-cased, with the hyphen kept (as the runner
+	// sets it) or turned into an underscore.
+	Input string
+	// Default is the value used when the setting is not given; empty when
+	// there is none.
+	Default string
+	// Help is the one-line description shown by --help.
+	Help string
+	// Secret marks a value that must never be printed.
+	Secret bool
+}
+
+// The names Load looks settings up by.
+const (
+	sBlueprintIDs     = "blueprint-ids"
+	sAPIKey           = "api-key"
+	sBaseURL          = "base-url"
+	sDashboardURL     = "dashboard-url"
+	sTimeout          = "timeout"
+	sPollInterval     = "poll-interval"
+	sMaxPollInterval  = "max-poll-interval"
+	sMaxParallel      = "max-parallel"
+	sProgressInterval = "progress-interval"
+	sJUnit            = "junit"
+	sSummary          = "summary"
+	sDotenv           = "dotenv"
+	sResultsJSON      = "results-json"
+	sDemo             = "demo"
+	sDemoScenario     = "demo-scenario"
+	sDryRun           = "dry-run"
+	sDetach           = "detach"
+	sAttach           = "attach"
+	sFailFast         = "fail-fast"
+	sNonBlockingIDs   = "non-blocking-ids"
+	sRerunFailed      = "rerun-failed"
+	sVersion          = "version"
+	sHelp             = "help"
+)
+
+// spec is a Setting plus what only this package needs: the placeholder for
+// the flag's value in --help, empty for switches (bool flags).
+type spec struct {
+	Setting
+	arg string
+}
+
+// flagName is the name registered with package flag, or "" when the
+// setting has no flag of its own (the API key, and help, which package flag
+// handles itself).
+func (s spec) flagName() string {
+	if s.Name == sHelp {
+		return ""
+	}
+	return strings.TrimPrefix(s.Flag, "--")
+}
+
+// specs returns the settings table, freshly built so no caller can change
+// another's copy.
+func specs() []spec {
+	return []spec{
+		{Setting{Name: sBlueprintIDs, Flag: "--blueprint-ids", Env: []string{"DOCKETQA_BLUEPRINT_IDS"}, Input: "blueprint-ids",
+			Help: "Blueprints to run: positive ids separated by commas, spaces or newlines. Required unless --demo or --attach."}, "IDS"},
+		{Setting{Name: sAPIKey, Env: []string{"DOCKETQA_API_KEY", "DOCKET_API_KEY"}, Input: "api-key", Secret: true,
+			Help: "DocketQA API key. Required unless --demo. There is no flag on purpose: command lines leak into process lists and logs."}, ""},
+		{Setting{Name: sBaseURL, Flag: "--base-url", Env: []string{"DOCKETQA_BASE_URL"}, Input: "base-url", Default: "https://api.docketqa.com",
+			Help: "DocketQA API root. Must be https; http only for localhost, 127.0.0.1 or ::1."}, "URL"},
+		{Setting{Name: sDashboardURL, Flag: "--dashboard-url", Env: []string{"DOCKETQA_DASHBOARD_URL"}, Default: "https://app.docketqa.com",
+			Help: "DocketQA web app root, used for links in the reports. Must be https; http only for localhost, 127.0.0.1 or ::1."}, "URL"},
+		{Setting{Name: sTimeout, Flag: "--timeout", Env: []string{"DOCKETQA_TIMEOUT"}, Input: "timeout", Default: "30m",
+			Help: "Deadline for the whole gate; runs without a verdict by then count as errors."}, "DURATION"},
+		{Setting{Name: sPollInterval, Flag: "--poll-interval", Env: []string{"DOCKETQA_POLL_INTERVAL"}, Input: "poll-interval", Default: "5s",
+			Help: "Delay before the first status check of a run; later checks back off up to --max-poll-interval."}, "DURATION"},
+		{Setting{Name: sMaxPollInterval, Flag: "--max-poll-interval", Env: []string{"DOCKETQA_MAX_POLL_INTERVAL"}, Input: "max-poll-interval", Default: "30s",
+			Help: "Longest delay between two status checks of a run."}, "DURATION"},
+		{Setting{Name: sMaxParallel, Flag: "--max-parallel", Env: []string{"DOCKETQA_MAX_PARALLEL"}, Input: "max-parallel", Default: "8",
+			Help: "Most API requests in flight at once, from 1 to 256."}, "N"},
+		{Setting{Name: sProgressInterval, Flag: "--progress-interval", Env: []string{"DOCKETQA_PROGRESS_INTERVAL"}, Default: "30s",
+			Help: `How often to log a "still waiting" line.`}, "DURATION"},
+		{Setting{Name: sJUnit, Flag: "--junit", Env: []string{"DOCKETQA_JUNIT"}, Input: "junit-path", Default: "docketqa-junit.xml",
+			Help: "JUnit XML report file; always written, even when the gate fails."}, "PATH"},
+		{Setting{Name: sSummary, Flag: "--summary", Env: []string{"DOCKETQA_SUMMARY", "GITHUB_STEP_SUMMARY"}, Input: "summary-path",
+			Help: "Markdown summary file to append to. On GitHub Actions it defaults to the job summary; elsewhere none is written."}, "PATH"},
+		{Setting{Name: sDotenv, Flag: "--dotenv", Env: []string{"DOCKETQA_DOTENV"},
+			Help: "File to write the outcome to as KEY=value lines, for GitLab's artifacts:reports:dotenv."}, "PATH"},
+		{Setting{Name: sResultsJSON, Flag: "--results-json", Env: []string{"DOCKETQA_RESULTS_JSON"}, Input: "results-json",
+			Help: "File to write every run's result to as JSON."}, "PATH"},
+		{Setting{Name: sDemo, Flag: "--demo", Default: "false",
+			Help: "Run against a built-in fake DocketQA instead of the real API; needs no key and no ids."}, ""},
+		{Setting{Name: sDemoScenario, Flag: "--demo-scenario", Default: "pass",
+			Help: "Outcome of the demo: pass or fail. Setting it turns on --demo."}, "NAME"},
+		{Setting{Name: sDryRun, Flag: "--dry-run", Env: []string{"DOCKETQA_DRY_RUN"}, Input: "dry-run", Default: "false",
+			Help: "Check the settings and show what would run, without triggering anything."}, ""},
+		{Setting{Name: sDetach, Flag: "--detach", Env: []string{"DOCKETQA_DETACH"}, Input: "detach",
+			Help: "Trigger the runs, record them in this manifest file and exit without waiting; finish later with --attach."}, "PATH"},
+		{Setting{Name: sAttach, Flag: "--attach", Env: []string{"DOCKETQA_ATTACH"}, Input: "attach",
+			Help: "Wait for the runs recorded in this manifest file by --detach instead of triggering new ones."}, "PATH"},
+		{Setting{Name: sFailFast, Flag: "--fail-fast", Env: []string{"DOCKETQA_FAIL_FAST"}, Input: "fail-fast", Default: "false",
+			Help: "Stop waiting as soon as one run fails."}, ""},
+		{Setting{Name: sNonBlockingIDs, Flag: "--non-blocking-ids", Env: []string{"DOCKETQA_NON_BLOCKING_IDS"}, Input: "non-blocking-ids",
+			Help: "Blueprints whose failures are reported but do not fail the gate; same format as --blueprint-ids."}, "IDS"},
+		{Setting{Name: sRerunFailed, Flag: "--rerun-failed", Env: []string{"DOCKETQA_RERUN_FAILED"}, Input: "rerun-failed", Default: "0",
+			Help: "Re-trigger a failed run up to N times, from 0 to 10, before judging it."}, "N"},
+		{Setting{Name: sVersion, Flag: "--version", Default: "false",
+			Help: "Print the version and exit."}, ""},
+		{Setting{Name: sHelp, Flag: "-h, --help",
+			Help: "Print this help and exit."}, ""},
+	}
+}
+
+// Settings returns the table of every setting, in --help order. Each call
+// returns a fresh copy.
+func Settings() []Setting {
+	ss := specs()
+	out := make([]Setting, len(ss))
+	for i, s := range ss {
+		out[i] = s.Setting
+	}
+	return out
+}

@@ -1,0 +1,120 @@
+package docketqa
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// APIError is a non-2xx answer (or an answer the client refused to read).
+type APIError struct {
+	Endpoint   string // e.g. "GET /test_run/38"
+	StatusCode int
+	Message    string // from the JSON body's message/error/detail, if any
+	Body       string // trimmed, key-free excerpt of the body
+	RetryAfter time.Duration
+	TooLarge   int64 // the body limit, when the answer exceeded it
+	Redirect   bool  // a redirect to another host was refused
+}
+
+func (e *APIError) Error() string {
+	msg := e.Endpoint + ": "
+	if e.StatusCode != 0 {
+		msg += fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	}
+	switch {
+	case e.Message != "":
+		msg += ": " + e.Message
+	case e.Body != "":
+		msg += ": " + e.Body
+	}
+	if e.Auth() {
+		msg += " (check the API key: set DOCKETQA_API_KEY to a key from the DocketQA dashboard's CI/CD page)"
+	}
+	return msg
+}
+
+// Temporary reports whether the same request may succeed later: network
+// trouble shows as TransportError, and here 408, 429 and 5xx.
+func (e *APIError) Temporary() bool {
+	if e.TooLarge > 0 || e.Redirect {
+		return false
+	}
+	return e.StatusCode == http.StatusRequestTimeout || e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500
+}
+
+// Auth reports whether DocketQA refused the API key.
+func (e *APIError) Auth() bool {
+	return e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden
+}
+
+// NotFound reports a 404.
+func (e *APIError) NotFound() bool { return e.StatusCode == http.StatusNotFound }
+
+// TransportError is a request that got no HTTP answer: connection refused or
+// reset, DNS failure, TLS failure or a timeout.
+type TransportError struct {
+	Endpoint string
+	Err      error
+	// NotSent is true when the request certainly never reached the server.
+	NotSent bool
+}
+
+func (e *TransportError) Error() string { return e.Endpoint + ": " + e.Err.Error() }
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// DecodeError is a 2xx answer whose body is not the documented JSON.
+type DecodeError struct {
+	Endpoint string
+	Err      error
+	Excerpt  string
+}
+
+func (e *DecodeError) Error() string {
+	msg := e.Endpoint + ": unexpected answer: " + e.Err.Error()
+	if e.Excerpt != "" {
+		msg += ": " + e.Excerpt
+	}
+	return msg
+}
+func (e *DecodeError) Unwrap() error { return e.Err }
+
+// UncertainTriggerError means the trigger may or may not have started runs:
+// the request was sent but no usable answer came back. Retrying could start
+// a second, paid set of runs, so the gate stops and the user checks.
+type UncertainTriggerError struct{ Err error }
+
+func (e *UncertainTriggerError) Error() string {
+	return e.Err.Error() + "; the runs may have started anyway: check the DocketQA dashboard before re-running, since another trigger starts a second set of runs"
+}
+func (e *UncertainTriggerError) Unwrap() error { return e.Err }
+
+// IsTemporary reports whether err is worth retrying on a later poll.
+func IsTemporary(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Temporary()
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		return true
+	}
+	var de *DecodeError
+	return errors.As(err, &de)
+}
+
+// IsAuth reports whether err is DocketQA refusing the key (401 or 403).
+func IsAuth(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Auth()
+}
+
+// RetryAfter returns the server's Retry-After hint carried by err, or 0.
+func RetryAfter(err error) time.Duration {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.RetryAfter
+	}
+	return 0
+}

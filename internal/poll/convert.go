@@ -1,0 +1,83 @@
+package poll
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+// StillGoing reports whether a status word means the run has not finished.
+// Only these words do; DocketQA documents "running", and "queued" and
+// "pending" are the usual words for a run waiting for a browser. Any other
+// word is final, so an undocumented status can never hang the gate.
+func StillGoing(status string) bool {
+	switch status {
+	case "running", "queued", "pending":
+		return true
+	}
+	return false
+}
+
+// Convert turns a finished test run into a result. Only the exact status
+// "passed" is a pass: "failed", "stopped" and words nobody documented are
+// failures reported with their word.
+func Convert(t Target, r *docketqa.TestRun) result.Run {
+	out := result.Run{
+		BlueprintID: t.BlueprintID,
+		RunID:       t.RunID,
+		Title:       t.Title,
+		Status:      r.Status,
+		VideoURL:    r.VideoURL,
+		Attempts:    1 + r.RetryAttempts,
+		NonBlocking: t.NonBlocking,
+	}
+	if r.Title != "" {
+		out.Title = r.Title
+	}
+	if r.BlueprintID != 0 {
+		out.BlueprintID = r.BlueprintID
+	}
+	out.Steps = make([]result.Step, len(r.Steps))
+	var stepSum = out.Duration
+	for i, s := range r.Steps {
+		out.Steps[i] = result.Step(s)
+		stepSum += s.Duration
+	}
+	switch {
+	case !r.CreatedAt.IsZero() && r.UpdatedAt.After(r.CreatedAt):
+		out.Duration = r.UpdatedAt.Sub(r.CreatedAt)
+	default:
+		out.Duration = stepSum
+	}
+	if r.Status == "passed" {
+		out.Verdict = result.Passed
+		out.Flaky = r.RetryAttempts > 0
+		return out
+	}
+	out.Verdict = result.Failed
+	out.Reason = failureReason(out)
+	return out
+}
+
+// failureReason is the one-line why of a failed run: the first unsuccessful
+// step, else the status word.
+func failureReason(r result.Run) string {
+	if s := r.FailedStep(); s != nil {
+		msg := fmt.Sprintf("step %d", s.Number)
+		if t := oneLine(s.Task); t != "" {
+			msg += ": " + t
+		}
+		if res := oneLine(s.Result); res != "" {
+			msg += ": " + res
+		}
+		return msg
+	}
+	if r.Status == "failed" {
+		return "status failed (DocketQA reported no failing step)"
+	}
+	return fmt.Sprintf("status %q is not a pass", r.Status)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,112 @@
+// Package describe turns a run's outcome into the short plain-text phrases
+// that both reports show, so the JUnit message and the Markdown summary of a
+// run never disagree. The text is raw: each report escapes it for its own
+// format.
+package describe
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+// StatusWord is the last status DocketQA reported for r. It falls back to
+// the gate's verdict because a run that never reached DocketQA has no
+// status, and a report should never show an empty one.
+func StatusWord(r result.Run) string {
+	switch {
+	case r.Status != "":
+		return r.Status
+	case r.Verdict != "":
+		return string(r.Verdict)
+	default:
+		return "unknown"
+	}
+}
+
+// Problem says in one line why r did not pass, or returns "" when it did.
+// Any verdict other than Passed and Failed counts as "no verdict", exactly
+// as result.Set.Counts treats it.
+func Problem(r result.Run) string {
+	switch r.Verdict {
+	case result.Passed:
+		return ""
+	case result.Failed:
+		return Failure(r)
+	default:
+		return NoVerdict(r)
+	}
+}
+
+// Failure describes a failed run by its first failed step, the detail a
+// reader needs first. Without a failed step it falls back to the status
+// word and the gate's reason.
+func Failure(r result.Run) string {
+	if st := r.FailedStep(); st != nil {
+		return joinNonEmpty(": ", fmt.Sprintf("step %d", st.Number), st.Task, st.Result)
+	}
+	return joinNonEmpty(": ", "status "+StatusWord(r), r.Reason)
+}
+
+// NoVerdict describes a run whose outcome is unknown. The gate's reason
+// already says what happened (deadline, API trouble, ...); without one the
+// last status is the best hint left.
+func NoVerdict(r result.Run) string {
+	if r.Reason != "" {
+		return r.Reason
+	}
+	if r.Status != "" {
+		return "no verdict; last status " + r.Status
+	}
+	return "no verdict"
+}
+
+// Step renders one step as "✓ step 2 (12s): task — result", leaving out
+// the parts DocketQA did not report.
+func Step(st result.Step) string {
+	var b strings.Builder
+	if st.OK {
+		b.WriteString("✓")
+	} else {
+		b.WriteString("✗")
+	}
+	fmt.Fprintf(&b, " step %d", st.Number)
+	if st.Duration > 0 {
+		fmt.Fprintf(&b, " (%s)", Duration(st.Duration))
+	}
+	if st.Task != "" {
+		b.WriteString(": ")
+		b.WriteString(st.Task)
+	}
+	if st.Result != "" {
+		b.WriteString(" — ")
+		b.WriteString(st.Result)
+	}
+	return b.String()
+}
+
+// Duration formats d for people: whole seconds ("12s", "1m3s") because
+// browser tests take seconds to minutes, milliseconds below one second so a
+// short step does not read as "0s".
+func Duration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "0s"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	default:
+		return d.Round(time.Second).String()
+	}
+}
+
+func joinNonEmpty(sep string, parts ...string) string {
+	kept := parts[:0:0]
+	for _, p := range parts {
+		if p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, sep)
+}

@@ -1,0 +1,202 @@
+// Package reporttest holds the deterministic result sets that the report
+// packages' golden, schema and escaping tests share, so both reports are
+// checked against the same situations. Times are fixed, never time.Now, to
+// keep golden files stable.
+package reporttest
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+// Case is one named result set; Name doubles as the golden file's base name.
+type Case struct {
+	Name string
+	Set  result.Set
+}
+
+// started is the fixed trigger time of every case. It is deliberately not
+// UTC so tests notice a report that forgets to convert it.
+var started = time.Date(2025, 3, 14, 10, 26, 53, 0, time.FixedZone("CET", 3600))
+
+const (
+	groupID  = 35
+	groupURL = "https://app.docketqa.example/group-runs/35"
+)
+
+func screenshot(runID int64, step int) string {
+	return fmt.Sprintf("https://cdn.docketqa.example/runs/%d/step-%d.png", runID, step)
+}
+
+func video(runID int64) string {
+	return fmt.Sprintf("https://cdn.docketqa.example/runs/%d/video.mp4", runID)
+}
+
+func passedRun(blueprint int64, runID int64, title string) result.Run {
+	return result.Run{
+		BlueprintID: blueprint,
+		RunID:       runID,
+		Title:       title,
+		Status:      "passed",
+		Verdict:     result.Passed,
+		Duration:    42 * time.Second,
+		Attempts:    1,
+		VideoURL:    video(runID),
+		Steps: []result.Step{
+			{Number: 1, Task: "Open the home page", OK: true, Result: "Home page loaded", Duration: 3 * time.Second, Screenshots: []string{screenshot(runID, 1)}},
+			{Number: 2, Task: "Log in as demo user", OK: true, Result: "Dashboard visible", Duration: 9 * time.Second},
+		},
+	}
+}
+
+func failedRun(blueprint int64, runID int64, title string) result.Run {
+	return result.Run{
+		BlueprintID: blueprint,
+		RunID:       runID,
+		Title:       title,
+		Status:      "failed",
+		Verdict:     result.Failed,
+		Reason:      "step 2 failed",
+		Duration:    83 * time.Second,
+		Attempts:    1,
+		VideoURL:    video(runID),
+		Steps: []result.Step{
+			{Number: 1, Task: "Open the cart", OK: true, Result: "Cart shows 2 items", Duration: 4 * time.Second, Screenshots: []string{screenshot(runID, 1)}},
+			{Number: 2, Task: "Click \"Checkout\"", OK: false, Result: "No button labelled Checkout was found", Duration: 31 * time.Second, Screenshots: []string{screenshot(runID, 2), screenshot(runID, 3)}},
+			{Number: 3, Task: "Pay with test card", OK: false, Result: "Not reached"},
+		},
+	}
+}
+
+func noVerdictRun(blueprint int64, runID int64, title string) result.Run {
+	return result.Run{
+		BlueprintID: blueprint,
+		RunID:       runID,
+		Title:       title,
+		Status:      "running",
+		Verdict:     result.Error,
+		Reason:      "no result within 30m; last status running",
+		Duration:    30 * time.Minute,
+		Attempts:    1,
+		Steps: []result.Step{
+			{Number: 1, Task: "Open the search page", OK: true, Result: "Search page loaded", Duration: 2 * time.Second},
+		},
+	}
+}
+
+func group(runs ...result.Run) result.Set {
+	return result.Set{
+		GroupRunID:   groupID,
+		GroupRunName: "Nightly smoke",
+		GroupRunURL:  groupURL,
+		Runs:         runs,
+		Started:      started,
+		Elapsed:      4*time.Minute + 12*time.Second + 345*time.Millisecond,
+	}
+}
+
+// Cases returns fresh copies of every shared result set, so a test may
+// modify what it gets.
+func Cases() []Case {
+	flaky := passedRun(103, 9003, "Search finds a docket")
+	flaky.Flaky = true
+	flaky.Attempts = 3
+
+	noSteps := result.Run{
+		BlueprintID: 202, RunID: 9102, Title: "Upload a document",
+		Status: "cancelled", Verdict: result.Failed, Reason: "run was cancelled in DocketQA",
+		Duration: 5 * time.Second, Attempts: 1,
+	}
+	missing := result.Run{
+		BlueprintID: 303, Title: "Export to PDF", Verdict: result.Error,
+		Reason: "the trigger answer held no run for this blueprint",
+	}
+	queued := result.Run{BlueprintID: 304, RunID: 9304, Status: "queued", Verdict: result.Error, Attempts: 1}
+
+	nbFailed := failedRun(401, 9401, "Experimental dark mode")
+	nbFailed.NonBlocking = true
+	nbError := noVerdictRun(402, 9402, "Experimental export")
+	nbError.NonBlocking = true
+	nbFlaky := passedRun(404, 9404, "Experimental but green")
+	nbFlaky.NonBlocking, nbFlaky.Flaky, nbFlaky.Attempts = true, true, 2
+
+	mixedFlaky := passedRun(503, 9503, "Flaky but fine")
+	mixedFlaky.Flaky, mixedFlaky.Attempts = true, 2
+	mixedNB := failedRun(504, 9504, "Optional check")
+	mixedNB.NonBlocking = true
+
+	return []Case{
+		{Name: "passed", Set: group(
+			passedRun(101, 9001, "Log in"),
+			passedRun(102, 9002, "Log in"), // titles repeat; the blueprint id keeps names unique
+			flaky,
+		)},
+		{Name: "failed", Set: group(
+			passedRun(201, 9101, "Log in"),
+			failedRun(203, 9103, "Checkout"),
+			noSteps,
+			noVerdictRun(204, 9104, "Search"),
+		)},
+		{Name: "no_verdict", Set: group(
+			passedRun(301, 9301, "Log in"),
+			noVerdictRun(302, 9302, "Search"),
+			missing,
+			queued,
+		)},
+		{Name: "non_blocking", Set: group(
+			passedRun(400, 9400, "Log in"),
+			nbFailed,
+			nbError,
+			nbFlaky,
+		)},
+		{Name: "mixed", Set: group(
+			passedRun(501, 9501, "Passes first"),
+			mixedNB,
+			mixedFlaky,
+			noVerdictRun(505, 9505, "Times out"),
+			failedRun(502, 9502, "Fails last"),
+		)},
+		{Name: "empty", Set: result.Set{Started: started, Elapsed: 2 * time.Second}},
+		{Name: "hostile", Set: Hostile()},
+	}
+}
+
+// Hostile is a set whose every text field tries to break a report: XML and
+// Markdown syntax, control characters, invalid UTF-8, non-characters,
+// bidi overrides, emoji and links that are not http(s).
+func Hostile() result.Set {
+	nasty := "A\x00B\x01C\x1bD\x7f\u0085E\uFFFE\uFFFF\xff\xfeF\tG\r\nH\u202EI\u2028J ]]> <script>alert(1)</script> & | \\| ` [x](javascript:alert(1)) *b* _i_ ~s~ $m$ 🧪👩‍💻"
+	runs := []result.Run{
+		{
+			BlueprintID: 601, RunID: 9601, Title: "Title " + nasty, Status: "failed\x00<b>", Verdict: result.Failed,
+			Reason: "reason " + nasty, Duration: 7 * time.Second, Attempts: 1,
+			VideoURL: "https://cdn.docketqa.example/v (1)|x.mp4?a=<b>&c=\"d\"",
+			Steps: []result.Step{
+				{Number: 1, Task: "task " + nasty, OK: false, Result: "result " + nasty, Duration: time.Second,
+					Screenshots: []string{"https://cdn.docketqa.example/s.png?q=]]>", "javascript:alert(1)"}},
+			},
+		},
+		{
+			BlueprintID: 602, RunID: 9602, Title: "]]>", Verdict: result.Error, Reason: "<![CDATA[" + nasty,
+			VideoURL: "javascript:alert(document.cookie)",
+		},
+		{
+			BlueprintID: 603, RunID: 9603, Title: "\x00\x01", Verdict: result.Passed, Flaky: true, Attempts: 2,
+			VideoURL: "HTTPS://cdn.docketqa.example/ok.mp4",
+		},
+		{
+			BlueprintID: 604, Title: "| a | b |\n|---|---|", Verdict: result.Failed, NonBlocking: true,
+			Reason: "\n# heading\n> quote\n- item", VideoURL: "http://",
+		},
+	}
+	return result.Set{
+		GroupRunID:   36,
+		GroupRunName: "Group " + nasty,
+		GroupRunURL:  "https://app.docketqa.example/group-runs/36?x=a)b(c",
+		Runs:         runs,
+		Started:      started,
+		Elapsed:      -time.Second, // a skewed clock must not produce a negative time attribute
+	}
+}

@@ -1,0 +1,272 @@
+package junit
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/reporttest"
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestWriteGolden(t *testing.T) {
+	t.Parallel()
+	for _, tc := range reporttest.Cases() {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			if err := Write(&buf, tc.Set); err != nil {
+				t.Fatalf("Write: %v", err)
+			}
+			golden := filepath.Join("testdata", tc.Name+".golden.xml")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden file (run with -update to create it): %v", err)
+			}
+			if got := buf.String(); got != string(want) {
+				t.Errorf("output differs from %s (run with -update to accept):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+func TestBuildCounts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name                             string
+		tests, failures, errors, skipped int
+	}{
+		{"passed", 3, 0, 0, 0},
+		{"failed", 4, 2, 1, 0},
+		{"no_verdict", 4, 0, 3, 0},
+		{"non_blocking", 4, 0, 0, 2},
+		{"mixed", 5, 1, 1, 1},
+		{"empty", 1, 0, 1, 0},
+		{"hostile", 4, 1, 1, 1},
+	}
+	sets := map[string]result.Set{}
+	for _, c := range reporttest.Cases() {
+		sets[c.Name] = c.Set
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			set, ok := sets[tc.name]
+			if !ok {
+				t.Fatalf("no shared case %q", tc.name)
+			}
+			got := Build(set)
+			if len(got.Suites) != 1 {
+				t.Fatalf("got %d suites, want 1", len(got.Suites))
+			}
+			s := got.Suites[0]
+			if len(s.Testcases) != tc.tests || s.Tests != tc.tests || got.Tests != tc.tests {
+				t.Errorf("tests: %d cases, suite %d, total %d; want %d", len(s.Testcases), s.Tests, got.Tests, tc.tests)
+			}
+			if s.Failures != tc.failures || got.Failures != tc.failures {
+				t.Errorf("failures: suite %d, total %d; want %d", s.Failures, got.Failures, tc.failures)
+			}
+			if s.Errors != tc.errors || got.Errors != tc.errors {
+				t.Errorf("errors: suite %d, total %d; want %d", s.Errors, got.Errors, tc.errors)
+			}
+			if s.Skipped != tc.skipped {
+				t.Errorf("skipped: suite %d, want %d", s.Skipped, tc.skipped)
+			}
+			if got.Skipped != 0 {
+				t.Errorf("testsuites skipped = %d, want 0 (not in the JUnit 10 schema)", got.Skipped)
+			}
+			if s.Time != got.Time || s.Time == "" {
+				t.Errorf("time: suite %q, total %q; want equal and set", s.Time, got.Time)
+			}
+		})
+	}
+}
+
+func TestBuildCases(t *testing.T) {
+	t.Parallel()
+	var failed result.Set
+	for _, c := range reporttest.Cases() {
+		if c.Name == "mixed" {
+			failed = c.Set
+		}
+	}
+	suites := Build(failed)
+	s := suites.Suites[0]
+	if s.Name != "Nightly smoke" {
+		t.Errorf("suite name = %q", s.Name)
+	}
+	if s.Timestamp != "2025-03-14T09:26:53Z" {
+		t.Errorf("timestamp = %q, want UTC", s.Timestamp)
+	}
+	if s.Time != "252.345" {
+		t.Errorf("time = %q", s.Time)
+	}
+	if s.Properties == nil || len(*s.Properties) != 2 ||
+		(*s.Properties)[0] != (gojunit.Property{Name: "docketqa.group_run_id", Value: "35"}) ||
+		(*s.Properties)[1] != (gojunit.Property{Name: "docketqa.group_run_url", Value: "https://app.docketqa.example/group-runs/35"}) {
+		t.Errorf("properties = %+v", s.Properties)
+	}
+
+	byName := map[string]gojunit.Testcase{}
+	for i, tc := range s.Testcases {
+		if want := failed.Runs[i].Name(); tc.Name != want {
+			t.Errorf("case %d = %q, want %q (input order)", i, tc.Name, want)
+		}
+		if tc.Classname != "docketqa" {
+			t.Errorf("case %q classname = %q", tc.Name, tc.Classname)
+		}
+		byName[tc.Name] = tc
+	}
+
+	pass := byName["Passes first (blueprint 501)"]
+	if pass.Failure != nil || pass.Error != nil || pass.Skipped != nil || pass.Time != "42.000" {
+		t.Errorf("passed case = %+v", pass)
+	}
+	flaky := byName["Flaky but fine (blueprint 503)"]
+	if flaky.Failure != nil || flaky.Error != nil || flaky.Skipped != nil ||
+		!strings.Contains(flaky.SystemOut.Data, "flaky: passed after 2 attempts") {
+		t.Errorf("flaky case = %+v", flaky)
+	}
+	fail := byName["Fails last (blueprint 502)"]
+	if fail.Failure == nil ||
+		fail.Failure.Message != `step 2: Click "Checkout": No button labelled Checkout was found` ||
+		fail.Failure.Type != "failed" ||
+		!strings.Contains(fail.Failure.Data, "✓ step 1 (4s): Open the cart — Cart shows 2 items") ||
+		!strings.Contains(fail.Failure.Data, "✗ step 3: Pay with test card — Not reached") {
+		t.Errorf("failure = %+v", fail.Failure)
+	}
+	for _, want := range []string{
+		"status: failed", "run id: 9502", "attempts: 1",
+		"screenshots:\nstep 1: https://cdn.docketqa.example/runs/9502/step-1.png\nstep 2: https://cdn.docketqa.example/runs/9502/step-2.png\nstep 2: https://cdn.docketqa.example/runs/9502/step-3.png\n",
+		"video: https://cdn.docketqa.example/runs/9502/video.mp4",
+	} {
+		if !strings.Contains(fail.SystemOut.Data, want) {
+			t.Errorf("system-out lacks %q:\n%s", want, fail.SystemOut.Data)
+		}
+	}
+	noVerdict := byName["Times out (blueprint 505)"]
+	if noVerdict.Error == nil || noVerdict.Error.Message != "no result within 30m; last status running" || noVerdict.Error.Type != "no-verdict" {
+		t.Errorf("error = %+v", noVerdict.Error)
+	}
+	nb := byName["Optional check (blueprint 504)"]
+	if nb.Failure != nil || nb.Skipped == nil ||
+		nb.Skipped.Message != `non-blocking failure: step 2: Click "Checkout": No button labelled Checkout was found` {
+		t.Errorf("non-blocking case = %+v", nb)
+	}
+}
+
+func TestBuildEmptyAndUntriggered(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		set       result.Set
+		suiteName string
+		message   string
+	}{
+		{"trigger failed", result.Set{}, "DocketQA", "no group run was triggered"},
+		{"no runs", result.Set{GroupRunID: 7}, "DocketQA group run 7", "the group run reported no test runs"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := Build(tc.set).Suites[0]
+			if s.Name != tc.suiteName {
+				t.Errorf("suite name = %q, want %q", s.Name, tc.suiteName)
+			}
+			if s.Timestamp != "" {
+				t.Errorf("timestamp = %q for a zero start time", s.Timestamp)
+			}
+			if len(s.Testcases) != 1 || s.Testcases[0].Error == nil || s.Testcases[0].Error.Message != tc.message {
+				t.Errorf("cases = %+v, want one error case %q", s.Testcases, tc.message)
+			}
+		})
+	}
+}
+
+func TestCleanStripsIllegalXML(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"tab\tnl\ncr\r", "tab\tnl\ncr\r"},
+		{"nul\x00esc\x1bdel\x7f", "nulescdel\x7f"},
+		{"bad\xff\xfeutf8", "bad\uFFFDutf8"},
+		{"non\uFFFEchar\uFFFF", "nonchar"},
+		{"emoji 👩‍💻 ]]>", "emoji 👩‍💻 ]]>"},
+	}
+	for _, tc := range cases {
+		if got := clean(tc.in); got != tc.want {
+			t.Errorf("clean(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestHostileOutputParses(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	if err := Write(&buf, reporttest.Hostile()); err != nil {
+		t.Fatal(err)
+	}
+	var got gojunit.Testsuites
+	if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatalf("hostile report is not well-formed XML: %v\n%s", err, buf.String())
+	}
+	if s := got.Suites[0]; s.Time != "0.000" || len(s.Testcases) != 4 {
+		t.Errorf("suite time %q with %d cases", s.Time, len(s.Testcases))
+	}
+	// Markup in the input must stay text: the only elements are the report's.
+	allowed := map[string]bool{
+		"testsuites": true, "testsuite": true, "properties": true, "property": true,
+		"testcase": true, "failure": true, "error": true, "skipped": true, "system-out": true,
+	}
+	dec := xml.NewDecoder(&buf)
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("token: %v", err)
+			}
+			break
+		}
+		if se, ok := tok.(xml.StartElement); ok && !allowed[se.Name.Local] {
+			t.Errorf("unexpected element <%s> from input", se.Name.Local)
+		}
+	}
+	if name := got.Suites[0].Testcases[2].Name; name != "blueprint 603" {
+		t.Errorf("name of a run titled only with illegal characters = %q, want %q", name, "blueprint 603")
+	}
+}
+
+type failingWriter struct{ n int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if w.n <= 0 {
+		return 0, errors.New("disk full")
+	}
+	w.n--
+	return len(p), nil
+}
+
+func TestWritePropagatesErrors(t *testing.T) {
+	t.Parallel()
+	for _, okWrites := range []int{0, 1} {
+		err := Write(&failingWriter{n: okWrites}, reporttest.Cases()[0].Set)
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("after %d good writes: err = %v, want wrapped disk full", okWrites, err)
+		}
+	}
+}

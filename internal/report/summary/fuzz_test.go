@@ -1,0 +1,40 @@
+package summary
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+func FuzzRender(f *testing.F) {
+	f.Add("Log in", "no result within 30m", "Click login", "Button not found", "https://cdn.example/v.mp4")
+	f.Add("a|b\\|c\\", "<script>alert(1)</script>", "`x`", "[l](javascript:1)", "https://x/)|(<>")
+	f.Add("\x00\x01\r\n|---|", "\u202E\u2028", "\xff\xfe", "&lt;", "javascript:alert(1)")
+	f.Add("🧪 👩‍💻", "$x$ *b* _i_", "\\", "|", "HTTP://[::1]/a b")
+	f.Fuzz(func(t *testing.T, title, reason, task, stepResult, url string) {
+		steps := []result.Step{
+			{Number: 1, Task: task, OK: true, Result: stepResult},
+			{Number: 2, Task: task, Result: stepResult},
+		}
+		set := result.Set{
+			GroupRunID: 1, GroupRunName: title, GroupRunURL: url, Elapsed: time.Second,
+			Runs: []result.Run{
+				{BlueprintID: 1, Title: title, Verdict: result.Failed, Reason: reason, Steps: steps, VideoURL: url},
+				{BlueprintID: 2, Title: title, Status: reason, Verdict: result.Error, Reason: reason, VideoURL: url},
+				{BlueprintID: 3, Title: title, Verdict: result.Failed, NonBlocking: true, Status: reason},
+				{BlueprintID: 4, Title: title, Verdict: result.Passed, Flaky: true, Attempts: 2},
+				{BlueprintID: 5, Title: title, Verdict: result.Verdict(reason), Reason: reason, Duration: -time.Second},
+			},
+		}
+		out := Render(set, Options{})
+		checkTable(t, out)
+		if got := len(tableRows(out)); got != len(set.Runs) {
+			t.Errorf("got %d rows for %d runs:\n%s", got, len(set.Runs), out)
+		}
+		if strings.Count(out, "\n## ") != 0 || !strings.HasPrefix(out, "## ") {
+			t.Errorf("input created or removed a heading:\n%s", out)
+		}
+	})
+}

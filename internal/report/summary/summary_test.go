@@ -1,0 +1,296 @@
+package summary
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/reporttest"
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestRenderGolden(t *testing.T) {
+	t.Parallel()
+	for _, tc := range reporttest.Cases() {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			got := Render(tc.Set, Options{})
+			golden := filepath.Join("testdata", tc.Name+".golden.md")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden file (run with -update to create it): %v", err)
+			}
+			if got != string(want) {
+				t.Errorf("output differs from %s (run with -update to accept):\n%s", golden, got)
+			}
+			checkTable(t, got)
+		})
+	}
+}
+
+func TestRenderHeading(t *testing.T) {
+	t.Parallel()
+	pass := result.Run{BlueprintID: 1, Verdict: result.Passed}
+	fail := result.Run{BlueprintID: 2, Verdict: result.Failed}
+	lost := result.Run{BlueprintID: 3, Verdict: result.Error}
+	nbFail := result.Run{BlueprintID: 4, Verdict: result.Failed, NonBlocking: true}
+	cases := []struct {
+		name string
+		runs []result.Run
+		want string
+	}{
+		{"none", nil, "## ⚠️ DocketQA: no verdict, no test runs were reported\n"},
+		{"one pass", []result.Run{pass}, "## ✅ DocketQA: 1 run passed\n"},
+		{"all pass", []result.Run{pass, pass}, "## ✅ DocketQA: all 2 runs passed\n"},
+		{"non-blocking", []result.Run{pass, nbFail}, "## ✅ DocketQA: passed with 1 non-blocking failure (2 runs)\n"},
+		{"failure wins", []result.Run{pass, lost, fail, nbFail}, "## ❌ DocketQA: 1 of 4 runs failed\n"},
+		{"one of one", []result.Run{fail}, "## ❌ DocketQA: 1 of 1 run failed\n"},
+		{"no verdict", []result.Run{pass, lost, lost, nbFail}, "## ⚠️ DocketQA: no verdict for 2 of 4 runs\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := Render(result.Set{GroupRunID: 9, Runs: tc.runs}, Options{})
+			if heading, _, _ := strings.Cut(got, "\n"); heading+"\n" != tc.want {
+				t.Errorf("heading = %q, want %q", heading, tc.want)
+			}
+		})
+	}
+}
+
+func TestRenderOrder(t *testing.T) {
+	t.Parallel()
+	var mixed result.Set
+	for _, c := range reporttest.Cases() {
+		if c.Name == "mixed" {
+			mixed = c.Set
+		}
+	}
+	want := []string{"Fails last", "Times out", "Optional check", "Flaky but fine", "Passes first"}
+	var got []string
+	for _, line := range tableRows(Render(mixed, Options{})) {
+		cells := strings.Split(line, " | ")
+		got = append(got, strings.SplitN(cells[1], " (blueprint", 2)[0])
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("row order = %q, want %q", got, want)
+	}
+}
+
+func TestText(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", maxCellRunes+5)
+	cases := []struct{ name, in, want string }{
+		{"plain", "Log in", "Log in"},
+		{"pipe and backslash", `a|b\|c\`, `a\|b\\\|c\\`},
+		{"html", `<img src=x onerror=alert(1)> & &lt;`, `&lt;img src=x onerror=alert(1)&gt; &amp; &amp;lt;`},
+		{"markdown", "`code` [l](javascript:x) *b* _i_ ~s~ $m$", "\\`code\\` \\[l\\](javascript:x) \\*b\\* \\_i\\_ \\~s\\~ \\$m\\$"},
+		{"newlines collapse", "a\r\n\r\nb\tc\u2028d  e\u0085f", "a b c d e f"},
+		{"trim", "  \n padded \t ", "padded"},
+		{"controls", "a\x00b\x1bc\x7fd\u0090e", "abcde"},
+		{"bidi", "abc\u202Efed\u2066x\u2069", "abcfedx"},
+		{"noncharacters", "a\uFFFEb\uFFFFc\uFDD0d\U0010FFFFe", "abcde"},
+		{"invalid utf8", "a\xff\xfeb", "a\uFFFDb"},
+		{"emoji kept", "🧪 👩‍💻", "🧪 👩‍💻"},
+		{"block syntax stays inline", "\n# h\n> q\n- i\n|---|", `# h &gt; q - i \|---\|`},
+		{"truncated", long, strings.Repeat("é", maxCellRunes) + "…"},
+		{"exact length not truncated", long[:2*maxCellRunes], long[:2*maxCellRunes]},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := text(tc.in); got != tc.want {
+				t.Errorf("text(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestLinkDestination(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"https://cdn.example/v.mp4", "https://cdn.example/v.mp4", true},
+		{" HTTP://cdn.example/v.mp4 ", "HTTP://cdn.example/v.mp4", true},
+		{"https://cdn.example/a (1).mp4", "https://cdn.example/a%20%281%29.mp4", true},
+		{"https://cdn.example/x)](javascript:alert(1))", "https://cdn.example/x%29]%28javascript:alert%281%29%29", true},
+		{"https://cdn.example/a|b?q=<s>&copy=\"1\"", `https://cdn.example/a%7Cb?q=%3Cs%3E\&copy=%221%22`, true},
+		{"https://cdn.example/ü\\`", "https://cdn.example/%C3%BC%5C%60", true},
+		{"https://cdn.example/%20ok", "https://cdn.example/%20ok", true},
+		{"http://[::1]:8080/x", "http://[::1]:8080/x", true},
+		{"javascript:alert(1)", "", false},
+		{"data:text/html,<b>", "", false},
+		{"ftp://cdn.example/v.mp4", "", false},
+		{"//cdn.example/v.mp4", "", false},
+		{"/relative/v.mp4", "", false},
+		{"http://", "", false},
+		{"", "", false},
+		{"https://cdn.example/\x00", "", false},
+		{"https://cdn.example/" + strings.Repeat("a", maxURLBytes), "", false},
+	}
+	for _, tc := range cases {
+		got, ok := linkDestination(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("linkDestination(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestRenderLinks(t *testing.T) {
+	t.Parallel()
+	set := result.Set{
+		GroupRunID: 35, GroupRunURL: "javascript:alert(1)",
+		Runs: []result.Run{
+			{BlueprintID: 1, Verdict: result.Failed, VideoURL: "https://cdn.example/v.mp4"},
+			{BlueprintID: 2, Verdict: result.Failed, VideoURL: "javascript:alert(1)"},
+		},
+	}
+	got := Render(set, Options{})
+	if strings.Contains(got, "javascript") {
+		t.Errorf("non-http URL leaked into the summary:\n%s", got)
+	}
+	if !strings.Contains(got, "\nGroup run 35 · elapsed 0s\n") {
+		t.Errorf("group run without a usable URL should be plain text:\n%s", got)
+	}
+	rows := tableRows(got)
+	if len(rows) != 2 || !strings.HasSuffix(rows[0], " | [video](https://cdn.example/v.mp4) |") || !strings.HasSuffix(rows[1], " | — |") {
+		t.Errorf("video cells wrong:\n%s", strings.Join(rows, "\n"))
+	}
+}
+
+func TestRenderSizeCap(t *testing.T) {
+	t.Parallel()
+	const n = 20000
+	runs := make([]result.Run, n)
+	for i := range runs {
+		runs[i] = result.Run{
+			BlueprintID: int64(i + 1), RunID: int64(100000 + i), Title: fmt.Sprintf("Regression check number %d for the docket search", i),
+			Verdict: result.Passed, Duration: time.Duration(i) * time.Millisecond,
+			VideoURL: fmt.Sprintf("https://cdn.docketqa.example/runs/%d/video.mp4", 100000+i),
+		}
+	}
+	runs[n-1].Verdict = result.Failed // sorts first although it comes last
+	set := result.Set{GroupRunID: 1, Runs: runs}
+
+	cases := []struct {
+		name  string
+		opt   Options
+		limit int
+	}{
+		{"default", Options{}, DefaultMaxBytes},
+		{"custom", Options{MaxBytes: 64 << 10}, 64 << 10},
+		{"raised to minimum", Options{MaxBytes: 10}, MinMaxBytes},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := Render(set, tc.opt)
+			if len(got) > tc.limit {
+				t.Fatalf("output is %d bytes, limit %d", len(got), tc.limit)
+			}
+			if len(got) < tc.limit*9/10 {
+				t.Errorf("output is %d bytes, wasting most of the %d byte limit", len(got), tc.limit)
+			}
+			rows := tableRows(got)
+			if len(rows) == 0 || !strings.Contains(rows[0], "blueprint 20000") {
+				t.Fatalf("the failed run must come first; rows: %d", len(rows))
+			}
+			want := fmt.Sprintf("\n\n… and %d more runs (see the JUnit report)\n", n-len(rows))
+			if !strings.HasSuffix(got, want) {
+				t.Errorf("output does not end with %q:\n…%s", want, got[len(got)-200:])
+			}
+			checkTable(t, got)
+		})
+	}
+}
+
+func TestRenderFitsExactly(t *testing.T) {
+	t.Parallel()
+	runs := make([]result.Run, 200)
+	for i := range runs {
+		runs[i] = result.Run{BlueprintID: int64(i), Title: strings.Repeat("x", 100), Verdict: result.Passed}
+	}
+	set := result.Set{Runs: runs}
+	full := Render(set, Options{})
+	if strings.Contains(full, "more run") {
+		t.Fatalf("unexpected cut-off:\n%s", full)
+	}
+	// With exactly enough room, the last row needs no reserve for the
+	// "more runs" line and must still be written.
+	if got := Render(set, Options{MaxBytes: len(full)}); got != full {
+		t.Errorf("limit equal to the full size cut the output to %d of %d bytes", len(got), len(full))
+	}
+	got := Render(set, Options{MaxBytes: len(full) - 1})
+	if len(got) >= len(full) || !strings.HasSuffix(got, "\n\n… and 1 more run (see the JUnit report)\n") {
+		t.Errorf("one byte less must cut rows; got %d bytes:\n…%s", len(got), got[len(got)-120:])
+	}
+}
+
+// tableRows returns the data rows of the table in out: the lines after the
+// header and delimiter rows, up to the first line that is not a row.
+func tableRows(out string) []string {
+	_, table, found := strings.Cut(out, tableHeader)
+	if !found {
+		return nil
+	}
+	var rows []string
+	for _, line := range strings.Split(table, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		rows = append(rows, line)
+	}
+	return rows
+}
+
+// checkTable asserts the structural invariants every summary must keep.
+func checkTable(t *testing.T, out string) {
+	t.Helper()
+	if !utf8.ValidString(out) {
+		t.Errorf("output is not valid UTF-8")
+	}
+	if strings.Contains(out, "<") {
+		t.Errorf("output contains a raw '<'")
+	}
+	for i, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			continue
+		}
+		if got := unescapedPipes(line); got != 6 {
+			t.Errorf("line %d has %d cell separators, want 6: %q", i+1, got, line)
+		}
+	}
+}
+
+// unescapedPipes counts the pipes that GFM treats as cell separators: those
+// not preceded by an odd number of backslashes.
+func unescapedPipes(line string) int {
+	n, backslashes := 0, 0
+	for i := 0; i < len(line); i++ {
+		switch line[i] {
+		case '\\':
+			backslashes++
+			continue
+		case '|':
+			if backslashes%2 == 0 {
+				n++
+			}
+		}
+		backslashes = 0
+	}
+	return n
+}

@@ -1,0 +1,127 @@
+// Package result holds what the gate learned about one group run: the
+// verdict of every test run and the details the reports need. It is the
+// hand-off point between the poller and the report writers, so it depends on
+// nothing but the standard library and keeps only what a report shows, never
+// a whole API payload.
+package result
+
+import (
+	"fmt"
+	"time"
+)
+
+// Verdict is the gate's judgement of one test run or of the whole group.
+type Verdict string
+
+// The verdicts. Only Passed is green. Error means "no verdict": the run's
+// outcome is unknown (deadline, API trouble, interruption, missing run).
+const (
+	Passed Verdict = "passed"
+	Failed Verdict = "failed"
+	Error  Verdict = "error"
+)
+
+// Step is one executed blueprint step as DocketQA reported it.
+type Step struct {
+	Number      int
+	Task        string
+	OK          bool
+	Result      string
+	Duration    time.Duration
+	Screenshots []string
+}
+
+// Run is one test run (one blueprint executed inside the group run).
+type Run struct {
+	BlueprintID int64
+	// RunID is 0 when the trigger answer held no run for the blueprint.
+	RunID int64
+	Title string
+	// Status is the last status word DocketQA reported; empty if none was seen.
+	Status  string
+	Verdict Verdict
+	// Reason says why a run failed or has no verdict, in one line.
+	Reason   string
+	Steps    []Step
+	Duration time.Duration
+	VideoURL string
+	// Attempts is 1 plus the number of DocketQA retry attempts reported.
+	Attempts int
+	// Flaky marks a pass that needed more than one attempt.
+	Flaky bool
+	// NonBlocking runs are reported but never fail the gate.
+	NonBlocking bool
+}
+
+// Name is the run's unique display name: title plus blueprint id, because
+// titles are not unique and CI test views merge cases with equal names.
+func (r Run) Name() string {
+	if r.Title == "" {
+		return fmt.Sprintf("blueprint %d", r.BlueprintID)
+	}
+	return fmt.Sprintf("%s (blueprint %d)", r.Title, r.BlueprintID)
+}
+
+// FailedStep returns the first unsuccessful step, or nil.
+func (r Run) FailedStep() *Step {
+	for i := range r.Steps {
+		if !r.Steps[i].OK {
+			return &r.Steps[i]
+		}
+	}
+	return nil
+}
+
+// Set is the outcome of one gate invocation.
+type Set struct {
+	GroupRunID   int64
+	GroupRunName string
+	// GroupRunURL is the dashboard link for the group run.
+	GroupRunURL string
+	Runs        []Run
+	// Started is when the trigger was sent; Elapsed is the gate's wall time.
+	Started time.Time
+	Elapsed time.Duration
+}
+
+// Counts tallies runs by verdict.
+type Counts struct {
+	Total, Passed, Failed, Errors, Flaky, NonBlockingFailed int
+}
+
+// Counts tallies the runs of s. Non-blocking runs that did not pass are
+// counted in NonBlockingFailed only, so Failed and Errors are what gates.
+func (s Set) Counts() Counts {
+	c := Counts{Total: len(s.Runs)}
+	for _, r := range s.Runs {
+		if r.Flaky && r.Verdict == Passed {
+			c.Flaky++
+		}
+		switch {
+		case r.Verdict == Passed:
+			c.Passed++
+		case r.NonBlocking:
+			c.NonBlockingFailed++
+		case r.Verdict == Failed:
+			c.Failed++
+		default:
+			c.Errors++
+		}
+	}
+	return c
+}
+
+// Verdict is the gate's verdict: Failed if any blocking run failed, else
+// Error if any blocking run has no verdict (or there are no runs at all),
+// else Passed.
+func (s Set) Verdict() Verdict {
+	c := s.Counts()
+	switch {
+	case c.Failed > 0:
+		return Failed
+	case c.Errors > 0 || c.Total == 0:
+		return Error
+	default:
+		return Passed
+	}
+}
