@@ -76,6 +76,7 @@ func (h *harness) assertNoKey() {
 	})
 }
 
+// junitCase is a testcase with every element the gate may write.
 type junitCase struct {
 	Name    string `xml:"name,attr"`
 	Failure *struct {
@@ -84,9 +85,14 @@ type junitCase struct {
 	Error *struct {
 		Message string `xml:"message,attr"`
 	} `xml:"error"`
+	Skipped *struct {
+		Message string `xml:"message,attr"`
+	} `xml:"skipped"`
+	Flaky  []struct{} `xml:"flakyFailure"`
+	Reruns []struct{} `xml:"rerunFailure"`
 }
 
-// cases parses the JUnit report into name → case.
+// cases parses the JUnit report into name → case, failing on duplicates.
 func (h *harness) cases() map[string]junitCase {
 	h.t.Helper()
 	b, err := os.ReadFile(h.env["DOCKETQA_JUNIT"])

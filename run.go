@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +18,10 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
+	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/junit"
+	"github.com/docketqa-gate/docketqa-gate/internal/report/resultsjson"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/summary"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
@@ -110,13 +114,29 @@ func (g *gate) startDemo(ctx context.Context) (func(), error) {
 
 func (g *gate) printPlan() {
 	c := g.cfg
-	g.logf("dry run: nothing will be triggered")
+	g.logf("dry run: configuration is valid; nothing will be triggered")
+	switch {
+	case c.Attach != "":
+		g.logf("  mode:              wait for the runs recorded in %s", c.Attach)
+	case c.Detach != "":
+		g.logf("  mode:              trigger, record the runs in %s, exit without waiting", c.Detach)
+	default:
+		g.logf("  mode:              trigger and wait")
+	}
 	g.logf("  API base URL:      %s", c.BaseURL)
-	g.logf("  blueprints (%d):    %s", len(c.BlueprintIDs), joinIDs(c.BlueprintIDs))
+	if c.Attach == "" {
+		g.logf("  blueprints (%d):    %s", len(c.BlueprintIDs), joinIDs(c.BlueprintIDs))
+	}
+	if len(c.NonBlockingIDs) > 0 {
+		g.logf("  non-blocking:      %s", joinIDs(c.NonBlockingIDs))
+	}
 	g.logf("  deadline:          %s", c.Timeout)
-	g.logf("  polling:           first after %s, at most every %s, %d requests in flight at most", c.PollInterval, c.MaxPollInterval, c.MaxParallel)
+	g.logf("  polling:           first check after %s, at most %s apart, at most %d requests in flight", c.PollInterval, c.MaxPollInterval, c.MaxParallel)
+	g.logf("  reruns of failed:  %d; fail fast: %v", c.RerunFailed, c.FailFast)
 	g.logf("  JUnit report:      %s", c.JUnitPath)
 	g.logf("  Markdown summary:  %s", orNone(c.SummaryPath))
+	g.logf("  JSON results:      %s", orNone(c.ResultsJSONPath))
+	g.logf("  dotenv outputs:    %s", orNone(c.DotenvPath))
 }
 
 func (g *gate) run(ctx context.Context) int {
@@ -124,85 +144,263 @@ func (g *gate) run(ctx context.Context) int {
 		g.key = g.cfg.APIKey.Reveal()
 	}
 	start := time.Now()
-	// The deadline covers everything up to the verdict, the trigger included.
-	dctx, cancel := context.WithDeadline(ctx, start.Add(g.cfg.Timeout))
+	// The deadline covers everything up to the verdict: trigger, polling
+	// and reruns.
+	deadline := start.Add(g.cfg.Timeout)
+	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	client, err := docketqa.New(g.cfg.BaseURL, g.key, docketqa.WithUserAgent("docketqa-gate/"+version.String()))
+	client, err := docketqa.New(g.cfg.BaseURL, g.key,
+		docketqa.WithUserAgent("docketqa-gate/"+version.String()),
+		docketqa.WithRequestTimeout(g.cfg.RequestTimeout),
+		// A slow trigger of many blueprints is normal; it still must end.
+		docketqa.WithTriggerTimeout(max(g.cfg.RequestTimeout, docketqa.DefaultTriggerTimeout)))
 	if err != nil {
 		fmt.Fprintf(g.stderr, "docketqa-gate: %v\n", err)
 		return exitUsage
 	}
 	set := result.Set{Started: start.UTC()}
-	g.logf("docketqa-gate %s: triggering %d blueprint(s) on %s", version.String(), len(g.cfg.BlueprintIDs), g.cfg.BaseURL)
-	grp, err := client.Trigger(dctx, g.cfg.BlueprintIDs)
-	var fatal error
-	if err != nil {
-		fatal = fmt.Errorf("trigger failed: %w", err)
-		if ctx.Err() != nil {
-			fatal = fmt.Errorf("interrupted while triggering: %w", err)
+	var targets []poll.Target
+	var missing []result.Run
+	if g.cfg.Attach != "" {
+		m, err := readManifest(g.cfg.Attach)
+		if err != nil {
+			fmt.Fprintf(g.stderr, "docketqa-gate: %v\n", err)
+			return exitUsage
 		}
-		set.Runs = g.untriggered(fatal.Error())
+		set.GroupRunID, set.GroupRunName, set.GroupRunURL = m.GroupRunID, m.GroupRunName, m.DashboardURL
+		targets, missing = g.fromManifest(m)
+		g.logf("docketqa-gate %s: waiting for group run %d (%d test run(s)) from %s: %s", version.String(), m.GroupRunID, len(m.Runs), g.cfg.Attach, m.DashboardURL)
 	} else {
+		g.logf("docketqa-gate %s: triggering %d blueprint(s) on %s", version.String(), len(g.cfg.BlueprintIDs), g.cfg.BaseURL)
+		grp, err := client.Trigger(dctx, g.cfg.BlueprintIDs)
+		if err != nil {
+			fatal := fmt.Errorf("trigger failed: %w", err)
+			if ctx.Err() != nil {
+				fatal = fmt.Errorf("interrupted while triggering: %w", err)
+			}
+			set.Runs = g.untriggered(err)
+			set.Elapsed = time.Since(start)
+			return g.finish(set, fatal)
+		}
 		set.GroupRunID, set.GroupRunName = grp.ID, grp.Name
 		set.GroupRunURL = g.dashboardURL(grp.ID)
 		g.logf("triggered group run %d with %d test run(s): %s", grp.ID, len(grp.Runs), set.GroupRunURL)
-		targets, missing := g.targets(grp)
-		out := poll.Run(ctx, client, targets, poll.Options{
-			Interval:         g.cfg.PollInterval,
-			MaxInterval:      g.cfg.MaxPollInterval,
-			MaxParallel:      g.cfg.MaxParallel,
-			Deadline:         start.Add(g.cfg.Timeout),
-			Timeout:          g.cfg.Timeout,
-			FailFast:         g.cfg.FailFast,
-			ProgressInterval: g.cfg.ProgressInterval,
-			OnFinish:         g.logFinished,
-			OnProgress:       g.logProgress,
-		})
-		set.Runs = append(out.Runs, missing...)
-		switch out.Stop {
-		case poll.AuthFailed:
-			fatal = out.Err
-		case poll.Interrupted:
-			fatal = errors.New("interrupted: reports written with unfinished runs marked; DocketQA has no cancel endpoint, so the runs continue there: " + set.GroupRunURL)
-		case poll.Deadline:
-			fatal = fmt.Errorf("deadline of %s passed before every run finished (raise --timeout / DOCKETQA_TIMEOUT if runs need longer)", g.cfg.Timeout)
+		targets, missing = g.targets(grp, g.cfg.BlueprintIDs)
+		if g.cfg.Detach != "" {
+			return g.detach(set, targets, missing)
 		}
+	}
+	out := g.wait(ctx, client, targets, deadline, g.cfg.RerunFailed == 0)
+	set.Runs = append(out.Runs, missing...)
+	fatal := g.stopError(out, set.GroupRunURL)
+	if fatal == nil && g.cfg.RerunFailed > 0 {
+		fatal = g.rerun(ctx, client, set.Runs, deadline)
 	}
 	set.Elapsed = time.Since(start)
 	return g.finish(set, fatal)
 }
 
-// targets maps the trigger answer to the runs to poll. A requested
-// blueprint with no run in the answer (unknown id, no access, or a partial
-// answer) becomes an error result, so it cannot vanish from the reports.
-func (g *gate) targets(grp *docketqa.GroupRun) ([]poll.Target, []result.Run) {
-	nonBlocking := make(map[int64]bool, len(g.cfg.NonBlockingIDs))
-	for _, id := range g.cfg.NonBlockingIDs {
-		nonBlocking[id] = true
+// wait polls targets until each has a verdict or polling must stop.
+// lastAttempt says whether a failure now is final; fail-fast only acts on
+// final failures, so --fail-fast never skips a rerun.
+func (g *gate) wait(ctx context.Context, client *docketqa.Client, targets []poll.Target, deadline time.Time, lastAttempt bool) poll.Outcome {
+	return poll.Run(ctx, client, targets, poll.Options{
+		Interval:         g.cfg.PollInterval,
+		MaxInterval:      g.cfg.MaxPollInterval,
+		MaxParallel:      g.cfg.MaxParallel,
+		Deadline:         deadline,
+		Timeout:          g.cfg.Timeout,
+		NotFoundGrace:    g.cfg.NotFoundGrace,
+		FailFast:         g.cfg.FailFast && lastAttempt,
+		ProgressInterval: g.cfg.ProgressInterval,
+		OnFinish:         g.logFinished,
+		OnProgress:       g.logProgress,
+	})
+}
+
+// stopError explains why polling ended early, or returns nil.
+func (g *gate) stopError(out poll.Outcome, groupURL string) error {
+	switch out.Stop {
+	case poll.AuthFailed:
+		return out.Err
+	case poll.Interrupted:
+		return errors.New("interrupted: reports written with unfinished runs marked; DocketQA has no cancel endpoint, so the runs continue there: " + groupURL)
+	case poll.Deadline:
+		return fmt.Errorf("deadline of %s passed before every run finished (raise --timeout / DOCKETQA_TIMEOUT if runs need longer)", g.cfg.Timeout)
+	case poll.FailFast:
+		g.logf("fail-fast: a run failed; not waiting for the others (they continue on DocketQA: %s)", groupURL)
 	}
-	seen := make(map[int64]bool, len(grp.Runs))
-	targets := make([]poll.Target, 0, len(grp.Runs))
-	for _, r := range grp.Runs {
-		seen[r.BlueprintID] = true
-		targets = append(targets, poll.Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: r.Title, StepCount: r.StepCount, NonBlocking: nonBlocking[r.BlueprintID]})
-	}
-	var missing []result.Run
-	for _, id := range g.cfg.BlueprintIDs {
-		if !seen[id] {
-			missing = append(missing, result.Run{BlueprintID: id, Verdict: result.Error, NonBlocking: nonBlocking[id],
-				Reason: "DocketQA started no run for this blueprint: check that the id exists and belongs to the API key's company"})
+	return nil
+}
+
+// rerun re-triggers the failed blueprints up to --rerun-failed times and
+// folds each new attempt into runs. A blueprint that passes on a rerun is a
+// flaky pass; one that never passes stays failed, with every attempt listed.
+func (g *gate) rerun(ctx context.Context, client *docketqa.Client, runs []result.Run, deadline time.Time) error {
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	for attempt := 1; attempt <= g.cfg.RerunFailed; attempt++ {
+		var idx []int
+		var ids []int64
+		for i, r := range runs {
+			if r.Verdict == result.Failed {
+				idx = append(idx, i)
+				ids = append(ids, r.BlueprintID)
+			}
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		g.logf("rerun %d of %d: re-triggering %d failed blueprint(s): %s", attempt, g.cfg.RerunFailed, len(ids), joinIDs(ids))
+		grp, err := client.Trigger(dctx, ids)
+		if err != nil {
+			return fmt.Errorf("rerun %d: trigger failed, keeping the earlier failures: %w", attempt, err)
+		}
+		url := g.dashboardURL(grp.ID)
+		g.logf("rerun %d: group run %d: %s", attempt, grp.ID, url)
+		targets, missing := g.targets(grp, ids)
+		out := g.wait(ctx, client, targets, deadline, attempt == g.cfg.RerunFailed)
+		latest := make(map[int64]result.Run, len(ids))
+		for _, r := range append(out.Runs, missing...) {
+			latest[r.BlueprintID] = r
+		}
+		for _, i := range idx {
+			if next, ok := latest[runs[i].BlueprintID]; ok {
+				runs[i] = mergeAttempt(runs[i], next)
+			}
+		}
+		if err := g.stopError(out, url); err != nil || out.Stop == poll.FailFast {
+			return err
 		}
 	}
-	if len(missing) > 0 {
-		fmt.Fprintf(g.stderr, "docketqa-gate: warning: the trigger answer has no run for %d of %d blueprint(s)\n", len(missing), len(g.cfg.BlueprintIDs))
+	return nil
+}
+
+// mergeAttempt makes next the final attempt of a blueprint that failed as
+// prev. A rerun that reached no verdict does not replace a known failure.
+func mergeAttempt(prev, next result.Run) result.Run {
+	if next.Verdict == result.Error {
+		prev.Attempts++
+		prev.Earlier = append(prev.Earlier, result.Attempt{Rerun: true, RunID: next.RunID, Status: next.Status,
+			Verdict: next.Verdict, Reason: next.Reason, VideoURL: next.VideoURL})
+		return prev
+	}
+	next.Earlier = slices.Concat(prev.Earlier, []result.Attempt{{Rerun: true, RunID: prev.RunID, Status: prev.Status,
+		Verdict: prev.Verdict, Reason: prev.Reason, VideoURL: prev.VideoURL}}, next.Earlier)
+	next.Attempts += prev.Attempts
+	next.NonBlocking = prev.NonBlocking
+	next.Flaky = next.Verdict == result.Passed
+	if next.Title == "" {
+		next.Title = prev.Title
+	}
+	return next
+}
+
+// detach records the triggered runs for a later --attach and exits 0: the
+// runs go on without anybody waiting here.
+func (g *gate) detach(set result.Set, targets []poll.Target, missing []result.Run) int {
+	m := manifest.Manifest{GroupRunID: set.GroupRunID, GroupRunName: set.GroupRunName, DashboardURL: set.GroupRunURL, TriggeredAt: set.Started}
+	for _, t := range targets {
+		m.Runs = append(m.Runs, manifest.Run{RunID: t.RunID, BlueprintID: t.BlueprintID, Title: t.Title, StepCount: t.StepCount})
+	}
+	for _, r := range missing {
+		m.MissingBlueprintIDs = append(m.MissingBlueprintIDs, r.BlueprintID)
+	}
+	b, err := manifest.Marshal(m)
+	if err == nil {
+		err = atomicfile.Write(g.cfg.Detach, b)
+	}
+	if err != nil {
+		fmt.Fprintf(g.stderr, "docketqa-gate: cannot write the manifest (--detach / DOCKETQA_DETACH): %v; the runs were triggered: %s\n", err, set.GroupRunURL)
+		return exitNoVerdict
+	}
+	outs := ci.Outputs{Verdict: "pending", Total: len(targets) + len(missing), GroupRunID: set.GroupRunID, GroupRunURL: set.GroupRunURL}
+	if err := g.rep.SetOutputs(outs); err != nil {
+		fmt.Fprintf(g.stderr, "docketqa-gate: cannot write GitHub outputs: %v\n", err)
+		return exitNoVerdict
+	}
+	if g.cfg.DotenvPath != "" {
+		if err := ci.WriteDotenv(g.cfg.DotenvPath, outs); err != nil {
+			fmt.Fprintf(g.stderr, "docketqa-gate: cannot write dotenv (--dotenv / DOCKETQA_DOTENV): %v\n", err)
+			return exitNoVerdict
+		}
+	}
+	g.logf("detached: %d test run(s) recorded in %s; wait for them with --attach %s", len(m.Runs), g.cfg.Detach, g.cfg.Detach)
+	return exitPassed
+}
+
+func readManifest(path string) (manifest.Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return manifest.Manifest{}, fmt.Errorf("read the manifest (--attach / DOCKETQA_ATTACH): %w; it is written by an earlier docketqa-gate --detach", err)
+	}
+	m, err := manifest.Parse(b)
+	if err != nil {
+		return manifest.Manifest{}, fmt.Errorf("manifest %s (--attach / DOCKETQA_ATTACH): %w", path, err)
+	}
+	return m, nil
+}
+
+func (g *gate) fromManifest(m manifest.Manifest) ([]poll.Target, []result.Run) {
+	nb := g.nonBlocking()
+	targets := make([]poll.Target, len(m.Runs))
+	for i, r := range m.Runs {
+		targets[i] = poll.Target{RunID: r.RunID, BlueprintID: r.BlueprintID, Title: r.Title, StepCount: r.StepCount, NonBlocking: nb[r.BlueprintID]}
+	}
+	var missing []result.Run
+	for _, id := range m.MissingBlueprintIDs {
+		missing = append(missing, missingRun(id, nb[id]))
 	}
 	return targets, missing
 }
 
-func (g *gate) untriggered(reason string) []result.Run {
+func (g *gate) nonBlocking() map[int64]bool {
+	nb := make(map[int64]bool, len(g.cfg.NonBlockingIDs))
+	for _, id := range g.cfg.NonBlockingIDs {
+		nb[id] = true
+	}
+	return nb
+}
+
+func missingRun(id int64, nonBlocking bool) result.Run {
+	return result.Run{BlueprintID: id, Verdict: result.Error, NonBlocking: nonBlocking, Attempts: 1,
+		Reason: "DocketQA started no run for this blueprint: check that the id exists and belongs to the API key's company"}
+}
+
+// targets maps a trigger answer to the runs to poll. A requested
+// blueprint with no run in the answer (unknown id, no access, or a partial
+// answer) becomes an error result, so it cannot vanish from the reports.
+func (g *gate) targets(grp *docketqa.GroupRun, requested []int64) ([]poll.Target, []result.Run) {
+	nb := g.nonBlocking()
+	seen := make(map[int64]bool, len(grp.Runs))
+	targets := make([]poll.Target, 0, len(grp.Runs))
+	for _, r := range grp.Runs {
+		seen[r.BlueprintID] = true
+		targets = append(targets, poll.Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: r.Title, StepCount: r.StepCount, NonBlocking: nb[r.BlueprintID]})
+	}
+	var missing []result.Run
+	for _, id := range requested {
+		if !seen[id] {
+			missing = append(missing, missingRun(id, nb[id]))
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(g.stderr, "docketqa-gate: warning: the trigger answer has no run for %d of %d blueprint(s)\n", len(missing), len(requested))
+	}
+	return targets, missing
+}
+
+// untriggered gives every blueprint an error result when the trigger
+// failed, worded by whether runs may have started anyway.
+func (g *gate) untriggered(err error) []result.Run {
+	reason := "not triggered: " + err.Error()
+	var ue *docketqa.UncertainTriggerError
+	if errors.As(err, &ue) {
+		reason = "trigger outcome unknown (runs may have started): " + err.Error()
+	}
 	runs := make([]result.Run, len(g.cfg.BlueprintIDs))
 	for i, id := range g.cfg.BlueprintIDs {
-		runs[i] = result.Run{BlueprintID: id, Verdict: result.Error, Reason: "not triggered: " + reason}
+		runs[i] = result.Run{BlueprintID: id, Verdict: result.Error, Attempts: 1, Reason: reason}
 	}
 	return runs
 }
@@ -253,6 +451,14 @@ func (g *gate) finish(set result.Set, fatal error) int {
 		}
 	}
 	outs := ci.OutputsFrom(set, g.cfg.JUnitPath, g.cfg.ResultsJSONPath)
+	if g.cfg.ResultsJSONPath != "" {
+		buf.Reset()
+		if err := resultsjson.Write(&buf, set); err != nil {
+			writeErrs = append(writeErrs, fmt.Errorf("build JSON results: %w", err))
+		} else if err := atomicfile.Write(g.cfg.ResultsJSONPath, buf.Bytes()); err != nil {
+			writeErrs = append(writeErrs, fmt.Errorf("JSON results (--results-json / DOCKETQA_RESULTS_JSON): %w", err))
+		}
+	}
 	if g.cfg.DotenvPath != "" {
 		if err := ci.WriteDotenv(g.cfg.DotenvPath, outs); err != nil {
 			writeErrs = append(writeErrs, fmt.Errorf("dotenv (--dotenv / DOCKETQA_DOTENV): %w", err))

@@ -79,6 +79,10 @@ type Config struct {
 	MaxParallel int
 	// ProgressInterval is the period of the "still waiting" log line.
 	ProgressInterval time.Duration
+	// RequestTimeout bounds each API request.
+	RequestTimeout time.Duration
+	// NotFoundGrace is how long a 404 for a just-triggered run is retried.
+	NotFoundGrace time.Duration
 	// JUnitPath is the JUnit XML file; never empty, the report is always written.
 	JUnitPath string
 	// SummaryPath is the Markdown summary file; empty means no summary.

@@ -97,6 +97,8 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 	c.Timeout = l.duration(sTimeout)
 	c.PollInterval, c.MaxPollInterval = l.pollIntervals()
 	c.ProgressInterval = l.duration(sProgressInterval)
+	c.RequestTimeout = l.duration(sRequestTimeout)
+	c.NotFoundGrace = l.duration(sNotFoundGrace)
 	c.MaxParallel = l.intIn(sMaxParallel, 1, 256)
 	c.RerunFailed = l.intIn(sRerunFailed, 0, 10)
 	c.JUnitPath = l.get(sJUnit).raw

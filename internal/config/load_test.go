@@ -74,6 +74,8 @@ func TestLoadDefaults(t *testing.T) {
 		MaxPollInterval:  30 * time.Second,
 		MaxParallel:      8,
 		ProgressInterval: 30 * time.Second,
+		RequestTimeout:   30 * time.Second,
+		NotFoundGrace:    30 * time.Second,
 		JUnitPath:        "docketqa-junit.xml",
 		DemoScenario:     "pass",
 	}

@@ -37,6 +37,8 @@ const (
 	sMaxPollInterval  = "max-poll-interval"
 	sMaxParallel      = "max-parallel"
 	sProgressInterval = "progress-interval"
+	sRequestTimeout   = "request-timeout"
+	sNotFoundGrace    = "not-found-grace"
 	sJUnit            = "junit"
 	sSummary          = "summary"
 	sDotenv           = "dotenv"
@@ -92,6 +94,10 @@ func specs() []spec {
 			Help: "Most API requests in flight at once, from 1 to 256."}, "N"},
 		{Setting{Name: sProgressInterval, Flag: "--progress-interval", Env: []string{"DOCKETQA_PROGRESS_INTERVAL"}, Default: "30s",
 			Help: `How often to log a "still waiting" line.`}, "DURATION"},
+		{Setting{Name: sRequestTimeout, Flag: "--request-timeout", Env: []string{"DOCKETQA_REQUEST_TIMEOUT"}, Default: "30s",
+			Help: "Longest wait for one API answer; a poll that takes longer is retried, a trigger that takes longer stops the gate (it may have started runs)."}, "DURATION"},
+		{Setting{Name: sNotFoundGrace, Flag: "--not-found-grace", Env: []string{"DOCKETQA_NOT_FOUND_GRACE"}, Default: "30s",
+			Help: "How long a 404 for a just-triggered run is retried before the run counts as an error; results can lag the trigger."}, "DURATION"},
 		{Setting{Name: sJUnit, Flag: "--junit", Env: []string{"DOCKETQA_JUNIT"}, Input: "junit-path", Default: "docketqa-junit.xml",
 			Help: "JUnit XML report file; always written, even when the gate fails."}, "PATH"},
 		{Setting{Name: sSummary, Flag: "--summary", Env: []string{"DOCKETQA_SUMMARY", "GITHUB_STEP_SUMMARY"}, Input: "summary-path",

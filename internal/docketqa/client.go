@@ -5,20 +5,29 @@
 // words, so the client assumes little: it bounds every request in time and
 // size, classifies failures into typed errors the caller can act on, parses
 // payloads leniently, and never lets the API key leave the X-API-KEY header.
+//
+// Corporate CI networks work without options: the default transport takes
+// HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment, and on Linux
+// SSL_CERT_FILE and SSL_CERT_DIR replace the trusted CA certificates (for a
+// TLS-inspecting proxy). An untrusted certificate is reported as such, with
+// that hint, and never retried.
 package docketqa
 
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -135,41 +144,61 @@ func (e *redirectError) Error() string {
 // The trigger is not idempotent: repeating it starts a second, paid set of
 // browser runs. So it is retried only when the request certainly did not
 // reach DocketQA (the connection could not be made) or DocketQA said to come
-// back (429, or 503 with Retry-After). Any other failure is returned at once;
-// a timeout or reset mid-request is an *UncertainTriggerError.
+// back (429, or 503 with Retry-After), and never when the wait would end
+// past ctx's deadline. Any other failure is returned at once; a request that
+// was sent but got no usable answer (timeout, reset, deadline, interruption,
+// unreadable 2xx answer) is an *UncertainTriggerError.
 func (c *Client) Trigger(ctx context.Context, ids []int64) (*GroupRun, error) {
 	body, err := json.Marshal(map[string][]int64{"test_blueprint_ids": ids})
 	if err != nil {
 		return nil, fmt.Errorf("encode trigger request: %w", err)
 	}
 	limit := int64(1<<20) + int64(len(ids))*triggerBodyPerRun
-	const endpoint = "POST /test_group_run/trigger_run"
 	for attempt := 0; ; attempt++ {
-		raw, err := c.do(ctx, http.MethodPost, "/test_group_run/trigger_run", body, c.triggerTimeout, limit)
+		raw, err := c.do(ctx, http.MethodPost, triggerPath, body, c.triggerTimeout, limit)
 		if err == nil {
-			return decodeTrigger(raw)
+			return decodeTrigger(raw, c.key)
+		}
+		if maybeStarted(err) {
+			return nil, &UncertainTriggerError{Err: err}
 		}
 		wait, retry := c.triggerRetry(err, attempt)
 		if !retry || attempt >= c.triggerRetries {
-			var te *TransportError
-			if errors.As(err, &te) && !te.NotSent && ctx.Err() == nil {
-				return nil, &UncertainTriggerError{Err: err}
-			}
 			return nil, err
 		}
-		if err := c.sleep(ctx, wait); err != nil {
-			return nil, fmt.Errorf("%s: %w", endpoint, err)
+		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
+			return nil, fmt.Errorf("%w; not retrying, since the wait of %s would end past the deadline", err, wait)
+		}
+		if serr := c.sleep(ctx, wait); serr != nil {
+			return nil, fmt.Errorf("%w; stopped waiting to retry: %w", err, serr)
 		}
 	}
 }
 
-// triggerRetry decides whether a failed trigger may be sent again, and after
-// how long.
+const (
+	triggerPath     = "/test_group_run/trigger_run"
+	triggerEndpoint = http.MethodPost + " " + triggerPath
+)
+
+// maybeStarted reports whether a failed trigger may have reached DocketQA
+// and started runs anyway: the request left this machine but no usable
+// answer came back, or a success answer could not be read whole.
+func maybeStarted(err error) bool {
+	var te *TransportError
+	if errors.As(err, &te) {
+		return !te.NotSent
+	}
+	var ae *APIError
+	return errors.As(err, &ae) && ae.TooLarge > 0 && ae.StatusCode >= 200 && ae.StatusCode <= 299
+}
+
+// triggerRetry decides whether a trigger that certainly started nothing may
+// be sent again, and after how long.
 func (c *Client) triggerRetry(err error, attempt int) (time.Duration, bool) {
 	backoff := time.Duration(1<<attempt) * time.Second
 	var te *TransportError
 	if errors.As(err, &te) {
-		return backoff, te.NotSent
+		return backoff, te.NotSent && !te.Certificate
 	}
 	var ae *APIError
 	if errors.As(err, &ae) {
@@ -191,31 +220,41 @@ func (c *Client) GetRun(ctx context.Context, id int64) (*TestRun, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeRun(raw, id, c.key)
+}
+
+// decodeRun reads a GET /test_run/{id} answer. It refuses anything that does
+// not name the run asked for and carry a status word, so no malformed answer
+// can be mistaken for a result.
+func decodeRun(raw []byte, id int64, key string) (*TestRun, error) {
+	endpoint := "GET /test_run/" + strconv.FormatInt(id, 10)
 	var w wireGetResponse
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, &DecodeError{Endpoint: "GET " + path, Err: err, Excerpt: excerpt(raw, c.key)}
+		return nil, &DecodeError{Endpoint: endpoint, Err: err, Excerpt: excerpt(raw, key)}
 	}
 	if w.TestRun == nil {
-		return nil, &DecodeError{Endpoint: "GET " + path, Err: errors.New(`no "test_run" object`), Excerpt: excerpt(raw, c.key)}
+		return nil, &DecodeError{Endpoint: endpoint, Err: errors.New(`no "test_run" object`), Excerpt: excerpt(raw, key)}
 	}
 	run := w.TestRun.toRun()
 	if run.ID != id {
-		return nil, &DecodeError{Endpoint: "GET " + path, Err: fmt.Errorf("answer is for test run %d", run.ID)}
+		return nil, &DecodeError{Endpoint: endpoint, Err: fmt.Errorf("answer is for test run %d", run.ID)}
 	}
 	if run.Status == "" {
-		return nil, &DecodeError{Endpoint: "GET " + path, Err: errors.New(`"status" is missing or null`)}
+		return nil, &DecodeError{Endpoint: endpoint, Err: errors.New(`"status" is missing or null`)}
 	}
 	return &run, nil
 }
 
-func decodeTrigger(raw []byte) (*GroupRun, error) {
-	const endpoint = "POST /test_group_run/trigger_run"
+// decodeTrigger reads the trigger answer. Runs without a usable id cannot be
+// polled and are dropped (their blueprints then count as missing), and a run
+// listed twice is kept once, so no run is reported twice.
+func decodeTrigger(raw []byte, key string) (*GroupRun, error) {
 	var w wireTriggerResponse
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, &UncertainTriggerError{Err: &DecodeError{Endpoint: endpoint, Err: err}}
+		return nil, &UncertainTriggerError{Err: &DecodeError{Endpoint: triggerEndpoint, Err: err, Excerpt: excerpt(raw, key)}}
 	}
 	if w.TestGroupRun == nil || w.TestGroupRun.ID <= 0 {
-		return nil, &UncertainTriggerError{Err: &DecodeError{Endpoint: endpoint, Err: errors.New(`no "test_group_run" with an id in the answer`)}}
+		return nil, &UncertainTriggerError{Err: &DecodeError{Endpoint: triggerEndpoint, Err: errors.New(`no "test_group_run" with an id in the answer`), Excerpt: excerpt(raw, key)}}
 	}
 	g := &GroupRun{
 		ID:     int64(w.TestGroupRun.ID),
@@ -223,8 +262,14 @@ func decodeTrigger(raw []byte) (*GroupRun, error) {
 		Status: string(w.TestGroupRun.Status),
 		Runs:   make([]TestRun, 0, len(w.TestGroupRun.TestRuns)),
 	}
+	seen := make(map[int64]bool, len(w.TestGroupRun.TestRuns))
 	for i := range w.TestGroupRun.TestRuns {
-		g.Runs = append(g.Runs, w.TestGroupRun.TestRuns[i].toRun())
+		r := w.TestGroupRun.TestRuns[i].toRun()
+		if r.ID <= 0 || seen[r.ID] {
+			continue
+		}
+		seen[r.ID] = true
+		g.Runs = append(g.Runs, r)
 	}
 	return g, nil
 }
@@ -234,6 +279,13 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, timeo
 	endpoint := method + " " + path
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// A request that never got a connection certainly never reached
+	// DocketQA, whatever the error says; the trigger's retry rule needs to
+	// know that.
+	var connected atomic.Bool
+	rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { connected.Store(true) },
+	})
 	u := *c.base
 	// Append, never resolve: the base may carry a path prefix, and the API
 	// is slash-sensitive, so the path is used exactly as documented.
@@ -254,18 +306,12 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, timeo
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: %w", endpoint, ctx.Err())
-		}
-		return nil, c.transportError(endpoint, err, rctx.Err() != nil, timeout)
+		return nil, c.transportError(ctx, endpoint, err, !connected.Load() || notSent(err), rctx.Err() != nil, timeout)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: %w", endpoint, ctx.Err())
-		}
-		return nil, c.transportError(endpoint, fmt.Errorf("read answer: %w", err), rctx.Err() != nil, timeout)
+		return nil, c.transportError(ctx, endpoint, fmt.Errorf("read answer: %w", err), false, rctx.Err() != nil, timeout)
 	}
 	if int64(len(raw)) > limit {
 		return nil, &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode, TooLarge: limit,
@@ -275,7 +321,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, timeo
 		return nil, &APIError{
 			Endpoint:   endpoint,
 			StatusCode: resp.StatusCode,
-			Message:    errorMessage(raw),
+			Message:    excerpt([]byte(errorMessage(raw)), c.key),
 			Body:       excerpt(raw, c.key),
 			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 		}
@@ -283,14 +329,24 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, timeo
 	return raw, nil
 }
 
-func (c *Client) transportError(endpoint string, err error, timedOut bool, timeout time.Duration) error {
+// transportError classifies a request that got no complete answer. ctx is
+// the caller's context: when it ended (deadline or interruption), that is
+// the cause, whatever the transport reported.
+func (c *Client) transportError(ctx context.Context, endpoint string, err error, notSent, timedOut bool, timeout time.Duration) error {
 	var re *redirectError
 	if errors.As(err, &re) {
 		return &APIError{Endpoint: endpoint, StatusCode: 0, Message: re.Error(), Redirect: true}
 	}
-	te := &TransportError{Endpoint: endpoint, Err: stripURL(err), NotSent: notSent(err)}
-	if timedOut {
+	te := &TransportError{Endpoint: endpoint, Err: stripURL(err), NotSent: notSent}
+	var cve *tls.CertificateVerificationError
+	switch {
+	case ctx.Err() != nil:
+		te.Err = fmt.Errorf("stopped waiting for the answer: %w", ctx.Err())
+	case timedOut:
 		te.Err = fmt.Errorf("no answer within %s", timeout)
+	case errors.As(err, &cve):
+		te.Certificate = true
+		te.Err = fmt.Errorf("%w (behind a TLS-inspecting proxy, set SSL_CERT_FILE to a file with its CA certificate)", te.Err)
 	}
 	return te
 }
@@ -365,12 +421,20 @@ func errorMessage(raw []byte) string {
 
 const excerptLen = 200
 
-// excerpt returns a short one-line piece of a body for error messages, with
-// the key removed should the server echo it.
+// excerpt returns a short one-line piece of a body (or of a message from
+// it) for error messages, with the key removed should the server echo it.
 func excerpt(raw []byte, key string) string {
-	s := strings.ToValidUTF8(string(raw[:min(len(raw), 4*excerptLen)]), "?")
+	window := raw[:min(len(raw), 4*excerptLen)]
+	s := strings.ToValidUTF8(string(window), "?")
 	if key != "" {
 		s = strings.ReplaceAll(s, key, "[redacted]")
+		// A key cut in two by the window leaves its start at the end.
+		for i := min(len(key)-1, len(s)); i > 0 && len(window) < len(raw); i-- {
+			if strings.HasSuffix(s, key[:i]) {
+				s = s[:len(s)-i] + "[redacted]"
+				break
+			}
+		}
 	}
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > excerptLen {

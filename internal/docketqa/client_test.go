@@ -52,7 +52,7 @@ func TestGetRunDecodesLeniently(t *testing.T) {
 				if len(r.Steps) != 1 || r.Steps[0].OK || r.Steps[0].Duration != 43500*time.Millisecond || r.Steps[0].Screenshots[0] != "https://s/1.png" {
 					t.Errorf("steps %+v", r.Steps)
 				}
-				if r.VideoURL != "https://v/1.webm" || r.RetryAttempts != 1 || r.UpdatedAt.Sub(r.CreatedAt) != time.Minute {
+				if r.VideoURL != "https://v/1.webm" || len(r.Retries) != 1 || r.UpdatedAt.Sub(r.CreatedAt) != time.Minute {
 					t.Errorf("got %+v", r)
 				}
 			}},

@@ -59,6 +59,9 @@ type TransportError struct {
 	Err      error
 	// NotSent is true when the request certainly never reached the server.
 	NotSent bool
+	// Certificate is true when the server's TLS certificate was not
+	// trusted: a setup problem (SSL_CERT_FILE) that no retry can fix.
+	Certificate bool
 }
 
 func (e *TransportError) Error() string { return e.Endpoint + ": " + e.Err.Error() }
@@ -98,7 +101,7 @@ func IsTemporary(err error) bool {
 	}
 	var te *TransportError
 	if errors.As(err, &te) {
-		return true
+		return !te.Certificate
 	}
 	var de *DecodeError
 	return errors.As(err, &de)

@@ -32,11 +32,17 @@ type TestRun struct {
 	StepCount int
 	Steps     []Step
 	VideoURL  string
-	// RetryAttempts counts the entries of additional_attempts: earlier
-	// attempts DocketQA made itself because the blueprint has num_retries.
-	RetryAttempts int
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Retries are the entries of additional_attempts: earlier attempts
+	// DocketQA made itself because the blueprint has num_retries.
+	Retries   []Retry
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Retry is one of DocketQA's own earlier attempts at a run.
+type Retry struct {
+	Steps    []Step
+	VideoURL string
 }
 
 // Step is one executed step from a run's results.
@@ -79,9 +85,14 @@ type wireTestRun struct {
 	Results            []wireResult  `json:"results"`
 	TestVideoURL       flexString    `json:"test_video_url"`
 	VideoDownloadURL   flexString    `json:"test_video_download_url"`
-	AdditionalAttempts []struct{}    `json:"additional_attempts"`
+	AdditionalAttempts []wireAttempt `json:"additional_attempts"`
 	CreatedAt          flexString    `json:"created_at"`
 	UpdatedAt          flexString    `json:"updated_at"`
+}
+
+type wireAttempt struct {
+	Results      []wireResult `json:"results"`
+	TestVideoURL flexString   `json:"test_video_url"`
 }
 
 type wireMetadata struct {
@@ -106,14 +117,13 @@ type wireAction struct {
 
 func (w *wireTestRun) toRun() TestRun {
 	r := TestRun{
-		ID:            int64(w.ID),
-		BlueprintID:   int64(w.TestBlueprintID),
-		GroupRunID:    int64(w.TestGroupRunID),
-		Status:        strings.ToLower(strings.TrimSpace(string(w.Status))),
-		VideoURL:      string(w.TestVideoURL),
-		RetryAttempts: len(w.AdditionalAttempts),
-		CreatedAt:     parseTime(string(w.CreatedAt)),
-		UpdatedAt:     parseTime(string(w.UpdatedAt)),
+		ID:          int64(w.ID),
+		BlueprintID: int64(w.TestBlueprintID),
+		GroupRunID:  int64(w.TestGroupRunID),
+		Status:      strings.ToLower(strings.TrimSpace(string(w.Status))),
+		VideoURL:    string(w.TestVideoURL),
+		CreatedAt:   parseTime(string(w.CreatedAt)),
+		UpdatedAt:   parseTime(string(w.UpdatedAt)),
 	}
 	if r.VideoURL == "" {
 		r.VideoURL = string(w.VideoDownloadURL)
@@ -122,10 +132,19 @@ func (w *wireTestRun) toRun() TestRun {
 		r.Title = strings.TrimSpace(string(m.Title))
 		r.StepCount = len(m.Steps)
 	}
-	if len(w.Results) > 0 {
-		r.Steps = make([]Step, 0, len(w.Results))
+	r.Steps = steps(w.Results)
+	for _, a := range w.AdditionalAttempts {
+		r.Retries = append(r.Retries, Retry{Steps: steps(a.Results), VideoURL: string(a.TestVideoURL)})
 	}
-	for i, res := range w.Results {
+	return r
+}
+
+func steps(results []wireResult) []Step {
+	if len(results) == 0 {
+		return nil
+	}
+	out := make([]Step, 0, len(results))
+	for i, res := range results {
 		s := Step{
 			Number: int(res.StepNumber),
 			Task:   string(res.Task),
@@ -142,9 +161,9 @@ func (w *wireTestRun) toRun() TestRun {
 				s.Screenshots = append(s.Screenshots, string(a.ScreenshotURL))
 			}
 		}
-		r.Steps = append(r.Steps, s)
+		out = append(out, s)
 	}
-	return r
+	return out
 }
 
 // secondsToDuration converts the undocumented-unit "duration" field. The
@@ -168,29 +187,46 @@ func parseTime(s string) time.Time {
 	return time.Time{}
 }
 
-// flexInt accepts a JSON number or a numeric string; null leaves it zero.
-type flexInt int64
-
-func (f *flexInt) UnmarshalJSON(b []byte) error {
+// numberText returns the text of a JSON number, or of a string holding one
+// (ids and durations have been seen as strings); ok is false for null or "".
+func numberText(b []byte) (text string, ok bool, err error) {
 	b = bytes.TrimSpace(b)
 	if string(b) == "null" {
-		return nil
+		return "", false, nil
 	}
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return "", false, err
 		}
 		b = []byte(strings.TrimSpace(s))
-		if len(b) == 0 {
-			return nil
-		}
 	}
-	n, err := strconv.ParseInt(string(b), 10, 64)
+	return string(b), len(b) > 0, nil
+}
+
+// quoteNumberish quotes a bad numeric value for an error message, but only
+// when it looks like a number gone wrong: an answer may echo anything into
+// a field, the API key included, and error texts end up in CI logs.
+func quoteNumberish(s string) string {
+	if len(s) <= 24 && strings.Trim(s, "0123456789+-.eE") == "" {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprintf("text of %d bytes", len(s))
+}
+
+// flexInt accepts a JSON number or a numeric string; null leaves it zero.
+type flexInt int64
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	s, ok, err := numberText(b)
+	if err != nil || !ok {
+		return err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		fl, ferr := strconv.ParseFloat(string(b), 64)
+		fl, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || fl != float64(int64(fl)) {
-			return fmt.Errorf("expected an integer, got %.40q", b)
+			return fmt.Errorf("expected an integer, got %s", quoteNumberish(s))
 		}
 		n = int64(fl)
 	}
@@ -202,23 +238,13 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 type flexFloat float64
 
 func (f *flexFloat) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		return nil
+	s, ok, err := numberText(b)
+	if err != nil || !ok {
+		return err
 	}
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		b = []byte(strings.TrimSpace(s))
-		if len(b) == 0 {
-			return nil
-		}
-	}
-	v, err := strconv.ParseFloat(string(b), 64)
+	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return fmt.Errorf("expected a number, got %.40q", b)
+		return fmt.Errorf("expected a number, got %s", quoteNumberish(s))
 	}
 	*f = flexFloat(v)
 	return nil

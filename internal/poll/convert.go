@@ -3,6 +3,7 @@ package poll
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
@@ -30,7 +31,7 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 		Title:       t.Title,
 		Status:      r.Status,
 		VideoURL:    r.VideoURL,
-		Attempts:    1 + r.RetryAttempts,
+		Attempts:    1 + len(r.Retries),
 		NonBlocking: t.NonBlocking,
 	}
 	if r.Title != "" {
@@ -39,11 +40,17 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 	if r.BlueprintID != 0 {
 		out.BlueprintID = r.BlueprintID
 	}
-	out.Steps = make([]result.Step, len(r.Steps))
-	var stepSum = out.Duration
-	for i, s := range r.Steps {
-		out.Steps[i] = result.Step(s)
+	out.Steps = convertSteps(r.Steps)
+	var stepSum time.Duration
+	for _, s := range r.Steps {
 		stepSum += s.Duration
+	}
+	for _, a := range r.Retries {
+		// DocketQA documents additional_attempts only as the failed
+		// attempts before the final one.
+		earlier := result.Run{Status: "failed", Steps: convertSteps(a.Steps)}
+		out.Earlier = append(out.Earlier, result.Attempt{Status: "failed", Verdict: result.Failed,
+			Reason: failureReason(earlier), VideoURL: a.VideoURL})
 	}
 	switch {
 	case !r.CreatedAt.IsZero() && r.UpdatedAt.After(r.CreatedAt):
@@ -53,11 +60,22 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 	}
 	if r.Status == "passed" {
 		out.Verdict = result.Passed
-		out.Flaky = r.RetryAttempts > 0
+		out.Flaky = len(r.Retries) > 0
 		return out
 	}
 	out.Verdict = result.Failed
 	out.Reason = failureReason(out)
+	return out
+}
+
+func convertSteps(in []docketqa.Step) []result.Step {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]result.Step, len(in))
+	for i, s := range in {
+		out[i] = result.Step(s)
+	}
 	return out
 }
 

@@ -440,7 +440,7 @@ func (p *poller) unfinishedReason(st *state, stop Stop, err error) string {
 	case AuthFailed:
 		return fmt.Sprintf("not awaited: DocketQA refused the API key (%v)", err)
 	case FailFast:
-		return "not awaited (fail-fast)"
+		return result.NotAwaited
 	default:
 		return "no result; last status " + last
 	}

@@ -250,7 +250,7 @@ func TestFailFast(t *testing.T) {
 
 func TestFlakyAndConvert(t *testing.T) {
 	t.Parallel()
-	r := Convert(Target{RunID: 1, BlueprintID: 2, Title: "t"}, &docketqa.TestRun{Status: "passed", RetryAttempts: 2,
+	r := Convert(Target{RunID: 1, BlueprintID: 2, Title: "t"}, &docketqa.TestRun{Status: "passed", Retries: []docketqa.Retry{{}, {VideoURL: "v"}},
 		Steps: []docketqa.Step{{Number: 1, OK: true, Duration: time.Second}, {Number: 2, OK: true, Duration: 2 * time.Second}}})
 	if !r.Flaky || r.Attempts != 3 || r.Verdict != result.Passed || r.Duration != 3*time.Second {
 		t.Errorf("got %+v", r)

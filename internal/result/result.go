@@ -21,6 +21,11 @@ const (
 	Error  Verdict = "error"
 )
 
+// NotAwaited is the Reason of a run the gate stopped waiting for because
+// another run failed (--fail-fast). Reports show such runs as skipped rather
+// than as errors: they may well have passed.
+const NotAwaited = "not awaited (fail-fast)"
+
 // Step is one executed blueprint step as DocketQA reported it.
 type Step struct {
 	Number      int
@@ -29,6 +34,20 @@ type Step struct {
 	Result      string
 	Duration    time.Duration
 	Screenshots []string
+}
+
+// Attempt is an earlier, unsuccessful attempt at a blueprint.
+type Attempt struct {
+	// Rerun is true for a rerun the gate triggered (--rerun-failed), false
+	// for a retry DocketQA made itself (the blueprint's num_retries).
+	Rerun bool
+	// RunID is the test run of a rerun; 0 for DocketQA's own retries, which
+	// share the run id of the final attempt.
+	RunID    int64
+	Status   string
+	Verdict  Verdict
+	Reason   string
+	VideoURL string
 }
 
 // Run is one test run (one blueprint executed inside the group run).
@@ -45,8 +64,13 @@ type Run struct {
 	Steps    []Step
 	Duration time.Duration
 	VideoURL string
-	// Attempts is 1 plus the number of DocketQA retry attempts reported.
+	// Attempts counts every attempt at this blueprint: DocketQA's own
+	// retries, the gate's reruns, and the final attempt.
 	Attempts int
+	// Earlier lists the other attempts that did not pass: DocketQA's
+	// retries and the gate's reruns before the final one, and a rerun that
+	// got no verdict (which leaves the earlier failure standing).
+	Earlier []Attempt
 	// Flaky marks a pass that needed more than one attempt.
 	Flaky bool
 	// NonBlocking runs are reported but never fail the gate.
@@ -94,7 +118,7 @@ type Counts struct {
 func (s Set) Counts() Counts {
 	c := Counts{Total: len(s.Runs)}
 	for _, r := range s.Runs {
-		if r.Flaky && r.Verdict == Passed {
+		if r.Verdict == Passed && (r.Flaky || len(r.Earlier) > 0) {
 			c.Flaky++
 		}
 		switch {

@@ -47,14 +47,22 @@ type Blueprint struct {
 	Omit bool
 	// NullStatus makes the finished run report "status": null.
 	NullStatus bool
+	// PassFromTrigger, when positive, makes the blueprint flaky across
+	// triggers: its runs end with Outcome until the PassFromTrigger-th time
+	// it is triggered, and pass from then on. It models a test that passes
+	// when rerun.
+	PassFromTrigger int
 }
 
 // script is a validated Blueprint with its defaults filled in and its
 // unchanging JSON parts prepared once.
 type script struct {
 	Blueprint
-	specs []specJSON
-	meta  json.RawMessage // blueprint_metadata
+	// triggered counts the runs created for this blueprint; guarded by
+	// Server.mu.
+	triggered int
+	specs     []specJSON
+	meta      json.RawMessage // blueprint_metadata
 }
 
 func newScript(b Blueprint) (*script, error) {

@@ -126,8 +126,10 @@ type Server struct {
 type run struct {
 	id, groupID int64
 	sc          *script
-	created     time.Time
-	gets        int // guarded by Server.mu
+	// outcome is the run's final status word, fixed when it is created.
+	outcome string
+	created time.Time
+	gets    int // guarded by Server.mu
 }
 
 // group is one group run.
@@ -246,7 +248,7 @@ func (rn *run) status(now time.Time) (string, bool) {
 	if rn.sc.NullStatus {
 		return "", true
 	}
-	return rn.sc.Outcome, true
+	return rn.outcome, true
 }
 
 // ServeHTTP answers one request: dashboard pages directly, API requests after

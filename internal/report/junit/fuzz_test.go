@@ -3,10 +3,10 @@ package junit
 import (
 	"bytes"
 	"encoding/xml"
+	"slices"
+	"strings"
 	"testing"
 	"time"
-
-	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
@@ -21,14 +21,20 @@ func FuzzWrite(f *testing.F) {
 			{Number: 1, Task: task, OK: true, Result: stepResult, Screenshots: []string{url}},
 			{Number: 2, Task: task, Result: stepResult, Duration: time.Second},
 		}
+		earlier := []result.Attempt{
+			{Status: reason, Verdict: result.Failed, Reason: reason, VideoURL: url},
+			{Rerun: true, RunID: 20, Status: stepResult, Verdict: result.Error, Reason: task, VideoURL: url},
+			{Verdict: result.Verdict(reason)},
+		}
 		set := result.Set{
 			GroupRunID: 1, GroupRunName: title, GroupRunURL: url,
 			Started: time.Unix(0, 0), Elapsed: time.Minute,
 			Runs: []result.Run{
-				{BlueprintID: 1, RunID: 11, Title: title, Status: reason, Verdict: result.Failed, Reason: reason, Steps: steps, VideoURL: url},
+				{BlueprintID: 1, RunID: 11, Title: title, Status: reason, Verdict: result.Failed, Reason: reason, Steps: steps, VideoURL: url,
+					Attempts: 4, Earlier: earlier},
 				{BlueprintID: 2, RunID: 12, Title: title, Verdict: result.Error, Reason: reason, Steps: steps},
-				{BlueprintID: 3, Title: title, Verdict: result.Failed, NonBlocking: true, Reason: reason},
-				{BlueprintID: 4, RunID: 14, Title: title, Verdict: result.Passed, Flaky: true, Attempts: 2, Steps: steps[:1]},
+				{BlueprintID: 3, Title: title, Verdict: result.Failed, NonBlocking: true, Reason: reason, Earlier: earlier[:1]},
+				{BlueprintID: 4, RunID: 14, Title: title, Verdict: result.Passed, Flaky: true, Attempts: 2, Steps: steps[:1], Earlier: earlier},
 				{BlueprintID: 5, RunID: 15, Title: title, Verdict: result.Verdict(reason), Reason: reason, Duration: -time.Second},
 			},
 		}
@@ -37,7 +43,7 @@ func FuzzWrite(f *testing.F) {
 		if err := Write(&buf, set); err != nil {
 			t.Fatalf("Write: %v", err)
 		}
-		var got gojunit.Testsuites
+		var got report
 		if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
 			t.Fatalf("output is not well-formed XML: %v\n%q", err, buf.String())
 		}
@@ -45,8 +51,33 @@ func FuzzWrite(f *testing.F) {
 			t.Fatalf("got %d suites, want 1", len(got.Suites))
 		}
 		seen := map[string]int{}
+		attempts := 0
 		for _, tc := range got.Suites[0].Testcases {
 			seen[tc.Name]++
+			attempts += len(tc.FlakyFailures) + len(tc.FlakyErrors) + len(tc.RerunFailures) + len(tc.RerunErrors)
+			for _, a := range slices.Concat(tc.FlakyFailures, tc.FlakyErrors, tc.RerunFailures, tc.RerunErrors) {
+				if a.Type == "" || !strings.HasPrefix(a.Message, "attempt ") {
+					t.Errorf("attempt element without type or label: %+v", a)
+				}
+			}
+		}
+		want := 0
+		for _, r := range set.Runs {
+			want += len(r.Earlier)
+		}
+		if attempts != want {
+			t.Errorf("got %d attempt elements for %d earlier attempts", attempts, want)
+		}
+		var failures, errors, skipped int
+		for _, tc := range got.Suites[0].Testcases {
+			failures += btoi(tc.Failure != nil)
+			errors += btoi(tc.Error != nil)
+			skipped += btoi(tc.Skipped != nil)
+		}
+		if s := got.Suites[0]; s.Tests != len(set.Runs) || s.Failures != failures || s.Errors != errors || s.Skipped != skipped ||
+			failures < 1 || failures+errors+skipped > s.Tests {
+			t.Errorf("counts tests/failures/errors/skipped = %d/%d/%d/%d; elements %d/%d/%d",
+				s.Tests, s.Failures, s.Errors, s.Skipped, failures, errors, skipped)
 		}
 		if len(got.Suites[0].Testcases) != len(set.Runs) {
 			t.Errorf("got %d cases for %d runs", len(got.Suites[0].Testcases), len(set.Runs))
@@ -57,4 +88,11 @@ func FuzzWrite(f *testing.F) {
 			}
 		}
 	})
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

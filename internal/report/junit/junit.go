@@ -2,6 +2,16 @@
 // format GitLab, Jenkins and GitHub test reporters all read. It is a pure
 // function of result.Set: the times come from the set, never from the clock,
 // so the same set always yields the same bytes.
+//
+// The document is built from go-junit-report's types, which also do the
+// counting, but that library has no element for a test's earlier attempts.
+// Surefire's flakyFailure, flakyError, rerunFailure and rerunError (all in
+// the JUnit 10 schema) carry them, so each level of the document embeds the
+// library's type and replaces only its list of children with a local type
+// that adds those elements. encoding/xml flattens embedded structs, takes
+// the element name from the embedded XMLName and, when two fields map to
+// the same element, writes only the shallower one, so the library's own
+// lists never reach the output.
 package junit
 
 import (
@@ -22,47 +32,111 @@ import (
 // otherwise fall back to the suite or show an empty class.
 const classname = "docketqa"
 
-// Build turns s into one <testsuite> holding one <testcase> per run, in the
+// report is the <testsuites> document.
+type report struct {
+	gojunit.Testsuites
+	Suites []suite `xml:"testsuite"`
+}
+
+// suite is a <testsuite> whose cases can carry earlier attempts.
+type suite struct {
+	gojunit.Testsuite
+	Testcases []testcase `xml:"testcase"`
+}
+
+// testcase is a <testcase> plus one element per earlier attempt: flaky*
+// when the final attempt passed, rerun* when it did not. *Error marks an
+// attempt that ended without a verdict, as <error> does for a final one.
+// No consumer counts these elements as failures, so they inform without
+// changing the tests/failures/errors/skipped totals.
+type testcase struct {
+	gojunit.Testcase
+	FlakyFailures []attempt `xml:"flakyFailure"`
+	FlakyErrors   []attempt `xml:"flakyError"`
+	RerunFailures []attempt `xml:"rerunFailure"`
+	RerunErrors   []attempt `xml:"rerunError"`
+}
+
+// attempt is the schema's rerunType, whose type attribute is required.
+type attempt struct {
+	Message   string          `xml:"message,attr,omitempty"`
+	Type      string          `xml:"type,attr"`
+	SystemOut *gojunit.Output `xml:"system-out,omitempty"`
+}
+
+// add appends tc and lets the library count it. AddTestcase also appends
+// the plain case to the embedded list, which is cut back because only
+// s.Testcases is written.
+func (s *suite) add(tc testcase) {
+	s.Testcases = append(s.Testcases, tc)
+	s.Testsuite.AddTestcase(tc.Testcase)
+	s.Testsuite.Testcases = s.Testsuite.Testcases[:0]
+}
+
+// add appends the finished suite s and lets the library add up its counts.
+func (r *report) add(s suite) {
+	r.Suites = append(r.Suites, s)
+	r.Testsuites.AddSuite(s.Testsuite)
+	r.Testsuites.Suites = r.Testsuites.Suites[:0]
+}
+
+// writeXML encodes r the way gojunit.Testsuites.WriteXML does. It must
+// shadow that promoted method, which would encode only the embedded
+// library struct and so drop every suite.
+func (r *report) writeXML(w io.Writer) error {
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "\t")
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// build turns s into one <testsuite> holding one <testcase> per run, in the
 // order of s.Runs. Every string in the result is safe to marshal as XML 1.0.
-func Build(s result.Set) gojunit.Testsuites {
-	suite := gojunit.Testsuite{
+func build(s result.Set) report {
+	ts := suite{Testsuite: gojunit.Testsuite{
 		Name: clean(suiteName(s)),
 		Time: seconds(s.Elapsed),
-	}
+	}}
 	if s.GroupRunID != 0 {
-		suite.AddProperty("docketqa.group_run_id", strconv.FormatInt(s.GroupRunID, 10))
+		ts.AddProperty("docketqa.group_run_id", strconv.FormatInt(s.GroupRunID, 10))
 	}
 	if s.GroupRunURL != "" {
-		suite.AddProperty("docketqa.group_run_url", clean(s.GroupRunURL))
+		ts.AddProperty("docketqa.group_run_url", clean(s.GroupRunURL))
 	}
 	if !s.Started.IsZero() {
-		suite.SetTimestamp(s.Started.UTC())
+		ts.SetTimestamp(s.Started.UTC())
 	}
 	for _, r := range s.Runs {
-		suite.AddTestcase(testcase(r))
+		ts.add(testcaseFor(r))
 	}
 	if len(s.Runs) == 0 {
 		// An empty suite reads as green (or "no tests") in most CI views,
 		// but a gate without runs has no verdict, so say so explicitly.
-		suite.AddTestcase(noRunsCase(s))
+		ts.add(testcase{Testcase: noRunsCase(s)})
 	}
 
-	// AddSuite copies the suite, so it has to be complete by now.
-	suites := gojunit.Testsuites{Time: suite.Time}
-	suites.AddSuite(suite)
+	// The library's AddSuite copies the suite, so it has to be complete by now.
+	doc := report{Testsuites: gojunit.Testsuites{Time: ts.Time}}
+	doc.add(ts)
 	// The JUnit 10 schema has no skipped attribute on <testsuites>; the
-	// per-suite count still carries the number of non-blocking failures.
-	suites.Skipped = 0
-	return suites
+	// per-suite count still carries the number of skipped cases.
+	doc.Skipped = 0
+	return doc
 }
 
 // Write writes the XML declaration and the report for s to w.
 func Write(w io.Writer, s result.Set) error {
-	suites := Build(s)
+	doc := build(s)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("write junit report header: %w", err)
 	}
-	if err := suites.WriteXML(w); err != nil {
+	if err := doc.writeXML(w); err != nil {
 		return fmt.Errorf("write junit report: %w", err)
 	}
 	return nil
@@ -79,13 +153,14 @@ func suiteName(s result.Set) string {
 	}
 }
 
-func testcase(r result.Run) gojunit.Testcase {
-	tc := gojunit.Testcase{
+func testcaseFor(r result.Run) testcase {
+	tc := testcase{Testcase: gojunit.Testcase{
 		Name:      caseName(r),
 		Classname: classname,
 		Time:      seconds(r.Duration),
 		SystemOut: &gojunit.Output{Data: clean(systemOut(r))},
-	}
+	}}
+	addAttempts(&tc, r)
 	if r.Verdict == result.Passed {
 		return tc
 	}
@@ -96,10 +171,70 @@ func testcase(r result.Run) gojunit.Testcase {
 		tc.Skipped = &gojunit.Result{Message: nonBlockingPrefix(r) + problem, Type: "non-blocking", Data: body}
 	case r.Verdict == result.Failed:
 		tc.Failure = &gojunit.Result{Message: problem, Type: clean(describe.StatusWord(r)), Data: body}
+	case describe.NotAwaited(r):
+		// Fail-fast stopped waiting after another run failed; this one may
+		// well pass, so it is not reported as broken. The gate's verdict
+		// is already "failed" because of the run that triggered fail-fast.
+		tc.Skipped = &gojunit.Result{Message: problem, Type: "not-awaited", Data: body}
 	default:
 		tc.Error = &gojunit.Result{Message: problem, Type: "no-verdict", Data: body}
 	}
 	return tc
+}
+
+// addAttempts adds one element per earlier attempt of r, oldest first
+// within each element name. A pass makes them flaky*, anything else
+// rerun*; the choice between *Failure and *Error follows the attempt's
+// verdict as it does for the final attempt.
+func addAttempts(tc *testcase, r result.Run) {
+	total := describe.Attempts(r)
+	passed := r.Verdict == result.Passed
+	for i, a := range r.Earlier {
+		el := attempt{
+			Message: clean(describe.AttemptLabel(a, i+1, total) + ": " + describe.AttemptProblem(a)),
+			Type:    attemptType(a),
+		}
+		if out := attemptOut(a); out != "" {
+			el.SystemOut = &gojunit.Output{Data: clean(out)}
+		}
+		errored := describe.AttemptErrored(a)
+		switch {
+		case passed && errored:
+			tc.FlakyErrors = append(tc.FlakyErrors, el)
+		case passed:
+			tc.FlakyFailures = append(tc.FlakyFailures, el)
+		case errored:
+			tc.RerunErrors = append(tc.RerunErrors, el)
+		default:
+			tc.RerunFailures = append(tc.RerunFailures, el)
+		}
+	}
+}
+
+// attemptType is the attempt's status word for the type attribute, which
+// the schema requires; a word made only of characters XML cannot hold
+// falls back to the verdict class.
+func attemptType(a result.Attempt) string {
+	if t := strings.TrimSpace(clean(describe.AttemptStatus(a))); t != "" {
+		return t
+	}
+	if describe.AttemptErrored(a) {
+		return "error"
+	}
+	return "failed"
+}
+
+// attemptOut is the <system-out> of an earlier attempt: where to look at
+// it, above all its video. The reason is already in the message.
+func attemptOut(a result.Attempt) string {
+	var b strings.Builder
+	if a.RunID != 0 {
+		fmt.Fprintf(&b, "run id: %d\n", a.RunID)
+	}
+	if a.VideoURL != "" {
+		fmt.Fprintf(&b, "video: %s\n", a.VideoURL)
+	}
+	return b.String()
 }
 
 // caseName is r.Name() computed from the cleaned title, so a title made
@@ -154,9 +289,22 @@ func systemOut(r result.Run) string {
 	} else {
 		b.WriteString("run id: none\n")
 	}
-	fmt.Fprintf(&b, "attempts: %d\n", r.Attempts)
-	if r.Flaky && r.Verdict == result.Passed {
-		fmt.Fprintf(&b, "flaky: passed after %d attempts\n", r.Attempts)
+	total := describe.Attempts(r)
+	fmt.Fprintf(&b, "attempts: %d\n", total)
+	if describe.Flaky(r) {
+		fmt.Fprintf(&b, "flaky: passed after %d attempts\n", total)
+	}
+	for i, a := range r.Earlier {
+		fmt.Fprintf(&b, "%s: %s", describe.AttemptLabel(a, i+1, total), describe.AttemptStatus(a))
+		for _, part := range []string{a.Reason, a.VideoURL} {
+			if part != "" {
+				b.WriteString(" — " + part)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	if len(r.Earlier) > 0 {
+		fmt.Fprintf(&b, "attempt %d of %d (final): %s\n", total, total, describe.StatusWord(r))
 	}
 	if r.NonBlocking {
 		b.WriteString("non-blocking: this run never fails the gate\n")

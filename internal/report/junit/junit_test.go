@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,6 +57,10 @@ func TestBuildCounts(t *testing.T) {
 		{"no_verdict", 4, 0, 3, 0},
 		{"non_blocking", 4, 0, 0, 2},
 		{"mixed", 5, 1, 1, 1},
+		{"flaky", 3, 0, 0, 0},
+		{"rerun_passed", 3, 0, 0, 0},
+		{"rerun_failed", 4, 1, 1, 1},
+		{"fail_fast", 5, 1, 0, 3},
 		{"empty", 1, 0, 1, 0},
 		{"hostile", 4, 1, 1, 1},
 	}
@@ -70,7 +75,7 @@ func TestBuildCounts(t *testing.T) {
 			if !ok {
 				t.Fatalf("no shared case %q", tc.name)
 			}
-			got := Build(set)
+			got := build(set)
 			if len(got.Suites) != 1 {
 				t.Fatalf("got %d suites, want 1", len(got.Suites))
 			}
@@ -105,7 +110,7 @@ func TestBuildCases(t *testing.T) {
 			failed = c.Set
 		}
 	}
-	suites := Build(failed)
+	suites := build(failed)
 	s := suites.Suites[0]
 	if s.Name != "Nightly smoke" {
 		t.Errorf("suite name = %q", s.Name)
@@ -122,7 +127,7 @@ func TestBuildCases(t *testing.T) {
 		t.Errorf("properties = %+v", s.Properties)
 	}
 
-	byName := map[string]gojunit.Testcase{}
+	byName := map[string]testcase{}
 	for i, tc := range s.Testcases {
 		if want := failed.Runs[i].Name(); tc.Name != want {
 			t.Errorf("case %d = %q, want %q (input order)", i, tc.Name, want)
@@ -170,6 +175,131 @@ func TestBuildCases(t *testing.T) {
 	}
 }
 
+// TestBuildAttempts checks where each earlier attempt goes: flaky* under a
+// pass, rerun* otherwise, *Error for an attempt without a verdict, and
+// never into the counts.
+func TestBuildAttempts(t *testing.T) {
+	t.Parallel()
+	retry := result.Attempt{Status: "failed", Verdict: result.Failed, Reason: "step 2: Click: missing",
+		VideoURL: "https://cdn.example/a1.mp4"}
+	lost := result.Attempt{Rerun: true, RunID: 70, Status: "running", Verdict: result.Error, Reason: "no result within 30m"}
+	cases := []struct {
+		name                              string
+		run                               result.Run
+		flakyF, flakyE, rerunF, rerunE    int
+		failures, errors, skipped         int
+		firstMessage, firstType, firstOut string
+	}{
+		{
+			name:   "flaky by DocketQA retry",
+			run:    result.Run{Verdict: result.Passed, Attempts: 2, Flaky: true, Earlier: []result.Attempt{retry}},
+			flakyF: 1, firstMessage: "attempt 1 of 2 (DocketQA retry): step 2: Click: missing", firstType: "failed",
+			firstOut: "video: https://cdn.example/a1.mp4\n",
+		},
+		{
+			name:   "earlier attempts without the flag",
+			run:    result.Run{Verdict: result.Passed, Attempts: 3, Earlier: []result.Attempt{retry, lost}},
+			flakyF: 1, flakyE: 1, firstMessage: "attempt 1 of 3 (DocketQA retry): step 2: Click: missing", firstType: "failed",
+			firstOut: "video: https://cdn.example/a1.mp4\n",
+		},
+		{
+			name:   "failed after a rerun without verdict",
+			run:    result.Run{Verdict: result.Failed, Attempts: 2, Earlier: []result.Attempt{lost}},
+			rerunE: 1, failures: 1, firstMessage: "attempt 1 of 2 (test run 70): no result within 30m", firstType: "running",
+			firstOut: "run id: 70\n",
+		},
+		{
+			name:   "no verdict after failures",
+			run:    result.Run{Verdict: result.Error, Attempts: 3, Earlier: []result.Attempt{retry, retry}},
+			rerunF: 2, errors: 1, firstMessage: "attempt 1 of 3 (DocketQA retry): step 2: Click: missing", firstType: "failed",
+			firstOut: "video: https://cdn.example/a1.mp4\n",
+		},
+		{
+			name:   "non-blocking failure",
+			run:    result.Run{Verdict: result.Failed, NonBlocking: true, Attempts: 2, Earlier: []result.Attempt{{}}},
+			rerunF: 1, skipped: 1, firstMessage: "attempt 1 of 2 (DocketQA retry): status failed", firstType: "failed",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run.BlueprintID = 1
+			doc := build(result.Set{Runs: []result.Run{tc.run}})
+			s := doc.Suites[0]
+			if len(s.Testcases) != 1 || len(s.Testsuite.Testcases) != 0 || len(doc.Testsuites.Suites) != 0 {
+				t.Fatalf("got %d cases, %d library cases, %d library suites; want 1, 0, 0",
+					len(s.Testcases), len(s.Testsuite.Testcases), len(doc.Testsuites.Suites))
+			}
+			c := s.Testcases[0]
+			if len(c.FlakyFailures) != tc.flakyF || len(c.FlakyErrors) != tc.flakyE ||
+				len(c.RerunFailures) != tc.rerunF || len(c.RerunErrors) != tc.rerunE {
+				t.Errorf("flakyFailure %d, flakyError %d, rerunFailure %d, rerunError %d; want %d, %d, %d, %d",
+					len(c.FlakyFailures), len(c.FlakyErrors), len(c.RerunFailures), len(c.RerunErrors),
+					tc.flakyF, tc.flakyE, tc.rerunF, tc.rerunE)
+			}
+			if s.Tests != 1 || s.Failures != tc.failures || s.Errors != tc.errors || s.Skipped != tc.skipped ||
+				doc.Failures != tc.failures || doc.Errors != tc.errors {
+				t.Errorf("counts: suite %d/%d/%d/%d, total failures %d errors %d; want 1/%d/%d/%d",
+					s.Tests, s.Failures, s.Errors, s.Skipped, doc.Failures, doc.Errors, tc.failures, tc.errors, tc.skipped)
+			}
+			first := slices.Concat(c.FlakyFailures, c.FlakyErrors, c.RerunFailures, c.RerunErrors)[0]
+			if first.Message != tc.firstMessage || first.Type != tc.firstType {
+				t.Errorf("first attempt = %q (type %q), want %q (type %q)", first.Message, first.Type, tc.firstMessage, tc.firstType)
+			}
+			var out string
+			if first.SystemOut != nil {
+				out = first.SystemOut.Data
+			}
+			if out != tc.firstOut {
+				t.Errorf("first attempt system-out = %q, want %q", out, tc.firstOut)
+			}
+		})
+	}
+}
+
+// TestWriteRoundTrip reads the written report back into the local types,
+// proving the embedded library structs marshal and unmarshal as one
+// element each: one <testsuite>, one <testcase> per run, every attempt.
+func TestWriteRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, tc := range reporttest.Cases() {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			var buf bytes.Buffer
+			if err := Write(&buf, tc.Set); err != nil {
+				t.Fatal(err)
+			}
+			var got report
+			if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
+				t.Fatalf("unmarshal: %v\n%s", err, buf.String())
+			}
+			want := build(tc.Set)
+			if len(got.Suites) != 1 || len(got.Suites[0].Testcases) != len(want.Suites[0].Testcases) {
+				t.Fatalf("read back %d suites, want 1 with %d cases:\n%s", len(got.Suites), len(want.Suites[0].Testcases), buf.String())
+			}
+			for i, c := range got.Suites[0].Testcases {
+				w := want.Suites[0].Testcases[i]
+				if c.Name != w.Name || len(c.FlakyFailures) != len(w.FlakyFailures) || len(c.FlakyErrors) != len(w.FlakyErrors) ||
+					len(c.RerunFailures) != len(w.RerunFailures) || len(c.RerunErrors) != len(w.RerunErrors) {
+					t.Errorf("case %d read back as %+v, want %+v", i, c, w)
+				}
+			}
+			if n := strings.Count(buf.String(), "<testcase "); n != len(want.Suites[0].Testcases) {
+				t.Errorf("%d <testcase> elements, want %d", n, len(want.Suites[0].Testcases))
+			}
+		})
+	}
+}
+
+func TestBuildNotAwaited(t *testing.T) {
+	t.Parallel()
+	run := result.Run{BlueprintID: 3, Verdict: result.Error, Reason: "not awaited (fail-fast)"}
+	c := build(result.Set{Runs: []result.Run{run}}).Suites[0].Testcases[0]
+	if c.Error != nil || c.Skipped == nil || c.Skipped.Type != "not-awaited" || c.Skipped.Message != "not awaited (fail-fast)" {
+		t.Errorf("not awaited case: error %+v, skipped %+v", c.Error, c.Skipped)
+	}
+}
+
 func TestBuildEmptyAndUntriggered(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -184,7 +314,7 @@ func TestBuildEmptyAndUntriggered(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := Build(tc.set).Suites[0]
+			s := build(tc.set).Suites[0]
 			if s.Name != tc.suiteName {
 				t.Errorf("suite name = %q, want %q", s.Name, tc.suiteName)
 			}
@@ -232,6 +362,7 @@ func TestHostileOutputParses(t *testing.T) {
 	allowed := map[string]bool{
 		"testsuites": true, "testsuite": true, "properties": true, "property": true,
 		"testcase": true, "failure": true, "error": true, "skipped": true, "system-out": true,
+		"flakyFailure": true, "flakyError": true, "rerunFailure": true, "rerunError": true,
 	}
 	dec := xml.NewDecoder(&buf)
 	for {

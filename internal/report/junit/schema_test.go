@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/reporttest"
@@ -50,16 +51,53 @@ func TestSchemaCheckRejectsInvalidReports(t *testing.T) {
 			set = c.Set
 		}
 	}
-	suites := Build(set)
+	suites := build(set)
 	suites.Skipped = suites.Suites[0].Skipped
 	var buf bytes.Buffer
-	if err := suites.WriteXML(&buf); err != nil {
+	if err := suites.writeXML(&buf); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := validate(xmllint, xsd, buf.Bytes()); err == nil {
 		t.Errorf("xmllint accepted a report with <testsuites skipped=...>:\n%s", out)
 	}
 }
+
+// TestSchemaCheckCoversAttempts proves the schema check also looks inside
+// the attempt elements: rerunType requires the type attribute.
+func TestSchemaCheckCoversAttempts(t *testing.T) {
+	t.Parallel()
+	xmllint := requireXmllint(t)
+	xsd := findXSD(t)
+
+	for _, name := range []string{"flaky", "rerun_passed", "rerun_failed"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var set result.Set
+			for _, c := range reporttest.Cases() {
+				if c.Name == name {
+					set = c.Set
+				}
+			}
+			var buf bytes.Buffer
+			if err := Write(&buf, set); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := validate(xmllint, xsd, buf.Bytes()); err != nil {
+				t.Fatalf("report does not validate: %v\n%s", err, out)
+			}
+			broken := typeAttr.ReplaceAll(buf.Bytes(), []byte("<$1"))
+			if bytes.Equal(broken, buf.Bytes()) {
+				t.Fatalf("case %q has no attempt element", name)
+			}
+			if out, err := validate(xmllint, xsd, broken); err == nil {
+				t.Errorf("xmllint accepted attempt elements without a type attribute:\n%s", out)
+			}
+		})
+	}
+}
+
+// typeAttr matches the type attribute of an attempt element.
+var typeAttr = regexp.MustCompile(`<((?:flaky|rerun)(?:Failure|Error) message="[^"]*") type="[^"]*"`)
 
 func validate(xmllint, xsd string, doc []byte) ([]byte, error) {
 	cmd := exec.Command(xmllint, "--noout", "--schema", xsd, "-")

@@ -24,14 +24,21 @@ func FuzzRender(f *testing.F) {
 				{BlueprintID: 1, Title: title, Verdict: result.Failed, Reason: reason, Steps: steps, VideoURL: url},
 				{BlueprintID: 2, Title: title, Status: reason, Verdict: result.Error, Reason: reason, VideoURL: url},
 				{BlueprintID: 3, Title: title, Verdict: result.Failed, NonBlocking: true, Status: reason},
-				{BlueprintID: 4, Title: title, Verdict: result.Passed, Flaky: true, Attempts: 2},
+				{BlueprintID: 4, Title: title, Verdict: result.Passed, Flaky: true, Attempts: 2,
+					Earlier: []result.Attempt{{Status: reason, Reason: reason, VideoURL: url}}},
 				{BlueprintID: 5, Title: title, Verdict: result.Verdict(reason), Reason: reason, Duration: -time.Second},
+				{BlueprintID: 6, Title: title, Verdict: result.Failed, Attempts: 3, NonBlocking: reason == "",
+					Earlier: []result.Attempt{{Rerun: true, RunID: 7, Reason: task}, {Reason: stepResult}}},
+				{BlueprintID: 7, Title: title, Verdict: result.Error, Reason: "not awaited (fail-fast)"},
 			},
 		}
 		out := Render(set, Options{})
 		checkTable(t, out)
 		if got := len(tableRows(out)); got != len(set.Runs) {
 			t.Errorf("got %d rows for %d runs:\n%s", got, len(set.Runs), out)
+		}
+		if !strings.Contains(out, "failed after 3 attempts") || !strings.Contains(out, "⏭️ not awaited") {
+			t.Errorf("attempts or not-awaited marker missing:\n%s", out)
 		}
 		if strings.Count(out, "\n## ") != 0 || !strings.HasPrefix(out, "## ") {
 			t.Errorf("input created or removed a heading:\n%s", out)

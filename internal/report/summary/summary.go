@@ -96,8 +96,21 @@ func writeHeading(b *strings.Builder, s result.Set, c result.Counts) {
 		fmt.Fprintf(b, "## ✅ DocketQA: all %d runs passed\n", c.Total)
 	}
 
-	fmt.Fprintf(b, "\n**%d** passed · **%d** failed · **%d** no verdict · **%d** flaky · **%d** non-blocking %s\n",
-		c.Passed, c.Failed, c.Errors, c.Flaky, c.NonBlockingFailed, pluralWord(c.NonBlockingFailed, "failure", "failures"))
+	// Runs that fail-fast stopped waiting for are no-verdict runs to the
+	// gate, but people read "no verdict" as trouble, so they get their own
+	// count when there are any.
+	notAwaited := 0
+	for _, r := range s.Runs {
+		if !r.NonBlocking && describe.NotAwaited(r) {
+			notAwaited++
+		}
+	}
+	fmt.Fprintf(b, "\n**%d** passed · **%d** failed · **%d** no verdict", c.Passed, c.Failed, c.Errors-notAwaited)
+	if notAwaited > 0 {
+		fmt.Fprintf(b, " · **%d** not awaited", notAwaited)
+	}
+	fmt.Fprintf(b, " · **%d** flaky · **%d** non-blocking %s\n",
+		c.Flaky, c.NonBlockingFailed, pluralWord(c.NonBlockingFailed, "failure", "failures"))
 
 	b.WriteString("\n")
 	if s.GroupRunID != 0 {
@@ -116,6 +129,7 @@ func writeHeading(b *strings.Builder, s result.Set, c result.Counts) {
 const (
 	rankFailed = iota
 	rankNoVerdict
+	rankNotAwaited
 	rankNonBlocking
 	rankFlaky
 	rankPassed
@@ -124,7 +138,7 @@ const (
 
 func rank(r result.Run) int {
 	switch {
-	case r.Verdict == result.Passed && r.Flaky:
+	case describe.Flaky(r):
 		return rankFlaky
 	case r.Verdict == result.Passed:
 		return rankPassed
@@ -132,6 +146,8 @@ func rank(r result.Run) int {
 		return rankNonBlocking
 	case r.Verdict == result.Failed:
 		return rankFailed
+	case describe.NotAwaited(r):
+		return rankNotAwaited
 	default:
 		return rankNoVerdict
 	}
@@ -171,19 +187,37 @@ func tableRow(r result.Run) string {
 func status(r result.Run) string {
 	switch rank(r) {
 	case rankFailed:
-		return "❌ failed"
+		return "❌ failed" + afterAttempts(r)
 	case rankNoVerdict:
-		return "⚠️ no verdict"
+		return "⚠️ no verdict" + afterAttempts(r)
+	case rankNotAwaited:
+		return "⏭️ not awaited"
 	case rankNonBlocking:
-		if r.Verdict == result.Failed {
-			return "🟡 failed (non-blocking)"
+		// Yellow, not the ⚠️ of "no verdict": these runs are known and
+		// accepted trouble, and must not read as a reason to look twice.
+		switch {
+		case r.Verdict == result.Failed:
+			return "🟡 failed" + afterAttempts(r) + " (non-blocking)"
+		case describe.NotAwaited(r):
+			return "⏭️ not awaited (non-blocking)"
+		default:
+			return "🟡 no verdict" + afterAttempts(r) + " (non-blocking)"
 		}
-		return "🟡 no verdict (non-blocking)"
 	case rankFlaky:
-		return fmt.Sprintf("🔁 passed (flaky, %s)", plural(r.Attempts, "attempt", "attempts"))
+		return fmt.Sprintf("🔁 passed (flaky, %s)", plural(describe.Attempts(r), "attempt", "attempts"))
 	default:
 		return "✅ passed"
 	}
+}
+
+// afterAttempts tells a reader that a run which did not pass was tried
+// more than once, by DocketQA's retries or the gate's reruns, so the
+// failure is not a one-off.
+func afterAttempts(r result.Run) string {
+	if n := describe.Attempts(r); n > 1 {
+		return fmt.Sprintf(" after %d attempts", n)
+	}
+	return ""
 }
 
 // testName is r.Name() built from the flattened, shortened title, so the

@@ -72,20 +72,79 @@ func TestRenderHeading(t *testing.T) {
 
 func TestRenderOrder(t *testing.T) {
 	t.Parallel()
-	var mixed result.Set
+	cases := []struct {
+		name string
+		want []string
+	}{
+		{"mixed", []string{"Fails last", "Times out", "Optional check", "Flaky but fine", "Passes first"}},
+		{"fail_fast", []string{"Checkout", "Search", "blueprint 1005", "Experimental export", "Log in"}},
+	}
+	sets := map[string]result.Set{}
 	for _, c := range reporttest.Cases() {
-		if c.Name == "mixed" {
-			mixed = c.Set
+		sets[c.Name] = c.Set
+	}
+	for _, tc := range cases {
+		var got []string
+		for _, line := range tableRows(Render(sets[tc.name], Options{})) {
+			cells := strings.Split(line, " | ")
+			got = append(got, strings.SplitN(cells[1], " (blueprint", 2)[0])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: row order = %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	want := []string{"Fails last", "Times out", "Optional check", "Flaky but fine", "Passes first"}
-	var got []string
-	for _, line := range tableRows(Render(mixed, Options{})) {
-		cells := strings.Split(line, " | ")
-		got = append(got, strings.SplitN(cells[1], " (blueprint", 2)[0])
+}
+
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	failedTwice := []result.Attempt{{Verdict: result.Failed}, {Verdict: result.Failed}}
+	notAwaited := "not awaited (fail-fast)"
+	cases := []struct {
+		name string
+		run  result.Run
+		want string
+	}{
+		{"passed", result.Run{Verdict: result.Passed, Attempts: 1}, "✅ passed"},
+		{"flaky by flag", result.Run{Verdict: result.Passed, Flaky: true, Attempts: 2}, "🔁 passed (flaky, 2 attempts)"},
+		{"flaky by attempts", result.Run{Verdict: result.Passed, Attempts: 1, Earlier: failedTwice}, "🔁 passed (flaky, 3 attempts)"},
+		{"failed once", result.Run{Verdict: result.Failed, Attempts: 1}, "❌ failed"},
+		{"failed after reruns", result.Run{Verdict: result.Failed, Attempts: 3, Earlier: failedTwice}, "❌ failed after 3 attempts"},
+		{"failed after unlisted attempts", result.Run{Verdict: result.Failed, Attempts: 2}, "❌ failed after 2 attempts"},
+		{"no verdict", result.Run{Verdict: result.Error}, "⚠️ no verdict"},
+		{"no verdict after a failure", result.Run{Verdict: result.Error, Attempts: 2, Earlier: failedTwice[:1]}, "⚠️ no verdict after 2 attempts"},
+		{"not awaited", result.Run{Verdict: result.Error, Reason: notAwaited, Attempts: 1}, "⏭️ not awaited"},
+		{"non-blocking failure", result.Run{Verdict: result.Failed, NonBlocking: true}, "🟡 failed (non-blocking)"},
+		{"non-blocking after reruns", result.Run{Verdict: result.Failed, NonBlocking: true, Attempts: 3, Earlier: failedTwice}, "🟡 failed after 3 attempts (non-blocking)"},
+		{"non-blocking no verdict", result.Run{Verdict: result.Error, NonBlocking: true}, "🟡 no verdict (non-blocking)"},
+		{"non-blocking not awaited", result.Run{Verdict: result.Error, NonBlocking: true, Reason: notAwaited}, "⏭️ not awaited (non-blocking)"},
+		{"non-blocking flaky", result.Run{Verdict: result.Passed, NonBlocking: true, Attempts: 2, Flaky: true}, "🔁 passed (flaky, 2 attempts)"},
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("row order = %q, want %q", got, want)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := status(tc.run); got != tc.want {
+				t.Errorf("status() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRenderCountsNotAwaited(t *testing.T) {
+	t.Parallel()
+	notAwaited := "not awaited (fail-fast)"
+	set := result.Set{Runs: []result.Run{
+		{BlueprintID: 1, Verdict: result.Failed},
+		{BlueprintID: 2, Verdict: result.Error, Reason: notAwaited},
+		{BlueprintID: 3, Verdict: result.Error, Reason: notAwaited, NonBlocking: true},
+		{BlueprintID: 4, Verdict: result.Error, Reason: "no result within 30m"},
+	}}
+	want := "\n**0** passed · **1** failed · **1** no verdict · **1** not awaited · **0** flaky · **1** non-blocking failure\n"
+	if got := Render(set, Options{}); !strings.Contains(got, want) {
+		t.Errorf("counts line missing %q:\n%s", want, got)
+	}
+	set.Runs = set.Runs[:1]
+	if got := Render(set, Options{}); strings.Contains(got, "not awaited") {
+		t.Errorf("a run without not-awaited runs mentions them:\n%s", got)
 	}
 }
 

@@ -63,6 +63,84 @@ func NoVerdict(r result.Run) string {
 	return "no verdict"
 }
 
+// NotAwaitedReason is the reason the poller gives the runs it stopped
+// waiting for after a blocking failure under --fail-fast.
+const NotAwaitedReason = result.NotAwaited
+
+// NotAwaited reports whether r has no verdict only because fail-fast
+// stopped the gate from waiting for it. Such a run may well pass, so the
+// reports set it apart from runs that hit a deadline or API trouble.
+func NotAwaited(r result.Run) bool {
+	return r.Verdict != result.Passed && r.Verdict != result.Failed && r.Reason == NotAwaitedReason
+}
+
+// Flaky reports whether r passed only after earlier attempts failed. A
+// listed earlier attempt is proof enough even when the Flaky flag is unset.
+func Flaky(r result.Run) bool {
+	return r.Verdict == result.Passed && (r.Flaky || len(r.Earlier) > 0)
+}
+
+// Attempts is the number of attempts at r's blueprint, counting the final
+// one. It is never less than the attempts listed, so "attempt 3 of 2"
+// cannot appear in a report.
+func Attempts(r result.Run) int {
+	if len(r.Earlier) > 0 {
+		return max(r.Attempts, len(r.Earlier)+1)
+	}
+	return r.Attempts
+}
+
+// AttemptLabel names the n-th of total attempts and where it ran:
+// "attempt 2 of 3 (DocketQA retry)". DocketQA's own retries share the test
+// run of the final attempt, so only the gate's reruns have a run id.
+func AttemptLabel(a result.Attempt, n, total int) string {
+	var origin string
+	switch {
+	case a.RunID != 0:
+		origin = fmt.Sprintf("test run %d", a.RunID)
+	case a.Rerun:
+		origin = "earlier test run"
+	default:
+		origin = "DocketQA retry"
+	}
+	return fmt.Sprintf("attempt %d of %d (%s)", n, total, origin)
+}
+
+// AttemptStatus is the status word of an earlier attempt, falling back to
+// its verdict and then to "failed", since an earlier attempt by definition
+// did not pass.
+func AttemptStatus(a result.Attempt) string {
+	switch {
+	case a.Status != "":
+		return a.Status
+	case a.Verdict != "":
+		return string(a.Verdict)
+	default:
+		return "failed"
+	}
+}
+
+// AttemptProblem says in one line why an earlier attempt did not pass.
+func AttemptProblem(a result.Attempt) string {
+	if a.Reason != "" {
+		return a.Reason
+	}
+	return "status " + AttemptStatus(a)
+}
+
+// AttemptErrored reports whether an earlier attempt ended without a
+// verdict rather than failing, using the same rule as Problem: anything but
+// a pass or a failure is "no verdict". An unset verdict counts as a
+// failure, because an earlier attempt is one that did not pass.
+func AttemptErrored(a result.Attempt) bool {
+	switch a.Verdict {
+	case result.Passed, result.Failed, "":
+		return false
+	default:
+		return true
+	}
+}
+
 // Step renders one step as "✓ step 2 (12s): task — result", leaving out
 // the parts DocketQA did not report.
 func Step(st result.Step) string {

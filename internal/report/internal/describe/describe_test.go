@@ -93,3 +93,92 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestNotAwaited(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		run  result.Run
+		want bool
+	}{
+		{"fail-fast", result.Run{Verdict: result.Error, Reason: NotAwaitedReason}, true},
+		{"deadline", result.Run{Verdict: result.Error, Reason: "no result within 30m; last status running"}, false},
+		{"auth", result.Run{Verdict: result.Error, Reason: "not awaited: DocketQA refused the API key (401)"}, false},
+		{"failed with the same words", result.Run{Verdict: result.Failed, Reason: NotAwaitedReason}, false},
+		{"passed", result.Run{Verdict: result.Passed, Reason: NotAwaitedReason}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := NotAwaited(tc.run); got != tc.want {
+				t.Errorf("NotAwaited() = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFlakyAndAttempts(t *testing.T) {
+	t.Parallel()
+	two := []result.Attempt{{Verdict: result.Failed}, {Verdict: result.Failed}}
+	cases := []struct {
+		name     string
+		run      result.Run
+		flaky    bool
+		attempts int
+	}{
+		{"first try", result.Run{Verdict: result.Passed, Attempts: 1}, false, 1},
+		{"flag only", result.Run{Verdict: result.Passed, Flaky: true, Attempts: 2}, true, 2},
+		{"earlier attempts only", result.Run{Verdict: result.Passed, Attempts: 3, Earlier: two}, true, 3},
+		{"attempts below the list", result.Run{Verdict: result.Passed, Attempts: 1, Earlier: two}, true, 3},
+		{"more attempts than listed", result.Run{Verdict: result.Failed, Attempts: 4, Earlier: two}, false, 4},
+		{"failed is never flaky", result.Run{Verdict: result.Failed, Flaky: true, Attempts: 3, Earlier: two}, false, 3},
+		{"never triggered", result.Run{Verdict: result.Error}, false, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Flaky(tc.run); got != tc.flaky {
+				t.Errorf("Flaky() = %v, want %v", got, tc.flaky)
+			}
+			if got := Attempts(tc.run); got != tc.attempts {
+				t.Errorf("Attempts() = %d, want %d", got, tc.attempts)
+			}
+		})
+	}
+}
+
+func TestAttempt(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name                   string
+		attempt                result.Attempt
+		label, status, problem string
+		errored                bool
+	}{
+		{"docketqa retry", result.Attempt{Status: "failed", Verdict: result.Failed, Reason: "step 2: Click: missing"},
+			"attempt 1 of 3 (DocketQA retry)", "failed", "step 2: Click: missing", false},
+		{"earlier test run", result.Attempt{Rerun: true, RunID: 9801, Status: "stopped", Verdict: result.Failed},
+			"attempt 1 of 3 (test run 9801)", "stopped", "status stopped", false},
+		{"rerun without id", result.Attempt{Rerun: true, Verdict: result.Error, Reason: "no result within 30m"},
+			"attempt 1 of 3 (earlier test run)", "error", "no result within 30m", true},
+		{"bare", result.Attempt{}, "attempt 1 of 3 (DocketQA retry)", "failed", "status failed", false},
+		{"unknown verdict is no verdict", result.Attempt{Verdict: "weird"}, "attempt 1 of 3 (DocketQA retry)", "weird", "status weird", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := AttemptLabel(tc.attempt, 1, 3); got != tc.label {
+				t.Errorf("AttemptLabel() = %q, want %q", got, tc.label)
+			}
+			if got := AttemptStatus(tc.attempt); got != tc.status {
+				t.Errorf("AttemptStatus() = %q, want %q", got, tc.status)
+			}
+			if got := AttemptProblem(tc.attempt); got != tc.problem {
+				t.Errorf("AttemptProblem() = %q, want %q", got, tc.problem)
+			}
+			if got := AttemptErrored(tc.attempt); got != tc.errored {
+				t.Errorf("AttemptErrored() = %v, want %v", got, tc.errored)
+			}
+		})
+	}
+}

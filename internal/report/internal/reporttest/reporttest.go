@@ -86,6 +86,31 @@ func noVerdictRun(blueprint int64, runID int64, title string) result.Run {
 	}
 }
 
+// retry is a failed attempt DocketQA made itself inside test run runID;
+// n numbers its video so every attempt links to its own recording.
+func retry(runID int64, n int, reason string) result.Attempt {
+	return result.Attempt{
+		Status: "failed", Verdict: result.Failed, Reason: reason,
+		VideoURL: fmt.Sprintf("https://cdn.docketqa.example/runs/%d/attempt-%d.mp4", runID, n),
+	}
+}
+
+// superseded is the final attempt of test run runID after the gate
+// re-triggered its blueprint.
+func superseded(runID int64, reason string) result.Attempt {
+	return result.Attempt{
+		Rerun: true, RunID: runID, Status: "failed", Verdict: result.Failed, Reason: reason,
+		VideoURL: video(runID),
+	}
+}
+
+func notAwaited(blueprint int64, runID int64, title, status string) result.Run {
+	return result.Run{
+		BlueprintID: blueprint, RunID: runID, Title: title, Status: status,
+		Verdict: result.Error, Reason: "not awaited (fail-fast)", Duration: 95 * time.Second, Attempts: 1,
+	}
+}
+
 func group(runs ...result.Run) result.Set {
 	return result.Set{
 		GroupRunID:   groupID,
@@ -127,6 +152,46 @@ func Cases() []Case {
 	mixedNB := failedRun(504, 9504, "Optional check")
 	mixedNB.NonBlocking = true
 
+	const checkoutMissing = `step 2: Click "Checkout": No button labelled Checkout was found`
+
+	// Flaky through DocketQA's own retries (num_retries on the blueprint).
+	retried := passedRun(701, 9701, "Search finds a docket")
+	retried.Flaky, retried.Attempts = true, 3
+	retried.Earlier = []result.Attempt{
+		retry(9701, 1, "step 2: Type \"smith\" into the search box: Search box not found"),
+		retry(9701, 2, "status failed (DocketQA reported no failing step)"),
+	}
+	flaggedOnly := passedRun(703, 9703, "Open a docket")
+	flaggedOnly.Flaky, flaggedOnly.Attempts = true, 2 // retries reported without detail
+
+	// Flaky through the gate's reruns: test run 9801 failed once inside
+	// DocketQA and once more, then rerun 9811 passed.
+	rerunPassed := passedRun(801, 9811, "Checkout")
+	rerunPassed.Flaky, rerunPassed.Attempts = true, 3
+	rerunPassed.Earlier = []result.Attempt{retry(9801, 1, checkoutMissing), superseded(9801, checkoutMissing)}
+	rerunAfterTimeout := passedRun(802, 9812, "Upload a document")
+	rerunAfterTimeout.Flaky, rerunAfterTimeout.Attempts = true, 2
+	rerunAfterTimeout.Earlier = []result.Attempt{{
+		Rerun: true, RunID: 9802, Status: "running", Verdict: result.Error,
+		Reason: "no result within 30m; last status running",
+	}}
+
+	// Failed on every attempt.
+	rerunFailed := failedRun(901, 9921, "Checkout")
+	rerunFailed.Attempts = 3
+	rerunFailed.Earlier = []result.Attempt{superseded(9901, checkoutMissing), superseded(9911, checkoutMissing)}
+	rerunNB := failedRun(902, 9912, "Experimental dark mode")
+	rerunNB.NonBlocking, rerunNB.Attempts = true, 2
+	stopped := superseded(9902, `status "stopped" is not a pass`)
+	stopped.Status = "stopped"
+	rerunNB.Earlier = []result.Attempt{stopped}
+	rerunLost := noVerdictRun(903, 9913, "Search")
+	rerunLost.Attempts = 2
+	rerunLost.Earlier = []result.Attempt{superseded(9903, "step 1: Open the search page: HTTP 502")}
+
+	nbNotAwaited := notAwaited(1004, 10004, "Experimental export", "running")
+	nbNotAwaited.NonBlocking = true
+
 	return []Case{
 		{Name: "passed", Set: group(
 			passedRun(101, 9001, "Log in"),
@@ -158,6 +223,29 @@ func Cases() []Case {
 			noVerdictRun(505, 9505, "Times out"),
 			failedRun(502, 9502, "Fails last"),
 		)},
+		{Name: "flaky", Set: group(
+			passedRun(702, 9702, "Log in"),
+			retried,
+			flaggedOnly,
+		)},
+		{Name: "rerun_passed", Set: group(
+			rerunPassed,
+			rerunAfterTimeout,
+			passedRun(803, 9803, "Log in"),
+		)},
+		{Name: "rerun_failed", Set: group(
+			passedRun(904, 9904, "Log in"),
+			rerunFailed,
+			rerunNB,
+			rerunLost,
+		)},
+		{Name: "fail_fast", Set: group(
+			passedRun(1001, 10001, "Log in"),
+			failedRun(1002, 10002, "Checkout"),
+			notAwaited(1003, 10003, "Search", "running"),
+			nbNotAwaited,
+			notAwaited(1005, 10005, "", "queued"),
+		)},
 		{Name: "empty", Set: result.Set{Started: started, Elapsed: 2 * time.Second}},
 		{Name: "hostile", Set: Hostile()},
 	}
@@ -171,7 +259,9 @@ func Hostile() result.Set {
 	runs := []result.Run{
 		{
 			BlueprintID: 601, RunID: 9601, Title: "Title " + nasty, Status: "failed\x00<b>", Verdict: result.Failed,
-			Reason: "reason " + nasty, Duration: 7 * time.Second, Attempts: 1,
+			Reason: "reason " + nasty, Duration: 7 * time.Second, Attempts: 2,
+			Earlier: []result.Attempt{{Rerun: true, RunID: 9600, Status: "<x>" + nasty, Verdict: result.Failed,
+				Reason: "earlier " + nasty, VideoURL: "javascript:alert(2)]]>"}},
 			VideoURL: "https://cdn.docketqa.example/v (1)|x.mp4?a=<b>&c=\"d\"",
 			Steps: []result.Step{
 				{Number: 1, Task: "task " + nasty, OK: false, Result: "result " + nasty, Duration: time.Second,
@@ -184,6 +274,7 @@ func Hostile() result.Set {
 		},
 		{
 			BlueprintID: 603, RunID: 9603, Title: "\x00\x01", Verdict: result.Passed, Flaky: true, Attempts: 2,
+			Earlier:  []result.Attempt{{Verdict: result.Error, Reason: nasty}},
 			VideoURL: "HTTPS://cdn.docketqa.example/ok.mp4",
 		},
 		{

@@ -1,0 +1,196 @@
+// Package resultsjson writes the gate's result set as the --results-json
+// document: the full machine-readable outcome for downstream tools, where
+// the JUnit report and the summary are written for CI views and people.
+//
+// The document is versioned by SchemaVersion and keeps a stable shape:
+// every field is always present, in the order of the struct types below.
+// A value the gate does not know is null when it is a number or an object
+// (run_id, failing_step, started, group_run) and "" when it is a string;
+// lists are [] rather than null. Strings are made valid UTF-8, replacing
+// invalid bytes with U+FFFD, so a broken byte from the API cannot make the
+// file unreadable for strict decoders.
+package resultsjson
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/describe"
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+// SchemaVersion is the value of schema_version. It changes only when a
+// field is removed or changes meaning; added fields keep the version.
+const SchemaVersion = 1
+
+type document struct {
+	SchemaVersion  int       `json:"schema_version"`
+	Verdict        string    `json:"verdict"`
+	Counts         counts    `json:"counts"`
+	GroupRun       *groupRun `json:"group_run"`
+	Started        *string   `json:"started"`
+	ElapsedSeconds float64   `json:"elapsed_seconds"`
+	Runs           []run     `json:"runs"`
+}
+
+type counts struct {
+	Total             int `json:"total"`
+	Passed            int `json:"passed"`
+	Failed            int `json:"failed"`
+	Errors            int `json:"errors"`
+	Flaky             int `json:"flaky"`
+	NonBlockingFailed int `json:"non_blocking_failed"`
+}
+
+type groupRun struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	URL  string `json:"url"`
+}
+
+type run struct {
+	BlueprintID     int64        `json:"blueprint_id"`
+	RunID           *int64       `json:"run_id"`
+	Title           string       `json:"title"`
+	Name            string       `json:"name"`
+	Status          string       `json:"status"`
+	Verdict         string       `json:"verdict"`
+	DurationSeconds float64      `json:"duration_seconds"`
+	FailingStep     *failingStep `json:"failing_step"`
+	Reason          string       `json:"reason"`
+	VideoURL        string       `json:"video_url"`
+	Attempts        int          `json:"attempts"`
+	Flaky           bool         `json:"flaky"`
+	Blocking        bool         `json:"blocking"`
+	EarlierAttempts []attempt    `json:"earlier_attempts"`
+	Steps           []step       `json:"steps"`
+}
+
+type failingStep struct {
+	Number int    `json:"number"`
+	Task   string `json:"task"`
+	Result string `json:"result"`
+}
+
+type attempt struct {
+	Rerun    bool   `json:"rerun"`
+	RunID    *int64 `json:"run_id"`
+	Status   string `json:"status"`
+	Verdict  string `json:"verdict"`
+	Reason   string `json:"reason"`
+	VideoURL string `json:"video_url"`
+}
+
+type step struct {
+	Number          int      `json:"number"`
+	Task            string   `json:"task"`
+	OK              bool     `json:"ok"`
+	Result          string   `json:"result"`
+	DurationSeconds float64  `json:"duration_seconds"`
+	Screenshots     []string `json:"screenshots"`
+}
+
+// Write writes the results document for s to w as indented JSON followed
+// by a newline.
+func Write(w io.Writer, s result.Set) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(build(s)); err != nil {
+		return fmt.Errorf("write results json: %w", err)
+	}
+	return nil
+}
+
+func build(s result.Set) document {
+	c := s.Counts()
+	doc := document{
+		SchemaVersion: SchemaVersion,
+		Verdict:       string(s.Verdict()),
+		Counts: counts{
+			Total: c.Total, Passed: c.Passed, Failed: c.Failed, Errors: c.Errors,
+			Flaky: c.Flaky, NonBlockingFailed: c.NonBlockingFailed,
+		},
+		ElapsedSeconds: seconds(s.Elapsed),
+		Runs:           make([]run, 0, len(s.Runs)),
+	}
+	if s.GroupRunID != 0 {
+		doc.GroupRun = &groupRun{ID: s.GroupRunID, Name: text(s.GroupRunName), URL: text(s.GroupRunURL)}
+	}
+	if !s.Started.IsZero() {
+		started := s.Started.UTC().Format(time.RFC3339)
+		doc.Started = &started
+	}
+	for _, r := range s.Runs {
+		doc.Runs = append(doc.Runs, runFor(r))
+	}
+	return doc
+}
+
+func runFor(r result.Run) run {
+	out := run{
+		BlueprintID:     r.BlueprintID,
+		RunID:           id(r.RunID),
+		Title:           text(r.Title),
+		Name:            text(r.Name()),
+		Status:          text(r.Status),
+		Verdict:         text(string(r.Verdict)),
+		DurationSeconds: seconds(r.Duration),
+		Reason:          text(r.Reason),
+		VideoURL:        text(r.VideoURL),
+		Attempts:        describe.Attempts(r),
+		Flaky:           describe.Flaky(r),
+		Blocking:        !r.NonBlocking,
+		EarlierAttempts: make([]attempt, 0, len(r.Earlier)),
+		Steps:           make([]step, 0, len(r.Steps)),
+	}
+	if st := r.FailedStep(); st != nil {
+		out.FailingStep = &failingStep{Number: st.Number, Task: text(st.Task), Result: text(st.Result)}
+	}
+	for _, a := range r.Earlier {
+		out.EarlierAttempts = append(out.EarlierAttempts, attempt{
+			Rerun:    a.Rerun,
+			RunID:    id(a.RunID),
+			Status:   text(a.Status),
+			Verdict:  text(string(a.Verdict)),
+			Reason:   text(a.Reason),
+			VideoURL: text(a.VideoURL),
+		})
+	}
+	for _, st := range r.Steps {
+		shots := make([]string, len(st.Screenshots))
+		for i, u := range st.Screenshots {
+			shots[i] = text(u)
+		}
+		out.Steps = append(out.Steps, step{
+			Number:          st.Number,
+			Task:            text(st.Task),
+			OK:              st.OK,
+			Result:          text(st.Result),
+			DurationSeconds: seconds(st.Duration),
+			Screenshots:     shots,
+		})
+	}
+	return out
+}
+
+// id is nil for the zero id, which means "no test run" in result.
+func id(v int64) *int64 {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+// seconds is d in seconds with millisecond precision, so the document
+// shows 42.5 rather than 42.500000001; negative durations (a skewed clock)
+// become zero.
+func seconds(d time.Duration) float64 {
+	return float64(max(d, 0).Milliseconds()) / 1000
+}
+
+func text(s string) string {
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
