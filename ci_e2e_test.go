@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 // The tests in this file impersonate each CI system around the real run
@@ -118,7 +119,7 @@ func wantOutputs(counts map[string]string, triggered bool, junitPath string) map
 // arguments, every setting from the environment.
 func (h *harness) runAsAction(ctx context.Context) int {
 	h.t.Helper()
-	return run(ctx, nil, func(k string) string { return h.env[k] }, &h.stdout, &h.stderr)
+	return run(ctx, nil, testutil.Getenv(h.env), &h.stdout, &h.stderr)
 }
 
 // assertMaskFirst checks that the log starts by masking the key, then

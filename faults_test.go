@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 // faultRow is one row of the fault matrix: a misbehaving DocketQA and what
@@ -302,7 +302,6 @@ func faultRows() []faultRow {
 
 func TestFaultMatrix(t *testing.T) {
 	t.Parallel()
-	xmllint := requireXmllint(t)
 	for _, tc := range faultRows() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -327,20 +326,12 @@ func TestFaultMatrix(t *testing.T) {
 				code = h.run(context.Background(), args...)
 			}
 			elapsed := time.Since(start)
-			if code != tc.want {
-				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, h.stdout.String(), h.stderr.String())
-			}
-			if got := h.sim.Stats().Triggers; got != tc.triggers {
-				t.Errorf("trigger requests = %d, want %d", got, tc.triggers)
-			}
-			if !strings.Contains(h.stderr.String(), tc.stderr) || !strings.Contains(h.stdout.String(), tc.stdout) {
-				t.Errorf("want stderr to contain %q and stdout %q\nstdout:\n%s\nstderr:\n%s", tc.stderr, tc.stdout, h.stdout.String(), h.stderr.String())
-			}
+			h.assertExit(code, tc.want, tc.triggers, tc.stderr, tc.stdout)
 			if !strings.Contains(h.stdout.String(), "verdict: ") {
 				t.Errorf("no verdict line on stdout:\n%s", h.stdout.String())
 			}
 			if !tc.noJUnit {
-				validateJUnit(t, xmllint, h.env["DOCKETQA_JUNIT"])
+				validateJUnit(t, h.env["DOCKETQA_JUNIT"])
 				got := h.cases()
 				assertVerdicts(t, got, tc.verdicts)
 				assertEveryRunOnce(t, h, got)
@@ -481,29 +472,14 @@ func assertEveryRunOnce(t *testing.T, h *harness, got map[string]junitCase) {
 	}
 }
 
-// validateJUnit checks the report against the JUnit schema GitLab and
-// Jenkins users validate with; Go has no XSD validator, so xmllint does it.
-func validateJUnit(t *testing.T, xmllint, path string) {
+// validateJUnit checks the report file against the JUnit schema.
+func validateJUnit(t *testing.T, path string) {
 	t.Helper()
-	cmd := exec.Command(xmllint, "--noout", "--schema", filepath.Join("testdata", "junit-10.xsd"), path)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b, _ := os.ReadFile(path)
-		t.Errorf("JUnit report does not validate: %v\n%s\n%s", err, out, b)
-	}
-}
-
-// requireXmllint skips where xmllint is not installed, except in CI, where
-// a silently skipped schema check would hide invalid reports.
-func requireXmllint(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("xmllint")
+	b, err := os.ReadFile(path)
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("xmllint is required in CI to validate the JUnit report (install libxml2-utils): %v", err)
-		}
-		t.Skipf("xmllint not installed, skipping: %v", err)
+		t.Fatalf("read the JUnit report: %v", err)
 	}
-	return path
+	testutil.ValidateJUnit(t, b)
 }
 
 // regularFile creates a plain file, below which nothing can be created.

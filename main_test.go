@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 // testKey is obviously fake; every test checks it never shows up anywhere.
@@ -52,10 +53,24 @@ var fast = []string{"--poll-interval", "2ms", "--max-poll-interval", "10ms"}
 
 func (h *harness) run(ctx context.Context, args ...string) int {
 	h.t.Helper()
-	getenv := func(k string) string { return h.env[k] }
-	code := run(ctx, append(append([]string{}, fast...), args...), getenv, &h.stdout, &h.stderr)
+	code := run(ctx, append(append([]string{}, fast...), args...), testutil.Getenv(h.env), &h.stdout, &h.stderr)
 	h.assertNoKey()
 	return code
+}
+
+// assertExit checks the exit code, the number of trigger requests and that
+// stderr and stdout contain the given texts; an empty text always matches.
+func (h *harness) assertExit(code, want int, triggers int64, stderr, stdout string) {
+	h.t.Helper()
+	if code != want {
+		h.t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, want, h.stdout.String(), h.stderr.String())
+	}
+	if got := h.sim.Stats().Triggers; got != triggers {
+		h.t.Errorf("trigger requests = %d, want %d", got, triggers)
+	}
+	if !strings.Contains(h.stderr.String(), stderr) || !strings.Contains(h.stdout.String(), stdout) {
+		h.t.Errorf("want stderr to contain %q and stdout %q\nstdout:\n%s\nstderr:\n%s", stderr, stdout, h.stdout.String(), h.stderr.String())
+	}
 }
 
 // assertNoKey scans every output and file for the API key.
@@ -211,41 +226,14 @@ func TestGateEndToEnd(t *testing.T) {
 				h.env[k] = v
 			}
 			code := h.run(context.Background(), tc.args...)
-			if code != tc.want {
-				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.want, h.stdout.String(), h.stderr.String())
-			}
-			if got := h.sim.Stats().Triggers; got != tc.triggers {
-				t.Errorf("triggers = %d, want %d", got, tc.triggers)
-			}
-			if !strings.Contains(h.stderr.String(), tc.stderr) || !strings.Contains(h.stdout.String(), tc.stdout) {
-				t.Errorf("want stderr to contain %q and stdout %q\nstdout:\n%s\nstderr:\n%s", tc.stderr, tc.stdout, h.stdout.String(), h.stderr.String())
-			}
+			h.assertExit(code, tc.want, tc.triggers, tc.stderr, tc.stdout)
 			if tc.want == 2 {
 				if _, err := os.Stat(h.env["DOCKETQA_JUNIT"]); err == nil {
 					t.Error("a usage error must not write reports: nothing ran")
 				}
 				return
 			}
-			got := h.cases()
-			if len(got) != len(tc.verdicts) {
-				t.Errorf("%d testcases, want %d: %v", len(got), len(tc.verdicts), got)
-			}
-			for name, want := range tc.verdicts {
-				c, ok := got[name]
-				if !ok {
-					t.Errorf("no testcase %q in %v", name, got)
-					continue
-				}
-				kind, msg, _ := strings.Cut(want, ":")
-				switch {
-				case kind == "pass" && (c.Failure != nil || c.Error != nil):
-					t.Errorf("%s: want a pass, got %+v", name, c)
-				case kind == "failure" && (c.Failure == nil || !strings.Contains(c.Failure.Message, msg)):
-					t.Errorf("%s: want a failure with %q, got %+v", name, msg, c)
-				case kind == "error" && (c.Error == nil || !strings.Contains(c.Error.Message, msg)):
-					t.Errorf("%s: want an error with %q, got %+v", name, msg, c)
-				}
-			}
+			assertVerdicts(t, h.cases(), tc.verdicts)
 			if sum, err := os.ReadFile(h.env["DOCKETQA_SUMMARY"]); err != nil || !strings.Contains(string(sum), "DocketQA") {
 				t.Errorf("summary missing or empty: %v", err)
 			}

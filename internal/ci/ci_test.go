@@ -1,12 +1,10 @@
 package ci
 
-import "testing"
+import (
+	"testing"
 
-// fakeEnv returns a getenv backed by m, so tests can impersonate any CI
-// system without touching the process environment (and stay parallel).
-func fakeEnv(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
+)
 
 func TestDetect(t *testing.T) {
 	t.Parallel()
@@ -29,7 +27,7 @@ func TestDetect(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Detect(fakeEnv(tc.env)); got != tc.want {
+			if got := Detect(testutil.Getenv(tc.env)); got != tc.want {
 				t.Errorf("Detect() = %v, want %v", got, tc.want)
 			}
 		})

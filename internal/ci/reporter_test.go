@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -70,37 +71,19 @@ func TestDetailsGolden(t *testing.T) {
 		t.Run(tc.platform.String(), func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			r := NewReporter(tc.platform, &buf, fakeEnv(nil), WithNow(fixedNow))
+			r := NewReporter(tc.platform, &buf, testutil.Getenv(nil), WithNow(fixedNow))
 			r.Details(sampleRuns())
-			assertGolden(t, tc.golden, buf.Bytes())
+			// Local shares the Jenkins golden file and never writes it,
+			// which keeps parallel updates from racing.
+			testutil.Golden(t, filepath.Join("testdata", tc.golden), buf.Bytes(), *update && tc.platform != Local)
 		})
-	}
-}
-
-// assertGolden compares got with testdata/name, rewriting it under -update.
-// Local shares the Jenkins golden file and never writes it, which keeps
-// parallel updates from racing.
-func assertGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update && !strings.HasSuffix(t.Name(), "/local") {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run with -update if intended):\ngot:\n%q\nwant:\n%q", path, got, want)
 	}
 }
 
 func TestDetailsGitLabSections(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	r := NewReporter(GitLab, &buf, fakeEnv(nil), WithNow(fixedNow))
+	r := NewReporter(GitLab, &buf, testutil.Getenv(nil), WithNow(fixedNow))
 	r.Details(sampleRuns())
 
 	start := regexp.MustCompile(`^\x1b\[0Ksection_start:(\d+):([^\[\r]*)\[collapsed=true\]\r\x1b\[0K✗ `)
@@ -187,7 +170,7 @@ func TestMask(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			r := NewReporter(tc.platform, &buf, fakeEnv(nil))
+			r := NewReporter(tc.platform, &buf, testutil.Getenv(nil))
 			if buf.Len() != 0 {
 				t.Fatalf("NewReporter printed %q; Mask must be able to come first", buf.String())
 			}
@@ -202,7 +185,7 @@ func TestMask(t *testing.T) {
 func TestMaskComesFirst(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	r := NewReporter(GitHub, &buf, fakeEnv(nil))
+	r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
 	r.Mask(fakeKey)
 	r.Details(sampleRuns())
 	r.Annotate(sampleRuns())
@@ -267,7 +250,7 @@ func TestAnnotate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			NewReporter(GitHub, &buf, fakeEnv(nil)).Annotate(tc.runs)
+			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(tc.runs)
 			if got := lines(buf.String()); !slices.Equal(got, tc.want) {
 				t.Errorf("Annotate() printed\n%q\nwant\n%q", got, tc.want)
 			}
@@ -306,7 +289,7 @@ func TestAnnotateCap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			NewReporter(GitHub, &buf, fakeEnv(nil)).Annotate(append(runs(tc.failed, false), runs(tc.nonBlocking, true)...))
+			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(append(runs(tc.failed, false), runs(tc.nonBlocking, true)...))
 			var errs, warnings int
 			var notices []string
 			for _, l := range lines(buf.String()) {
@@ -342,7 +325,7 @@ func TestNoWorkflowCommandsOffGitHub(t *testing.T) {
 			t.Parallel()
 			outFile := filepath.Join(t.TempDir(), "github_output")
 			var buf bytes.Buffer
-			r := NewReporter(p, &buf, fakeEnv(map[string]string{"GITHUB_OUTPUT": outFile}), WithNow(fixedNow))
+			r := NewReporter(p, &buf, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": outFile}), WithNow(fixedNow))
 			r.Mask(fakeKey)
 			r.Details(forgingRuns())
 			r.Annotate(forgingRuns())
@@ -367,7 +350,7 @@ func TestNoWorkflowCommandsOffGitHub(t *testing.T) {
 func TestAPITextCannotForgeCommands(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	NewReporter(GitHub, &buf, fakeEnv(nil)).Details(forgingRuns())
+	NewReporter(GitHub, &buf, testutil.Getenv(nil)).Details(forgingRuns())
 	for _, cmd := range commandLines(buf.String()) {
 		if !strings.HasPrefix(cmd, "::group::") && cmd != "::endgroup::" {
 			t.Errorf("forged workflow command in the log: %q", cmd)
@@ -412,7 +395,7 @@ func TestSetOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	r := NewReporter(GitHub, &buf, fakeEnv(map[string]string{"GITHUB_OUTPUT": path}))
+	r := NewReporter(GitHub, &buf, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": path}))
 	if err := r.SetOutputs(sampleOutputs()); err != nil {
 		t.Fatalf("SetOutputs() error = %v", err)
 	}
@@ -493,7 +476,7 @@ func TestSetOutputsWithoutUsableFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			r := NewReporter(GitHub, &buf, fakeEnv(map[string]string{"GITHUB_OUTPUT": tc.path}))
+			r := NewReporter(GitHub, &buf, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": tc.path}))
 			var err error
 			func() {
 				defer func() {
@@ -528,7 +511,7 @@ func TestBrokenLogDoesNotPanic(t *testing.T) {
 	for _, p := range []Platform{GitHub, GitLab, Jenkins, Local} {
 		t.Run(p.String(), func(t *testing.T) {
 			t.Parallel()
-			r := NewReporter(p, failingWriter{}, fakeEnv(nil), WithNow(fixedNow))
+			r := NewReporter(p, failingWriter{}, testutil.Getenv(nil), WithNow(fixedNow))
 			if err := r.Err(); err != nil {
 				t.Fatalf("Err() before any output = %v", err)
 			}

@@ -9,13 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// fakeEnv returns a getenv reading only m, so tests never see the real
-// environment and can run in parallel.
-func fakeEnv(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
-}
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
+)
 
 // validEnv is the smallest environment that loads: a key and one id.
 func validEnv(extra map[string]string) map[string]string {
@@ -30,7 +26,7 @@ func validEnv(extra map[string]string) map[string]string {
 // mustLoad fails the test unless Load succeeds.
 func mustLoad(t *testing.T, args []string, env map[string]string) (Config, []string) {
 	t.Helper()
-	cfg, warnings, err := Load(args, fakeEnv(env))
+	cfg, warnings, err := Load(args, testutil.Getenv(env))
 	if err != nil {
 		t.Fatalf("Load(%q): unexpected error: %v", args, err)
 	}
@@ -41,7 +37,7 @@ func mustLoad(t *testing.T, args []string, env map[string]string) (Config, []str
 // text after checking that the key is not in it.
 func mustFail(t *testing.T, args []string, env map[string]string) string {
 	t.Helper()
-	cfg, _, err := Load(args, fakeEnv(env))
+	cfg, _, err := Load(args, testutil.Getenv(env))
 	if err == nil {
 		t.Fatalf("Load(%q) = %+v, want an error", args, cfg)
 	}
@@ -429,7 +425,7 @@ func TestLoadErrors(t *testing.T) {
 
 func TestLoadReportsAllProblems(t *testing.T) {
 	t.Parallel()
-	_, _, err := Load([]string{"--timeout=x", "--max-parallel=0"}, fakeEnv(map[string]string{"DOCKETQA_RERUN_FAILED": "99"}))
+	_, _, err := Load([]string{"--timeout=x", "--max-parallel=0"}, testutil.Getenv(map[string]string{"DOCKETQA_RERUN_FAILED": "99"}))
 	var ue *UsageError
 	if !errors.As(err, &ue) {
 		t.Fatalf("got %v, want a *UsageError", err)
@@ -470,7 +466,7 @@ func TestLoadNeverLeaksKey(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%s/%q", tc.name, key), func(t *testing.T) {
 				t.Parallel()
-				_, warnings, err := Load(tc.args, fakeEnv(tc.env))
+				_, warnings, err := Load(tc.args, testutil.Getenv(tc.env))
 				if err == nil {
 					t.Fatal("want an error")
 				}
@@ -568,7 +564,7 @@ func TestEveryFlagIsRegistered(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			_, _, err := Load([]string{"--" + name + "="}, fakeEnv(validEnv(nil)))
+			_, _, err := Load([]string{"--" + name + "="}, testutil.Getenv(validEnv(nil)))
 			if err != nil && strings.Contains(err.Error(), "not defined") {
 				t.Errorf("flag --%s is in the table but not accepted: %v", name, err)
 			}

@@ -3,10 +3,11 @@ package config
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -15,19 +16,7 @@ func TestUsageGolden(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	Usage(&buf)
-	golden := filepath.Join("testdata", "usage.golden")
-	if *update {
-		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got := buf.String(); got != string(want) {
-		t.Errorf("Usage output differs from %s (run go test -update if the change is intended):\n%s", golden, got)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "usage.golden"), buf.Bytes(), *update)
 }
 
 func TestUsageMentionsEverything(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -765,20 +765,7 @@ func TestGolden(t *testing.T) {
 			t.Fatalf("%s: %v: %s", tc.name, err, r.body)
 		}
 		pretty.WriteByte('\n')
-		path := filepath.Join("testdata", tc.name+".golden.json")
-		if *update {
-			if err := os.WriteFile(path, pretty.Bytes(), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run go test -update to create it)", err)
-		}
-		if !bytes.Equal(pretty.Bytes(), want) {
-			t.Errorf("%s differs from %s (run go test -update after checking):\n%s", tc.name, path, pretty.Bytes())
-		}
+		testutil.Golden(t, filepath.Join("testdata", tc.name+".golden.json"), pretty.Bytes(), *update)
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,28 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestWriteGolden(t *testing.T) {
 	t.Parallel()
-	for _, tc := range reporttest.Cases() {
-		t.Run(tc.Name, func(t *testing.T) {
-			t.Parallel()
-			var buf bytes.Buffer
-			if err := Write(&buf, tc.Set); err != nil {
-				t.Fatalf("Write: %v", err)
-			}
-			golden := filepath.Join("testdata", tc.Name+".golden.xml")
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if got := buf.String(); got != string(want) {
-				t.Errorf("output differs from %s (run with -update to accept):\n%s", golden, got)
-			}
-		})
-	}
+	reporttest.GoldenWrite(t, ".golden.xml", *update, Write)
 }
 
 func TestBuildCounts(t *testing.T) {
@@ -64,18 +41,10 @@ func TestBuildCounts(t *testing.T) {
 		{"empty", 1, 0, 1, 0},
 		{"hostile", 4, 1, 1, 1},
 	}
-	sets := map[string]result.Set{}
-	for _, c := range reporttest.Cases() {
-		sets[c.Name] = c.Set
-	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			set, ok := sets[tc.name]
-			if !ok {
-				t.Fatalf("no shared case %q", tc.name)
-			}
-			got := build(set)
+			got := build(reporttest.Named(t, tc.name))
 			if len(got.Suites) != 1 {
 				t.Fatalf("got %d suites, want 1", len(got.Suites))
 			}
@@ -104,13 +73,8 @@ func TestBuildCounts(t *testing.T) {
 
 func TestBuildCases(t *testing.T) {
 	t.Parallel()
-	var failed result.Set
-	for _, c := range reporttest.Cases() {
-		if c.Name == "mixed" {
-			failed = c.Set
-		}
-	}
-	suites := build(failed)
+	mixed := reporttest.Named(t, "mixed")
+	suites := build(mixed)
 	s := suites.Suites[0]
 	if s.Name != "Nightly smoke" {
 		t.Errorf("suite name = %q", s.Name)
@@ -129,7 +93,7 @@ func TestBuildCases(t *testing.T) {
 
 	byName := map[string]testcase{}
 	for i, tc := range s.Testcases {
-		if want := failed.Runs[i].Name(); tc.Name != want {
+		if want := mixed.Runs[i].Name(); tc.Name != want {
 			t.Errorf("case %d = %q, want %q (input order)", i, tc.Name, want)
 		}
 		if tc.Classname != "docketqa" {

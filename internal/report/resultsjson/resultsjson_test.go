@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,28 +18,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestWriteGolden(t *testing.T) {
 	t.Parallel()
-	for _, tc := range reporttest.Cases() {
-		t.Run(tc.Name, func(t *testing.T) {
-			t.Parallel()
-			var buf bytes.Buffer
-			if err := Write(&buf, tc.Set); err != nil {
-				t.Fatalf("Write: %v", err)
-			}
-			golden := filepath.Join("testdata", tc.Name+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if got := buf.String(); got != string(want) {
-				t.Errorf("output differs from %s (run with -update to accept):\n%s", golden, got)
-			}
-		})
-	}
+	reporttest.GoldenWrite(t, ".golden.json", *update, Write)
 }
 
 // TestWriteRoundTrip decodes every shared set's document strictly into the

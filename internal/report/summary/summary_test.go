@@ -3,8 +3,6 @@ package summary
 import (
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,26 +16,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestRenderGolden(t *testing.T) {
 	t.Parallel()
-	for _, tc := range reporttest.Cases() {
-		t.Run(tc.Name, func(t *testing.T) {
-			t.Parallel()
-			got := Render(tc.Set, Options{})
-			golden := filepath.Join("testdata", tc.Name+".golden.md")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run with -update to accept):\n%s", golden, got)
-			}
-			checkTable(t, got)
-		})
-	}
+	reporttest.Golden(t, ".golden.md", *update, func(t *testing.T, set result.Set) []byte {
+		got := Render(set, Options{})
+		checkTable(t, got)
+		return []byte(got)
+	})
 }
 
 func TestRenderHeading(t *testing.T) {
@@ -79,13 +62,9 @@ func TestRenderOrder(t *testing.T) {
 		{"mixed", []string{"Fails last", "Times out", "Optional check", "Flaky but fine", "Passes first"}},
 		{"fail_fast", []string{"Checkout", "Search", "blueprint 1005", "Experimental export", "Log in"}},
 	}
-	sets := map[string]result.Set{}
-	for _, c := range reporttest.Cases() {
-		sets[c.Name] = c.Set
-	}
 	for _, tc := range cases {
 		var got []string
-		for _, line := range tableRows(Render(sets[tc.name], Options{})) {
+		for _, line := range tableRows(Render(reporttest.Named(t, tc.name), Options{})) {
 			cells := strings.Split(line, " | ")
 			got = append(got, strings.SplitN(cells[1], " (blueprint", 2)[0])
 		}

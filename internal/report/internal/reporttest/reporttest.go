@@ -1,14 +1,19 @@
 // Package reporttest holds the deterministic result sets that the report
-// packages' golden, schema and escaping tests share, so both reports are
-// checked against the same situations. Times are fixed, never time.Now, to
-// keep golden files stable.
+// packages' golden, schema and escaping tests share, so every report is
+// checked against the same situations, and the golden test that runs them.
+// Times are fixed, never time.Now, to keep golden files stable.
 package reporttest
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"path/filepath"
+	"testing"
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 // Case is one named result set; Name doubles as the golden file's base name.
@@ -290,4 +295,44 @@ func Hostile() result.Set {
 		Started:      started,
 		Elapsed:      -time.Second, // a skewed clock must not produce a negative time attribute
 	}
+}
+
+// Named returns the set of the shared case called name and fails the test
+// when there is none, so a renamed case cannot turn a test into a check of
+// the empty set.
+func Named(t testing.TB, name string) result.Set {
+	t.Helper()
+	for _, c := range Cases() {
+		if c.Name == name {
+			return c.Set
+		}
+	}
+	t.Fatalf("no shared case %q", name)
+	return result.Set{}
+}
+
+// Golden renders every shared case with render and compares the output
+// with testdata/<case name><ext> in the calling package, rewriting the file
+// under update. render gets the case's subtest, to fail it or check more.
+func Golden(t *testing.T, ext string, update bool, render func(t *testing.T, set result.Set) []byte) {
+	t.Helper()
+	for _, tc := range Cases() {
+		t.Run(tc.Name, func(t *testing.T) {
+			t.Parallel()
+			testutil.Golden(t, filepath.Join("testdata", tc.Name+ext), render(t, tc.Set), update)
+		})
+	}
+}
+
+// GoldenWrite is Golden for a report that write streams out, the shape
+// every report package's Write has.
+func GoldenWrite(t *testing.T, ext string, update bool, write func(io.Writer, result.Set) error) {
+	t.Helper()
+	Golden(t, ext, update, func(t *testing.T, set result.Set) []byte {
+		var buf bytes.Buffer
+		if err := write(&buf, set); err != nil {
+			t.Fatalf("Write: %v", err)
+		}
+		return buf.Bytes()
+	})
 }
