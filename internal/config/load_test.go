@@ -66,7 +66,7 @@ func TestLoadDefaults(t *testing.T) {
 		BaseURL:          "https://api.docketqa.com",
 		DashboardURL:     "https://app.docketqa.com",
 		Timeout:          30 * time.Minute,
-		PollInterval:     5 * time.Second,
+		PollInterval:     2 * time.Second,
 		MaxPollInterval:  30 * time.Second,
 		MaxParallel:      8,
 		ProgressInterval: 30 * time.Second,
@@ -93,15 +93,15 @@ func TestLoadPrecedence(t *testing.T) {
 	sources := []struct {
 		arg, env, value string
 	}{
-		{arg: "--poll-interval=1s", value: "1s"},
-		{env: "INPUT_POLL-INTERVAL", value: "2s"},
-		{env: "INPUT_POLL_INTERVAL", value: "3s"},
-		{env: "DOCKETQA_POLL_INTERVAL", value: "4s"},
+		{arg: "--poll-interval=11s", value: "11s"},
+		{env: "INPUT_POLL-INTERVAL", value: "12s"},
+		{env: "INPUT_POLL_INTERVAL", value: "13s"},
+		{env: "DOCKETQA_POLL_INTERVAL", value: "14s"},
 	}
 	for mask := 0; mask < 1<<len(sources); mask++ {
 		var args []string
 		env := validEnv(nil)
-		want := 5 * time.Second
+		want := 2 * time.Second
 		var names []string
 		for i := len(sources) - 1; i >= 0; i-- {
 			if mask&(1<<i) == 0 {

@@ -58,6 +58,7 @@ type Client struct {
 	// triggerRetries bounds the retries of a trigger that certainly did
 	// not start anything.
 	triggerRetries int
+	maxConns       int
 	sleep          func(ctx context.Context, d time.Duration) error
 	now            func() time.Time
 }
@@ -68,6 +69,9 @@ type Option func(*Client)
 // WithHTTPClient uses hc's transport and timeout. The redirect policy is
 // always replaced, so the key cannot follow a redirect to another host.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithMaxConns sizes the connection pool for n concurrent requests.
+func WithMaxConns(n int) Option { return func(c *Client) { c.maxConns = n } }
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
@@ -110,7 +114,12 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
-	hc := http.Client{Transport: http.DefaultTransport}
+	// Keep an idle connection for every request that may be in flight:
+	// the default keeps two per host, so a poller with eight in flight
+	// would open (and TLS-handshake) new connections all the time.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(c.maxConns, 2)
+	hc := http.Client{Transport: t}
 	if c.hc != nil {
 		hc = *c.hc
 	}

@@ -131,9 +131,13 @@ func (o Options) withDefaults() Options {
 
 // state is one run's bookkeeping; only the scheduler goroutine touches it.
 type state struct {
-	idx           int
-	target        Target
-	bo            *backoff.ExponentialBackOff
+	idx    int
+	target Target
+	bo     *backoff.ExponentialBackOff
+	// retry spaces polls out while the API is in trouble (network errors,
+	// 429, 5xx, unreadable answers): created at the first error of a
+	// streak, dropped at the next good answer.
+	retry         *backoff.ExponentialBackOff
 	next          time.Time
 	heapIdx       int
 	lastStatus    string
@@ -337,10 +341,16 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 			p.finishError(st, r.err.Error())
 			return Finished, nil
 		}
-		p.reschedule(st, docketqa.RetryAfter(r.err))
+		if st.retry == nil {
+			st.retry = p.newBackOff()
+		}
+		// A struggling API gets exponentially fewer requests, bounded by
+		// --max-poll-interval; its Retry-After, when it sends one, wins.
+		p.reschedule(st, max(min(st.retry.NextBackOff(), p.opt.MaxInterval), docketqa.RetryAfter(r.err)))
 		return Finished, nil
 	}
 	st.bad = 0
+	st.retry = nil
 	st.notFoundSince = time.Time{}
 	st.lastStatus = r.run.Status
 	if StillGoing(r.run.Status) {

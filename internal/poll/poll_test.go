@@ -282,3 +282,21 @@ func TestEmptyTargets(t *testing.T) {
 		t.Errorf("got %+v", out)
 	}
 }
+
+func TestErrorsBackOff(t *testing.T) {
+	t.Parallel()
+	// The API answers 503 for good: polls must thin out exponentially
+	// instead of hammering it at the shortest interval until the deadline.
+	api := newFake(map[int64][]answer{1: {{err: e503}}})
+	opt := Options{Interval: time.Millisecond, MaxInterval: time.Second, MaxParallel: 1,
+		Deadline: time.Now().Add(300 * time.Millisecond), Strategy: Fixed{Every: time.Millisecond}}
+	out := Run(context.Background(), api, targetsFor(1), opt)
+	if out.Runs[0].Verdict != result.Error {
+		t.Fatalf("verdict %s", out.Runs[0].Verdict)
+	}
+	// 1ms growing by 1.5x sums past 300ms after about 14 polls; at a fixed
+	// 1ms it would be about 300, plus the final fetch.
+	if n := api.callsFor(1); n > 25 {
+		t.Errorf("%d polls in 300ms of 503s, want exponential backoff (under 25)", n)
+	}
+}

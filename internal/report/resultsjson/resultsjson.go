@@ -12,6 +12,7 @@
 package resultsjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -95,10 +96,54 @@ type step struct {
 
 // Write writes the results document for s to w as indented JSON followed
 // by a newline.
+//
+// The runs are encoded one at a time, so memory stays flat with 10,000 runs
+// and their steps; the bytes are the same as encoding the whole document.
 func Write(w io.Writer, s result.Set) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(build(s)); err != nil {
+	doc := build(result.Set{GroupRunID: s.GroupRunID, GroupRunName: s.GroupRunName, GroupRunURL: s.GroupRunURL,
+		Started: s.Started, Elapsed: s.Elapsed})
+	// The header is built from an empty set, so take the counts and the
+	// verdict from the real one.
+	c := s.Counts()
+	doc.Verdict = string(s.Verdict())
+	doc.Counts = counts{Total: c.Total, Passed: c.Passed, Failed: c.Failed, Errors: c.Errors,
+		Flaky: c.Flaky, NonBlockingFailed: c.NonBlockingFailed}
+	head, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write results json: %w", err)
+	}
+	if len(s.Runs) == 0 {
+		_, err = w.Write(append(head, '\n'))
+		return wrapWrite(err)
+	}
+	// "runs" is the document's last field and renders as "[]" when empty:
+	// cut there and stream the elements in its place.
+	head = bytes.TrimSuffix(head, []byte("[]\n}"))
+	if _, err := w.Write(append(head, '[')); err != nil {
+		return wrapWrite(err)
+	}
+	for i, r := range s.Runs {
+		b, err := json.MarshalIndent(runFor(r), "    ", "  ")
+		if err != nil {
+			return fmt.Errorf("write results json: %w", err)
+		}
+		sep := ",\n    "
+		if i == 0 {
+			sep = "\n    "
+		}
+		if _, err := io.WriteString(w, sep); err != nil {
+			return wrapWrite(err)
+		}
+		if _, err := w.Write(b); err != nil {
+			return wrapWrite(err)
+		}
+	}
+	_, err = io.WriteString(w, "\n  ]\n}\n")
+	return wrapWrite(err)
+}
+
+func wrapWrite(err error) error {
+	if err != nil {
 		return fmt.Errorf("write results json: %w", err)
 	}
 	return nil
