@@ -23,35 +23,90 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// startGate starts the real program as a child process against h's
+// simulator and returns once the child has reported run 2 as finished, so
+// polling is under way.
+func startGate(t *testing.T, h *harness) (*exec.Cmd, *bufio.Scanner, *strings.Builder, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "--blueprint-ids", "1,2", "--poll-interval", "2ms", "--max-poll-interval", "10ms")
+	cmd.Env = append(os.Environ(), "DOCKETQA_GATE_TEST_MAIN=1")
+	for k, v := range h.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	sc := bufio.NewScanner(stdout)
+	out := &strings.Builder{}
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "Flow 2 (blueprint 2)") {
+			break
+		}
+	}
+	return cmd, sc, out, stderr
+}
+
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, sim.Options{Blueprints: []sim.Blueprint{bp(1, "", time.Hour), bp(2, "", time.Millisecond)}})
+	// A summary path that is a FIFO with no writer blocks the gate while it
+	// writes its reports after the first signal: the second signal must
+	// still end it.
+	fifo := filepath.Join(h.dir, "summary.fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no FIFOs here: %v", err)
+	}
+	h.env["DOCKETQA_SUMMARY"] = fifo
+	cmd, sc, _, stderr := startGate(t, h)
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the gate has written the JUnit report: it is then stuck on
+	// the summary.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(h.env["DOCKETQA_JUNIT"]); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no JUnit report after the first signal")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Without the second-signal exit the child would block for good: kill
+	// it after a while, which shows as a wrong exit code below.
+	killer := time.AfterFunc(5*time.Second, func() { _ = cmd.Process.Kill() })
+	defer killer.Stop()
+	for sc.Scan() {
+	}
+	_ = cmd.Wait()
+	if el := time.Since(start); el > 2*time.Second {
+		t.Errorf("exited %v after the second signal", el)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d after a second signal, want 3\n%s", code, stderr.String())
+	}
+}
+
 func TestSignalWritesReportsAndExits3(t *testing.T) {
 	t.Parallel()
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, sim.Options{Blueprints: []sim.Blueprint{bp(1, "", time.Hour), bp(2, "", time.Millisecond)}})
-			cmd := exec.Command(os.Args[0], "--blueprint-ids", "1,2", "--poll-interval", "2ms", "--max-poll-interval", "10ms")
-			cmd.Env = append(os.Environ(), "DOCKETQA_GATE_TEST_MAIN=1")
-			for k, v := range h.env {
-				cmd.Env = append(cmd.Env, k+"="+v)
-			}
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			var stderr strings.Builder
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			// Signal once run 2 is reported: polling is then under way.
-			sc := bufio.NewScanner(stdout)
-			var out strings.Builder
-			for sc.Scan() {
-				out.WriteString(sc.Text() + "\n")
-				if strings.Contains(sc.Text(), "Flow 2 (blueprint 2)") {
-					break
-				}
-			}
+			cmd, sc, out, stderr := startGate(t, h)
 			start := time.Now()
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
@@ -59,7 +114,7 @@ func TestSignalWritesReportsAndExits3(t *testing.T) {
 			for sc.Scan() {
 				out.WriteString(sc.Text() + "\n")
 			}
-			err = cmd.Wait()
+			err := cmd.Wait()
 			if el := time.Since(start); el > 2*time.Second {
 				t.Errorf("exited %v after the signal, want under 2s", el)
 			}
