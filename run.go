@@ -315,18 +315,29 @@ func (g *gate) detach(set result.Set, targets []poll.Target, missing []result.Ru
 		return exitNoVerdict
 	}
 	outs := ci.Outputs{Verdict: "pending", Total: len(targets) + len(missing), GroupRunID: set.GroupRunID, GroupRunURL: set.GroupRunURL}
-	if err := g.rep.SetOutputs(outs); err != nil {
-		fmt.Fprintf(g.stderr, "docketqa-gate: cannot write GitHub outputs: %v\n", err)
-		return exitNoVerdict
-	}
-	if g.cfg.DotenvPath != "" {
-		if err := ci.WriteDotenv(g.cfg.DotenvPath, outs); err != nil {
-			fmt.Fprintf(g.stderr, "docketqa-gate: cannot write dotenv (--dotenv / DOCKETQA_DOTENV): %v\n", err)
-			return exitNoVerdict
+	if errs := g.publishOutputs(outs); len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintf(g.stderr, "docketqa-gate: cannot write report: %v\n", err)
 		}
+		return exitNoVerdict
 	}
 	g.logf("detached: %d test run(s) recorded in %s; wait for them with --attach %s", len(m.Runs), g.cfg.Detach, g.cfg.Detach)
 	return exitPassed
+}
+
+// publishOutputs hands the outputs to the CI platform: the GitLab dotenv
+// file when asked for, and GitHub step outputs when running there.
+func (g *gate) publishOutputs(outs ci.Outputs) []error {
+	var errs []error
+	if g.cfg.DotenvPath != "" {
+		if err := ci.WriteDotenv(g.cfg.DotenvPath, outs); err != nil {
+			errs = append(errs, fmt.Errorf("dotenv (--dotenv / DOCKETQA_DOTENV): %w", err))
+		}
+	}
+	if err := g.rep.SetOutputs(outs); err != nil {
+		errs = append(errs, fmt.Errorf("GitHub outputs: %w", err))
+	}
+	return errs
 }
 
 func readManifest(path string) (manifest.Manifest, error) {
@@ -455,14 +466,7 @@ func (g *gate) finish(set result.Set, fatal error) int {
 			writeErrs = append(writeErrs, fmt.Errorf("JSON results (--results-json / DOCKETQA_RESULTS_JSON): %w", err))
 		}
 	}
-	if g.cfg.DotenvPath != "" {
-		if err := ci.WriteDotenv(g.cfg.DotenvPath, outs); err != nil {
-			writeErrs = append(writeErrs, fmt.Errorf("dotenv (--dotenv / DOCKETQA_DOTENV): %w", err))
-		}
-	}
-	if err := g.rep.SetOutputs(outs); err != nil {
-		writeErrs = append(writeErrs, fmt.Errorf("GitHub outputs: %w", err))
-	}
+	writeErrs = append(writeErrs, g.publishOutputs(outs)...)
 	g.rep.Details(set.Runs)
 	g.rep.Annotate(set.Runs)
 

@@ -357,11 +357,7 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 		p.reschedule(st, 0)
 		return Finished, nil
 	}
-	res := Convert(st.target, r.run)
-	if res.Duration <= 0 {
-		res.Duration = now.Sub(p.start)
-	}
-	p.finish(st, res)
+	res := p.finishAnswer(st, r.run)
 	if p.opt.FailFast && res.Verdict == result.Failed && !res.NonBlocking && p.pending > 0 {
 		return FailFast, nil
 	}
@@ -372,6 +368,17 @@ func (p *poller) reschedule(st *state, atLeast time.Duration) {
 	d := max(p.opt.Strategy.Next(p.view(st)), atLeast)
 	st.next = p.opt.Now().Add(d)
 	heap.Push(&p.queue, st)
+}
+
+// finishAnswer records a run's final answer. A run whose answer carries no
+// timing gets the time the gate observed since the trigger.
+func (p *poller) finishAnswer(st *state, run *docketqa.TestRun) result.Run {
+	res := Convert(st.target, run)
+	if res.Duration <= 0 {
+		res.Duration = p.opt.Now().Sub(p.start)
+	}
+	p.finish(st, res)
+	return res
 }
 
 func (p *poller) finish(st *state, r result.Run) {
@@ -428,11 +435,7 @@ func (p *poller) finalFetch(ctx context.Context) {
 		}
 		r.st.lastStatus = r.run.Status
 		if !StillGoing(r.run.Status) {
-			res := Convert(r.st.target, r.run)
-			if res.Duration <= 0 {
-				res.Duration = p.opt.Now().Sub(p.start)
-			}
-			p.finish(r.st, res)
+			p.finishAnswer(r.st, r.run)
 		}
 	}
 }
