@@ -110,6 +110,9 @@ func wantOutputs(counts map[string]string, triggered bool, junitPath string) map
 		want["group-run-id"] = strconv.Itoa(groupID)
 		want["group-run-url"] = fmt.Sprintf("https://app.docketqa.com/dashboard/grouprun/%d", groupID)
 	}
+	if _, ok := want["not-awaited"]; !ok {
+		want["not-awaited"] = "0"
+	}
 	want["junit-path"] = junitPath
 	want["results-json-path"] = ""
 	return want
@@ -390,6 +393,9 @@ func TestGitHubActionRun(t *testing.T) {
 		// errors and warnings name the runs that get an annotation of that
 		// kind; only the first 10 errors are annotated.
 		errors, warnings []string
+		// noBlocks: nothing was triggered, so no run gets a log block of
+		// its own; the one trigger error says it all.
+		noBlocks bool
 		// notice is part of the one notice expected, or "" for none.
 		notice string
 		// resultsJSON sets the results-json input.
@@ -430,7 +436,8 @@ func TestGitHubActionRun(t *testing.T) {
 			simKey: "some-other-key-entirely",
 			with:   map[string]string{"blueprint-ids": "1,2"},
 			counts: map[string]string{"verdict": "error", "total": "2", "passed": "0", "failed": "0", "errors": "2", "flaky": "0"},
-			errors: []string{"blueprint 1", "blueprint 2"}, detail: "not triggered",
+			// The cause once, not once per blueprint.
+			errors: []string{"docketqa-gate trigger"}, detail: "HTTP 401", noBlocks: true,
 		},
 		{
 			// action.yml defaults arrive as inputs too, so they beat the
@@ -554,7 +561,11 @@ func TestGitHubActionRun(t *testing.T) {
 			case tc.notice != "" && (len(notices) != 1 || !strings.Contains(notices[0].msg, tc.notice)):
 				t.Errorf("notices %+v, want one saying %q", notices, tc.notice)
 			}
-			assertBlocks(t, githubGroups.blocks(t, stdout), append(slices.Clone(tc.errors), tc.warnings...), tc.detail)
+			wantBlocks := append(slices.Clone(tc.errors), tc.warnings...)
+			if tc.noBlocks {
+				wantBlocks = nil
+			}
+			assertBlocks(t, githubGroups.blocks(t, stdout), wantBlocks, tc.detail)
 			if strings.Contains(stderr, "::") {
 				t.Errorf("workflow commands belong on stdout only:\n%s", stderr)
 			}
@@ -652,6 +663,8 @@ func TestGitLabAndJenkinsRuns(t *testing.T) {
 		want      int
 		counts    map[string]string
 		triggered bool
+		// stderr must appear in the log's stderr.
+		stderr string
 		// failed names the runs whose details must be shown; detail is in
 		// each of them.
 		failed []string
@@ -671,8 +684,10 @@ func TestGitLabAndJenkinsRuns(t *testing.T) {
 		{
 			name: "GitLab rejected key", env: gitlab, dotenv: "flag", want: 3,
 			bps: []sim.Blueprint{bp(1, "", 5*ms)}, ids: "1", simKey: "some-other-key-entirely",
+			// Nothing was triggered: the one trigger error on stderr says
+			// why, and no run gets a section of its own.
 			counts: map[string]string{"verdict": "error", "total": "1", "passed": "0", "failed": "0", "errors": "1", "flaky": "0"},
-			failed: []string{"blueprint 1"}, detail: "not triggered",
+			stderr: "trigger failed for 1 blueprint: POST /test_group_run/trigger_run: HTTP 401",
 		},
 		{
 			name: "Jenkins pass", env: jenkins, want: 0,
@@ -720,6 +735,9 @@ func TestGitLabAndJenkinsRuns(t *testing.T) {
 			}
 			if _, err := os.Stat(h.env["DOCKETQA_JUNIT"]); err != nil {
 				t.Errorf("the JUnit report is the interface here and must exist: %v", err)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.stderr, stderr)
 			}
 
 			if tc.env["GITLAB_CI"] != "" {

@@ -5,27 +5,28 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, cancel := context.WithCancel(context.Background())
+	// A closed stdout or stderr (`docketqa-gate … | head`) must not kill the
+	// gate before it writes its reports: with SIGPIPE ignored a write fails
+	// with EPIPE instead, which the sink records and survives.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// The first signal stops polling; the gate then writes its reports
 		// and exits 3. A second signal means "now": GitHub sends SIGTERM
 		// 7.5 s after SIGINT, and a user may press Ctrl-C twice.
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "docketqa-gate: received %v: stopping, writing reports (send again to exit at once)\n", s)
-		cancel()
+		cancel(signalCause{<-sigs})
 		<-sigs
 		os.Exit(exitNoVerdict)
 	}()
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	cancel()
+	cancel(nil)
 	os.Exit(code)
 }

@@ -17,7 +17,9 @@ type Outputs struct {
 	// Verdict is "passed", "failed" or "error" (no verdict).
 	Verdict string
 	// Failed and Errors count blocking runs only, like the exit code does.
-	Total, Passed, Failed, Errors, Flaky int
+	// Errors are blocking runs without a verdict; NotAwaited those that
+	// fail-fast stopped waiting for, which are not errors.
+	Total, Passed, Failed, Errors, NotAwaited, Flaky int
 	// GroupRunID is 0 when no group run was triggered (dry run, usage error).
 	GroupRunID      int64
 	GroupRunURL     string
@@ -25,16 +27,17 @@ type Outputs struct {
 	ResultsJSONPath string
 }
 
-// OutputsFrom summarises s and names the report files written for it.
-func OutputsFrom(s result.Set, junitPath, resultsJSONPath string) Outputs {
-	c := s.Counts()
+// OutputsFrom summarises s by its tally t and names the report files
+// written for it.
+func OutputsFrom(s result.Set, t result.Tally, junitPath, resultsJSONPath string) Outputs {
 	return Outputs{
-		Verdict:         string(s.Verdict()),
-		Total:           c.Total,
-		Passed:          c.Passed,
-		Failed:          c.Failed,
-		Errors:          c.Errors,
-		Flaky:           c.Flaky,
+		Verdict:         string(t.Verdict),
+		Total:           t.Total,
+		Passed:          t.Passed,
+		Failed:          t.Failed,
+		Errors:          t.NoVerdict,
+		NotAwaited:      t.NotAwaited,
+		Flaky:           t.Flaky,
 		GroupRunID:      s.GroupRunID,
 		GroupRunURL:     s.GroupRunURL,
 		JUnitPath:       junitPath,
@@ -62,6 +65,7 @@ func (o Outputs) outputs() []output {
 		{"passed", "DOCKETQA_PASSED", strconv.Itoa(o.Passed)},
 		{"failed", "DOCKETQA_FAILED", strconv.Itoa(o.Failed)},
 		{"errors", "DOCKETQA_ERRORS", strconv.Itoa(o.Errors)},
+		{"not-awaited", "DOCKETQA_NOT_AWAITED", strconv.Itoa(o.NotAwaited)},
 		{"flaky", "DOCKETQA_FLAKY", strconv.Itoa(o.Flaky)},
 		{"group-run-id", "DOCKETQA_GROUP_RUN_ID", groupRunID},
 		{"group-run-url", "DOCKETQA_GROUP_RUN_URL", o.GroupRunURL},

@@ -50,7 +50,7 @@ func TestOutputsFrom(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := OutputsFrom(tc.set, "docketqa-junit.xml", "results.json"); got != tc.want {
+			if got := OutputsFrom(tc.set, tc.set.Tally(), "docketqa-junit.xml", "results.json"); got != tc.want {
 				t.Errorf("OutputsFrom() =\n%+v\nwant\n%+v", got, tc.want)
 			}
 		})
@@ -60,7 +60,7 @@ func TestOutputsFrom(t *testing.T) {
 func TestOutputNames(t *testing.T) {
 	t.Parallel()
 	want := []string{
-		"verdict", "total", "passed", "failed", "errors", "flaky",
+		"verdict", "total", "passed", "failed", "errors", "not-awaited", "flaky",
 		"group-run-id", "group-run-url", "junit-path", "results-json-path",
 	}
 	if got := OutputNames(); !slices.Equal(got, want) {
@@ -95,6 +95,7 @@ func TestWriteDotenv(t *testing.T) {
 				"DOCKETQA_PASSED=9\n" +
 				"DOCKETQA_FAILED=2\n" +
 				"DOCKETQA_ERRORS=1\n" +
+				"DOCKETQA_NOT_AWAITED=0\n" +
 				"DOCKETQA_FLAKY=3\n" +
 				"DOCKETQA_GROUP_RUN_ID=4711\n" +
 				"DOCKETQA_GROUP_RUN_URL=https://app.docketqa.com/group-runs/4711\n" +
@@ -109,6 +110,7 @@ func TestWriteDotenv(t *testing.T) {
 				"DOCKETQA_PASSED=0\n" +
 				"DOCKETQA_FAILED=0\n" +
 				"DOCKETQA_ERRORS=0\n" +
+				"DOCKETQA_NOT_AWAITED=0\n" +
 				"DOCKETQA_FLAKY=0\n" +
 				"DOCKETQA_GROUP_RUN_ID=\n" +
 				"DOCKETQA_GROUP_RUN_URL=\n" +

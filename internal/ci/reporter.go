@@ -26,10 +26,21 @@ type Reporter struct {
 	// gh is set only on GitHub, so no other platform can print a workflow
 	// command by accident.
 	gh *githubactions.Action
+	// key is the secret Mask was given; every line is redacted of it.
+	key string
+	// noVerdictWarns makes runs without a verdict warnings, not errors
+	// (--fail-on-no-verdict=false).
+	noVerdictWarns bool
 }
 
 // Option configures a Reporter.
 type Option func(*Reporter)
+
+// WithNoVerdictAsWarning annotates runs without a verdict as warnings, for
+// --fail-on-no-verdict=false, where they do not fail the gate.
+func WithNoVerdictAsWarning(on bool) Option {
+	return func(r *Reporter) { r.noVerdictWarns = on }
+}
 
 // WithNow replaces the clock that stamps GitLab log sections, for
 // deterministic tests.
@@ -71,7 +82,11 @@ func (r *Reporter) Err() error {
 // masked too, because GitHub matches masks line by line. Elsewhere it does
 // nothing: those platforms mask through their own secret settings.
 func (r *Reporter) Mask(secret string) {
-	if r.gh == nil || secret == "" {
+	if secret == "" {
+		return
+	}
+	r.key = secret
+	if r.gh == nil {
 		return
 	}
 	r.gh.AddMask(secret)
@@ -90,7 +105,7 @@ func (r *Reporter) Details(runs []result.Run) {
 		if run.Verdict == result.Passed {
 			continue
 		}
-		header := runHeader(run)
+		header := r.safe(runHeader(run))
 		body := runBody(run)
 		switch r.platform {
 		case GitHub:
@@ -121,14 +136,29 @@ func (r *Reporter) Annotate(runs []result.Run) {
 		return
 	}
 	var errs, warnings []result.Run
+	notAwaited := 0
 	for _, run := range runs {
-		switch {
-		case run.Verdict == result.Passed:
-		case run.NonBlocking:
+		switch result.KindOf(run) {
+		case result.KindPassed:
+		case result.KindNotAwaited:
+			// Not an error: fail-fast chose not to wait. One notice
+			// says so, below.
+			notAwaited++
+		case result.KindNonBlocking:
 			warnings = append(warnings, run)
+		case result.KindNoVerdict:
+			if r.noVerdictWarns {
+				warnings = append(warnings, run)
+			} else {
+				errs = append(errs, run)
+			}
 		default:
 			errs = append(errs, run)
 		}
+	}
+	if notAwaited > 0 {
+		r.gh.Noticef("%s not awaited: fail-fast stopped waiting after a failure; they continue on DocketQA",
+			plural(notAwaited, "run", "runs"))
 	}
 	for i, run := range errs {
 		if i == maxAnnotations {
@@ -136,7 +166,7 @@ func (r *Reporter) Annotate(runs []result.Run) {
 				plural(len(errs)-maxAnnotations, "more failed run", "more failed runs"), maxAnnotations)
 			break
 		}
-		r.gh.WithFieldsMap(map[string]string{"title": run.Name()}).Errorf("%s", annotation(run))
+		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name())}).Errorf("%s", r.safe(annotation(run)))
 	}
 	for i, run := range warnings {
 		if i == maxAnnotations {
@@ -144,7 +174,11 @@ func (r *Reporter) Annotate(runs []result.Run) {
 				plural(len(warnings)-maxAnnotations, "more non-blocking failure", "more non-blocking failures"), maxAnnotations)
 			break
 		}
-		r.gh.WithFieldsMap(map[string]string{"title": run.Name() + " (non-blocking)"}).Warningf("%s", annotation(run))
+		label := " (non-blocking)"
+		if !run.NonBlocking {
+			label = " (no verdict)"
+		}
+		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name() + label)}).Warningf("%s", r.safe(annotation(run)))
 	}
 }
 
@@ -222,9 +256,12 @@ func runBody(run result.Run) []string {
 	return lines
 }
 
+// safe escapes one line for the log (see safeLine).
+func (r *Reporter) safe(s string) string { return safeLine(s, r.key) }
+
 func (r *Reporter) lines(indent string, lines []string) {
 	for _, l := range lines {
-		fmt.Fprintln(r.out, indent+l)
+		fmt.Fprintln(r.out, r.safe(indent+l))
 	}
 }
 

@@ -208,7 +208,7 @@ func TestAnnotate(t *testing.T) {
 		{
 			name: "failed step with result, escaped title and message",
 			runs: []result.Run{sampleRuns()[1]},
-			want: []string{`::error title=Checkout%3A pay%2C 100%25 done (blueprint 12)::step 2 (Click "Pay"): Button not found%0Aafter 10s`},
+			want: []string{`::error title=Checkout%3A pay%2C 100%25 done (blueprint 12)::step 2 (Click "Pay"): Button not found after 10s`},
 		},
 		{
 			name: "failed step without result",
@@ -243,7 +243,7 @@ func TestAnnotate(t *testing.T) {
 		{
 			name: "title with newline",
 			runs: []result.Run{{BlueprintID: 5, Title: "two\r\nlines", Verdict: result.Failed, Reason: "r"}},
-			want: []string{`::error title=two%0D%0Alines (blueprint 5)::r`},
+			want: []string{`::error title=two  lines (blueprint 5)::r`},
 		},
 	}
 	for _, tc := range cases {

@@ -110,6 +110,18 @@ type Config struct {
 	NonBlockingIDs []int64
 	// RerunFailed is how many times a failed run is re-triggered (0-10).
 	RerunFailed int
+	// RerunMaxFailures skips reruns when more blueprints failed than this
+	// (0: no limit).
+	RerunMaxFailures int
+	// FailOnNoVerdict makes runs without a verdict (API trouble, deadline)
+	// fail the gate with exit 3; false lets them pass with a warning.
+	FailOnNoVerdict bool
+	// FailOnMissing makes blueprints DocketQA started no run for fail the
+	// gate.
+	FailOnMissing bool
+	// Debug prints debug lines; DebugFromRunner says it was switched on by
+	// GitHub's RUNNER_DEBUG, so they become ::debug:: commands.
+	Debug, DebugFromRunner bool
 	// ShowHelp and ShowVersion report -h/--help and --version. When either is
 	// true, Load returned early: no other field is set and nothing was
 	// validated, so help works even with a broken environment.

@@ -101,6 +101,7 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 	c.NotFoundGrace = l.duration(sNotFoundGrace)
 	c.MaxParallel = l.intIn(sMaxParallel, 1, 256)
 	c.RerunFailed = l.intIn(sRerunFailed, 0, 10)
+	c.FailOnNoVerdict, c.FailOnMissing = true, true
 	c.JUnitPath = l.get(sJUnit).raw
 	c.SummaryPath = l.get(sSummary).raw
 	c.DotenvPath = l.get(sDotenv).raw

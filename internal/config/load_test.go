@@ -74,6 +74,8 @@ func TestLoadDefaults(t *testing.T) {
 		NotFoundGrace:    30 * time.Second,
 		JUnitPath:        "docketqa-junit.xml",
 		DemoScenario:     "pass",
+		FailOnNoVerdict:  true,
+		FailOnMissing:    true,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", cfg, want)

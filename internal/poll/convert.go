@@ -33,12 +33,13 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 		VideoURL:    r.VideoURL,
 		Attempts:    1 + len(r.Retries),
 		NonBlocking: t.NonBlocking,
+
+		SharedBlueprint: t.SharedBlueprint,
 	}
+	// The title is decorative and may be refreshed; the blueprint id is
+	// identity and comes from the target alone (see checkIdentity).
 	if r.Title != "" {
 		out.Title = r.Title
-	}
-	if r.BlueprintID != 0 {
-		out.BlueprintID = r.BlueprintID
 	}
 	out.Steps = convertSteps(r.Steps)
 	var stepSum time.Duration

@@ -38,6 +38,9 @@ type Target struct {
 	// how long the run takes.
 	StepCount   int
 	NonBlocking bool
+	// SharedBlueprint is set when the blueprint has other runs too, so the
+	// result names the run id as well.
+	SharedBlueprint bool
 }
 
 // Stop says why polling ended before every run finished.
@@ -59,6 +62,9 @@ type Outcome struct {
 	Stop Stop
 	// Err is the error that stopped polling early (auth), if any.
 	Err error
+	// StillRunning is true when some run without a verdict was last seen
+	// running (or queued): only then would a longer deadline have helped.
+	StillRunning bool
 }
 
 // Progress is a periodic snapshot for "still waiting" log lines.
@@ -145,6 +151,9 @@ type state struct {
 	notFoundSince time.Time
 	bad           int
 	done          bool
+	// lastErr is the last failed poll of a streak, so a run that gets no
+	// verdict says what the API answered rather than only "no result".
+	lastErr error
 }
 
 type reply struct {
@@ -162,7 +171,7 @@ func Run(ctx context.Context, api API, targets []Target, opt Options) Outcome {
 	for i, t := range targets {
 		st := &state{idx: i, target: t, bo: p.newBackOff()}
 		p.states[i] = st
-		p.out[i] = result.Run{BlueprintID: t.BlueprintID, RunID: t.RunID, Title: t.Title, NonBlocking: t.NonBlocking}
+		p.out[i] = result.Run{BlueprintID: t.BlueprintID, RunID: t.RunID, Title: t.Title, NonBlocking: t.NonBlocking, SharedBlueprint: t.SharedBlueprint}
 	}
 	p.pending = len(targets)
 	for _, st := range p.states {
@@ -173,17 +182,20 @@ func Run(ctx context.Context, api API, targets []Target, opt Options) Outcome {
 	if stop == Deadline {
 		p.finalFetch(ctx)
 	}
+	stillRunning := false
 	for _, st := range p.states {
 		if !st.done {
 			p.out[st.idx].Verdict = result.Error
 			p.out[st.idx].Status = st.lastStatus
 			p.out[st.idx].Reason = p.unfinishedReason(st, stop, err)
+			p.out[st.idx].NotAwaited = stop == FailFast
+			stillRunning = stillRunning || StillGoing(st.lastStatus)
 		}
 	}
 	if p.pending == 0 && stop == Deadline {
 		stop = Finished
 	}
-	return Outcome{Runs: p.out, Stop: stop, Err: err}
+	return Outcome{Runs: p.out, Stop: stop, Err: err, StillRunning: stillRunning}
 }
 
 type poller struct {
@@ -311,10 +323,14 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 	st := r.st
 	st.polls++
 	now := p.opt.Now()
+	if r.err == nil {
+		r.err = checkIdentity(st.target, r.run)
+	}
 	if r.err != nil {
 		if ctx.Err() != nil {
 			return Finished, nil // the loop notices ctx on its next turn
 		}
+		st.lastErr = r.err
 		if docketqa.IsAuth(r.err) {
 			return AuthFailed, r.err
 		}
@@ -351,6 +367,7 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 	}
 	st.bad = 0
 	st.retry = nil
+	st.lastErr = nil
 	st.notFoundSince = time.Time{}
 	st.lastStatus = r.run.Status
 	if StillGoing(r.run.Status) {
@@ -430,9 +447,16 @@ func (p *poller) finalFetch(ctx context.Context) {
 	}
 	for range n {
 		r := <-replies
+		if r.err == nil {
+			r.err = checkIdentity(r.st.target, r.run)
+		}
 		if r.err != nil {
+			if fctx.Err() == nil {
+				r.st.lastErr = r.err
+			}
 			continue
 		}
+		r.st.lastErr = nil
 		r.st.lastStatus = r.run.Status
 		if !StillGoing(r.run.Status) {
 			p.finishAnswer(r.st, r.run)
@@ -447,6 +471,11 @@ func (p *poller) unfinishedReason(st *state, stop Stop, err error) string {
 	}
 	switch stop {
 	case Deadline:
+		if st.lastErr != nil {
+			// The cause, not the symptom: the API was failing, and a
+			// longer deadline may not have helped.
+			return fmt.Sprintf("no result within %s; last status %s; the last poll failed: %v", timeoutLabel(p.opt), last, st.lastErr)
+		}
 		return fmt.Sprintf("no result within %s; last status %s", timeoutLabel(p.opt), last)
 	case Interrupted:
 		return fmt.Sprintf("interrupted before a result; last status %s; the run continues on DocketQA", last)
@@ -477,6 +506,22 @@ func (p *poller) progress() Progress {
 		}
 	}
 	return pr
+}
+
+// checkIdentity refuses an answer about another run or blueprint. Which run
+// belongs to which blueprint was fixed by the trigger answer; a poll answer
+// that disagrees is an API error for that poll (retried like any unreadable
+// answer), never a change of identity. An absent field is no disagreement.
+func checkIdentity(t Target, run *docketqa.TestRun) error {
+	endpoint := fmt.Sprintf("GET /test_run/%d", t.RunID)
+	switch {
+	case run.ID != 0 && run.ID != t.RunID:
+		return &docketqa.DecodeError{Endpoint: endpoint, Err: fmt.Errorf("answer is for test run %d, not %d", run.ID, t.RunID)}
+	case run.BlueprintID != 0 && run.BlueprintID != t.BlueprintID:
+		return &docketqa.DecodeError{Endpoint: endpoint, Err: fmt.Errorf(
+			"answer says test run %d belongs to blueprint %d, but the trigger answer started it for blueprint %d", t.RunID, run.BlueprintID, t.BlueprintID)}
+	}
+	return nil
 }
 
 // queue is a min-heap of states by next poll time.

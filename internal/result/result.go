@@ -75,15 +75,26 @@ type Run struct {
 	Flaky bool
 	// NonBlocking runs are reported but never fail the gate.
 	NonBlocking bool
+	// NotAwaited marks a run the gate stopped waiting for because another
+	// run failed (--fail-fast).
+	NotAwaited bool
+	// SharedBlueprint is set when the trigger answer held several runs for
+	// this run's blueprint: then the run id joins the display name, since
+	// CI test views merge cases with equal names.
+	SharedBlueprint bool
 }
 
 // Name is the run's unique display name: title plus blueprint id, because
 // titles are not unique and CI test views merge cases with equal names.
 func (r Run) Name() string {
-	if r.Title == "" {
-		return fmt.Sprintf("blueprint %d", r.BlueprintID)
+	id := fmt.Sprintf("blueprint %d", r.BlueprintID)
+	if r.SharedBlueprint && r.RunID != 0 {
+		id += fmt.Sprintf(", run %d", r.RunID)
 	}
-	return fmt.Sprintf("%s (blueprint %d)", r.Title, r.BlueprintID)
+	if r.Title == "" {
+		return id
+	}
+	return fmt.Sprintf("%s (%s)", r.Title, id)
 }
 
 // FailedStep returns the first unsuccessful step, or nil.
@@ -108,44 +119,107 @@ type Set struct {
 	Elapsed time.Duration
 }
 
-// Counts tallies runs by verdict.
-type Counts struct {
-	Total, Passed, Failed, Errors, Flaky, NonBlockingFailed int
-}
+// Kind is the one category of a run that every report, output, annotation
+// and the exit code use. It is derived in one place, KindOf, so a run the
+// gate stopped waiting for cannot be "skipped" in one report and "without
+// verdict" in another.
+type Kind int
 
-// Counts tallies the runs of s. Non-blocking runs that did not pass are
-// counted in NonBlockingFailed only, so Failed and Errors are what gates.
-func (s Set) Counts() Counts {
-	c := Counts{Total: len(s.Runs)}
-	for _, r := range s.Runs {
-		if r.Verdict == Passed && (r.Flaky || len(r.Earlier) > 0) {
-			c.Flaky++
-		}
-		switch {
-		case r.Verdict == Passed:
-			c.Passed++
-		case r.NonBlocking:
-			c.NonBlockingFailed++
-		case r.Verdict == Failed:
-			c.Failed++
-		default:
-			c.Errors++
-		}
-	}
-	return c
-}
+// The kinds, in the order people should read them.
+const (
+	KindFailed Kind = iota
+	KindNoVerdict
+	KindNotAwaited
+	KindNonBlocking
+	KindPassed
+)
 
-// Verdict is the gate's verdict: Failed if any blocking run failed, else
-// Error if any blocking run has no verdict (or there are no runs at all),
-// else Passed.
-func (s Set) Verdict() Verdict {
-	c := s.Counts()
-	switch {
-	case c.Failed > 0:
-		return Failed
-	case c.Errors > 0 || c.Total == 0:
-		return Error
+// String names the kind as the log, the JSON results and the outputs do.
+func (k Kind) String() string {
+	switch k {
+	case KindFailed:
+		return "failed"
+	case KindNoVerdict:
+		return "no verdict"
+	case KindNotAwaited:
+		return "not awaited"
+	case KindNonBlocking:
+		return "non-blocking failure"
 	default:
-		return Passed
+		return "passed"
 	}
+}
+
+// KindOf classifies r. A non-blocking run that did not pass is only ever a
+// non-blocking failure; a run fail-fast stopped waiting for is not awaited
+// (it may well pass), never an error.
+func KindOf(r Run) Kind {
+	switch {
+	case r.Verdict == Passed:
+		return KindPassed
+	case r.NonBlocking:
+		return KindNonBlocking
+	case r.Verdict == Failed:
+		return KindFailed
+	case r.NotAwaited:
+		return KindNotAwaited
+	default:
+		return KindNoVerdict
+	}
+}
+
+// Tally is the verdict and the counts of a set, derived once by Set.Tally
+// and handed to every report and to the exit code.
+type Tally struct {
+	Verdict Verdict
+	// Failed, NoVerdict and NotAwaited count blocking runs only, as the
+	// verdict does; NonBlockingFailed counts the non-blocking runs that
+	// did not pass, whatever happened to them.
+	Total, Passed, Failed, NoVerdict, NotAwaited, Flaky, NonBlockingFailed int
+	// PassedWithFailedSteps counts passes whose answer also reported an
+	// unsuccessful step: DocketQA decides, but a reader should look.
+	PassedWithFailedSteps int
+}
+
+// IsFlaky reports whether r passed only after earlier attempts failed. A
+// listed earlier attempt is proof enough even when the Flaky flag is unset.
+func IsFlaky(r Run) bool {
+	return r.Verdict == Passed && (r.Flaky || len(r.Earlier) > 0)
+}
+
+// Tally derives the verdict and counts of s: Failed if any blocking run
+// failed; else Error if any blocking run has no verdict, if runs were not
+// awaited without a failure to explain it, or if there are no runs at all;
+// else Passed.
+func (s Set) Tally() Tally {
+	t := Tally{Total: len(s.Runs)}
+	for _, r := range s.Runs {
+		if IsFlaky(r) {
+			t.Flaky++
+		}
+		switch KindOf(r) {
+		case KindPassed:
+			t.Passed++
+			if r.FailedStep() != nil {
+				t.PassedWithFailedSteps++
+			}
+		case KindNonBlocking:
+			t.NonBlockingFailed++
+		case KindFailed:
+			t.Failed++
+		case KindNotAwaited:
+			t.NotAwaited++
+		default:
+			t.NoVerdict++
+		}
+	}
+	switch {
+	case t.Failed > 0:
+		t.Verdict = Failed
+	case t.NoVerdict > 0 || t.NotAwaited > 0 || t.Total == 0:
+		t.Verdict = Error
+	default:
+		t.Verdict = Passed
+	}
+	return t
 }

@@ -161,17 +161,18 @@ func testcaseFor(r result.Run) testcase {
 		SystemOut: &gojunit.Output{Data: clean(systemOut(r))},
 	}}
 	addAttempts(&tc, r)
-	if r.Verdict == result.Passed {
+	kind := result.KindOf(r)
+	if kind == result.KindPassed {
 		return tc
 	}
 	problem := clean(describe.Problem(r))
 	body := clean(details(r))
-	switch {
-	case r.NonBlocking:
+	switch kind {
+	case result.KindNonBlocking:
 		tc.Skipped = &gojunit.Result{Message: nonBlockingPrefix(r) + problem, Type: "non-blocking", Data: body}
-	case r.Verdict == result.Failed:
+	case result.KindFailed:
 		tc.Failure = &gojunit.Result{Message: problem, Type: clean(describe.StatusWord(r)), Data: body}
-	case describe.NotAwaited(r):
+	case result.KindNotAwaited:
 		// Fail-fast stopped waiting after another run failed; this one may
 		// well pass, so it is not reported as broken. The gate's verdict
 		// is already "failed" because of the run that triggered fail-fast.
@@ -293,6 +294,11 @@ func systemOut(r result.Run) string {
 	fmt.Fprintf(&b, "attempts: %d\n", total)
 	if describe.Flaky(r) {
 		fmt.Fprintf(&b, "flaky: passed after %d attempts\n", total)
+	}
+	if r.Verdict == result.Passed {
+		if st := r.FailedStep(); st != nil {
+			fmt.Fprintf(&b, "warning: DocketQA reported the run passed, but step %d is marked unsuccessful\n", st.Number)
+		}
 	}
 	for i, a := range r.Earlier {
 		fmt.Fprintf(&b, "%s: %s", describe.AttemptLabel(a, i+1, total), describe.AttemptStatus(a))

@@ -257,7 +257,7 @@ func TestWriteRoundTrip(t *testing.T) {
 
 func TestBuildNotAwaited(t *testing.T) {
 	t.Parallel()
-	run := result.Run{BlueprintID: 3, Verdict: result.Error, Reason: "not awaited (fail-fast)"}
+	run := result.Run{BlueprintID: 3, Verdict: result.Error, Reason: "not awaited (fail-fast)", NotAwaited: true}
 	c := build(result.Set{Runs: []result.Run{run}}).Suites[0].Testcases[0]
 	if c.Error != nil || c.Skipped == nil || c.Skipped.Type != "not-awaited" || c.Skipped.Message != "not awaited (fail-fast)" {
 		t.Errorf("not awaited case: error %+v, skipped %+v", c.Error, c.Skipped)

@@ -42,6 +42,7 @@ type counts struct {
 	Passed            int `json:"passed"`
 	Failed            int `json:"failed"`
 	Errors            int `json:"errors"`
+	NotAwaited        int `json:"not_awaited"`
 	Flaky             int `json:"flaky"`
 	NonBlockingFailed int `json:"non_blocking_failed"`
 }
@@ -59,6 +60,7 @@ type run struct {
 	Name            string       `json:"name"`
 	Status          string       `json:"status"`
 	Verdict         string       `json:"verdict"`
+	Kind            string       `json:"kind"`
 	DurationSeconds float64      `json:"duration_seconds"`
 	FailingStep     *failingStep `json:"failing_step"`
 	Reason          string       `json:"reason"`
@@ -104,10 +106,9 @@ func Write(w io.Writer, s result.Set) error {
 		Started: s.Started, Elapsed: s.Elapsed})
 	// The header is built from an empty set, so take the counts and the
 	// verdict from the real one.
-	c := s.Counts()
-	doc.Verdict = string(s.Verdict())
-	doc.Counts = counts{Total: c.Total, Passed: c.Passed, Failed: c.Failed, Errors: c.Errors,
-		Flaky: c.Flaky, NonBlockingFailed: c.NonBlockingFailed}
+	t := s.Tally()
+	doc.Verdict = string(t.Verdict)
+	doc.Counts = countsOf(t)
 	head, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write results json: %w", err)
@@ -150,14 +151,11 @@ func wrapWrite(err error) error {
 }
 
 func build(s result.Set) document {
-	c := s.Counts()
+	t := s.Tally()
 	doc := document{
-		SchemaVersion: SchemaVersion,
-		Verdict:       string(s.Verdict()),
-		Counts: counts{
-			Total: c.Total, Passed: c.Passed, Failed: c.Failed, Errors: c.Errors,
-			Flaky: c.Flaky, NonBlockingFailed: c.NonBlockingFailed,
-		},
+		SchemaVersion:  SchemaVersion,
+		Verdict:        string(t.Verdict),
+		Counts:         countsOf(t),
 		ElapsedSeconds: seconds(s.Elapsed),
 		Runs:           make([]run, 0, len(s.Runs)),
 	}
@@ -174,6 +172,13 @@ func build(s result.Set) document {
 	return doc
 }
 
+// countsOf is the document's view of the one tally: errors are the runs
+// without a verdict, not counting those fail-fast did not wait for.
+func countsOf(t result.Tally) counts {
+	return counts{Total: t.Total, Passed: t.Passed, Failed: t.Failed, Errors: t.NoVerdict,
+		NotAwaited: t.NotAwaited, Flaky: t.Flaky, NonBlockingFailed: t.NonBlockingFailed}
+}
+
 func runFor(r result.Run) run {
 	out := run{
 		BlueprintID:     r.BlueprintID,
@@ -182,6 +187,7 @@ func runFor(r result.Run) run {
 		Name:            text(r.Name()),
 		Status:          text(r.Status),
 		Verdict:         text(string(r.Verdict)),
+		Kind:            result.KindOf(r).String(),
 		DurationSeconds: seconds(r.Duration),
 		Reason:          text(r.Reason),
 		VideoURL:        text(r.VideoURL),

@@ -29,7 +29,7 @@ func FuzzRender(f *testing.F) {
 				{BlueprintID: 5, Title: title, Verdict: result.Verdict(reason), Reason: reason, Duration: -time.Second},
 				{BlueprintID: 6, Title: title, Verdict: result.Failed, Attempts: 3, NonBlocking: reason == "",
 					Earlier: []result.Attempt{{Rerun: true, RunID: 7, Reason: task}, {Reason: stepResult}}},
-				{BlueprintID: 7, Title: title, Verdict: result.Error, Reason: "not awaited (fail-fast)"},
+				{BlueprintID: 7, Title: title, Verdict: result.Error, Reason: "not awaited (fail-fast)", NotAwaited: true},
 			},
 		}
 		out := Render(set, Options{})

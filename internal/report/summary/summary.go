@@ -52,7 +52,7 @@ func Render(s result.Set, opt Options) string {
 	limit = max(limit, MinMaxBytes)
 
 	var b strings.Builder
-	c := s.Counts()
+	c := s.Tally()
 	writeHeading(&b, s, c)
 	if len(s.Runs) == 0 {
 		return b.String()
@@ -79,14 +79,14 @@ func Render(s result.Set, opt Options) string {
 	return b.String()
 }
 
-func writeHeading(b *strings.Builder, s result.Set, c result.Counts) {
+func writeHeading(b *strings.Builder, s result.Set, c result.Tally) {
 	switch {
 	case c.Total == 0:
 		b.WriteString("## ⚠️ DocketQA: no verdict, no test runs were reported\n")
 	case c.Failed > 0:
 		fmt.Fprintf(b, "## ❌ DocketQA: %d of %s failed\n", c.Failed, plural(c.Total, "run", "runs"))
-	case c.Errors > 0:
-		fmt.Fprintf(b, "## ⚠️ DocketQA: no verdict for %d of %s\n", c.Errors, plural(c.Total, "run", "runs"))
+	case c.NoVerdict+c.NotAwaited > 0:
+		fmt.Fprintf(b, "## ⚠️ DocketQA: no verdict for %d of %s\n", c.NoVerdict+c.NotAwaited, plural(c.Total, "run", "runs"))
 	case c.NonBlockingFailed > 0:
 		fmt.Fprintf(b, "## ✅ DocketQA: passed with %s (%s)\n",
 			plural(c.NonBlockingFailed, "non-blocking failure", "non-blocking failures"), plural(c.Total, "run", "runs"))
@@ -96,18 +96,11 @@ func writeHeading(b *strings.Builder, s result.Set, c result.Counts) {
 		fmt.Fprintf(b, "## ✅ DocketQA: all %d runs passed\n", c.Total)
 	}
 
-	// Runs that fail-fast stopped waiting for are no-verdict runs to the
-	// gate, but people read "no verdict" as trouble, so they get their own
-	// count when there are any.
-	notAwaited := 0
-	for _, r := range s.Runs {
-		if !r.NonBlocking && describe.NotAwaited(r) {
-			notAwaited++
-		}
-	}
-	fmt.Fprintf(b, "\n**%d** passed · **%d** failed · **%d** no verdict", c.Passed, c.Failed, c.Errors-notAwaited)
-	if notAwaited > 0 {
-		fmt.Fprintf(b, " · **%d** not awaited", notAwaited)
+	// Runs that fail-fast stopped waiting for get their own count: people
+	// read "no verdict" as trouble, and these may well have passed.
+	fmt.Fprintf(b, "\n**%d** passed · **%d** failed · **%d** no verdict", c.Passed, c.Failed, c.NoVerdict)
+	if c.NotAwaited > 0 {
+		fmt.Fprintf(b, " · **%d** not awaited", c.NotAwaited)
 	}
 	fmt.Fprintf(b, " · **%d** flaky · **%d** non-blocking %s\n",
 		c.Flaky, c.NonBlockingFailed, pluralWord(c.NonBlockingFailed, "failure", "failures"))

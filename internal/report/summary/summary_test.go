@@ -91,11 +91,11 @@ func TestStatus(t *testing.T) {
 		{"failed after unlisted attempts", result.Run{Verdict: result.Failed, Attempts: 2}, "❌ failed after 2 attempts"},
 		{"no verdict", result.Run{Verdict: result.Error}, "⚠️ no verdict"},
 		{"no verdict after a failure", result.Run{Verdict: result.Error, Attempts: 2, Earlier: failedTwice[:1]}, "⚠️ no verdict after 2 attempts"},
-		{"not awaited", result.Run{Verdict: result.Error, Reason: notAwaited, Attempts: 1}, "⏭️ not awaited"},
+		{"not awaited", result.Run{Verdict: result.Error, Reason: notAwaited, NotAwaited: true, Attempts: 1}, "⏭️ not awaited"},
 		{"non-blocking failure", result.Run{Verdict: result.Failed, NonBlocking: true}, "🟡 failed (non-blocking)"},
 		{"non-blocking after reruns", result.Run{Verdict: result.Failed, NonBlocking: true, Attempts: 3, Earlier: failedTwice}, "🟡 failed after 3 attempts (non-blocking)"},
 		{"non-blocking no verdict", result.Run{Verdict: result.Error, NonBlocking: true}, "🟡 no verdict (non-blocking)"},
-		{"non-blocking not awaited", result.Run{Verdict: result.Error, NonBlocking: true, Reason: notAwaited}, "⏭️ not awaited (non-blocking)"},
+		{"non-blocking not awaited", result.Run{Verdict: result.Error, NonBlocking: true, Reason: notAwaited, NotAwaited: true}, "⏭️ not awaited (non-blocking)"},
 		{"non-blocking flaky", result.Run{Verdict: result.Passed, NonBlocking: true, Attempts: 2, Flaky: true}, "🔁 passed (flaky, 2 attempts)"},
 	}
 	for _, tc := range cases {
@@ -113,8 +113,8 @@ func TestRenderCountsNotAwaited(t *testing.T) {
 	notAwaited := "not awaited (fail-fast)"
 	set := result.Set{Runs: []result.Run{
 		{BlueprintID: 1, Verdict: result.Failed},
-		{BlueprintID: 2, Verdict: result.Error, Reason: notAwaited},
-		{BlueprintID: 3, Verdict: result.Error, Reason: notAwaited, NonBlocking: true},
+		{BlueprintID: 2, Verdict: result.Error, Reason: notAwaited, NotAwaited: true},
+		{BlueprintID: 3, Verdict: result.Error, Reason: notAwaited, NotAwaited: true, NonBlocking: true},
 		{BlueprintID: 4, Verdict: result.Error, Reason: "no result within 30m"},
 	}}
 	want := "\n**0** passed · **1** failed · **1** no verdict · **1** not awaited · **0** flaky · **1** non-blocking failure\n"

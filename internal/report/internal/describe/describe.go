@@ -63,22 +63,16 @@ func NoVerdict(r result.Run) string {
 	return "no verdict"
 }
 
-// NotAwaitedReason is the reason the poller gives the runs it stopped
-// waiting for after a blocking failure under --fail-fast.
-const NotAwaitedReason = result.NotAwaited
-
 // NotAwaited reports whether r has no verdict only because fail-fast
 // stopped the gate from waiting for it. Such a run may well pass, so the
-// reports set it apart from runs that hit a deadline or API trouble.
+// reports set it apart from runs that hit a deadline or API trouble. It is
+// result.KindOf's answer, not a judgement of its own.
 func NotAwaited(r result.Run) bool {
-	return r.Verdict != result.Passed && r.Verdict != result.Failed && r.Reason == NotAwaitedReason
+	return r.Verdict != result.Passed && r.Verdict != result.Failed && r.NotAwaited
 }
 
-// Flaky reports whether r passed only after earlier attempts failed. A
-// listed earlier attempt is proof enough even when the Flaky flag is unset.
-func Flaky(r result.Run) bool {
-	return r.Verdict == result.Passed && (r.Flaky || len(r.Earlier) > 0)
-}
+// Flaky reports whether r passed only after earlier attempts failed.
+func Flaky(r result.Run) bool { return result.IsFlaky(r) }
 
 // Attempts is the number of attempts at r's blueprint, counting the final
 // one. It is never less than the attempts listed, so "attempt 3 of 2"

@@ -101,11 +101,12 @@ func TestNotAwaited(t *testing.T) {
 		run  result.Run
 		want bool
 	}{
-		{"fail-fast", result.Run{Verdict: result.Error, Reason: NotAwaitedReason}, true},
+		{"fail-fast", result.Run{Verdict: result.Error, Reason: result.NotAwaited, NotAwaited: true}, true},
+		{"the words alone are not enough", result.Run{Verdict: result.Error, Reason: result.NotAwaited}, false},
 		{"deadline", result.Run{Verdict: result.Error, Reason: "no result within 30m; last status running"}, false},
 		{"auth", result.Run{Verdict: result.Error, Reason: "not awaited: DocketQA refused the API key (401)"}, false},
-		{"failed with the same words", result.Run{Verdict: result.Failed, Reason: NotAwaitedReason}, false},
-		{"passed", result.Run{Verdict: result.Passed, Reason: NotAwaitedReason}, false},
+		{"failed", result.Run{Verdict: result.Failed, Reason: result.NotAwaited, NotAwaited: true}, false},
+		{"passed", result.Run{Verdict: result.Passed, Reason: result.NotAwaited, NotAwaited: true}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -112,7 +112,7 @@ func superseded(runID int64, reason string) result.Attempt {
 func notAwaited(blueprint int64, runID int64, title, status string) result.Run {
 	return result.Run{
 		BlueprintID: blueprint, RunID: runID, Title: title, Status: status,
-		Verdict: result.Error, Reason: "not awaited (fail-fast)", Duration: 95 * time.Second, Attempts: 1,
+		Verdict: result.Error, Reason: result.NotAwaited, NotAwaited: true, Duration: 95 * time.Second, Attempts: 1,
 	}
 }
 

@@ -1,0 +1,490 @@
+// Package gate is the conductor: everything between a validated
+// configuration and a finished result set. It triggers the blueprints (or
+// takes the runs of an earlier --detach), waits for every run through the
+// poller, reruns failures, and says why it stopped. It prints nothing and
+// writes no file: what it has to say goes to an event.Sink, and what it
+// learned comes back as an Outcome that main publishes and turns into an
+// exit code.
+//
+// Identity is decided here, once: which test run belongs to which
+// blueprint comes from the blueprints the user asked for and the trigger
+// answer (or the manifest) together, never from a poll answer. A run the
+// trigger answer assigns to a blueprint nobody asked for is not polled, and
+// reruns only ever trigger blueprints the user listed.
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/config"
+	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
+	"github.com/docketqa-gate/docketqa-gate/internal/event"
+	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
+	"github.com/docketqa-gate/docketqa-gate/internal/poll"
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/version"
+)
+
+// API is what the conductor needs from DocketQA.
+type API interface {
+	Trigger(ctx context.Context, ids []int64) (*docketqa.GroupRun, error)
+	poll.API
+}
+
+var _ API = (*docketqa.Client)(nil)
+
+// Deps are the conductor's collaborators.
+type Deps struct {
+	API  API
+	Sink event.Sink
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Manifest is the parsed --attach file; nil unless cfg.Attach is set.
+	Manifest *manifest.Manifest
+	// Strategy overrides the poller's strategy (tests); nil is the default.
+	Strategy poll.Strategy
+}
+
+// Stop says how the conductor ended.
+type Stop string
+
+// The ways Run ends. Only Finished and FailFast mean that every run the
+// gate waited for has a verdict.
+const (
+	Finished      Stop = "finished"
+	FailFast      Stop = "fail-fast"
+	Deadline      Stop = "deadline"
+	Interrupted   Stop = "interrupted"
+	AuthRefused   Stop = "auth"
+	TriggerFailed Stop = "trigger-failed"
+	Detached      Stop = "detached"
+)
+
+// Outcome is what Run learned.
+type Outcome struct {
+	Set  result.Set
+	Stop Stop
+	// Err says, for the user, why the gate could not reach a verdict on
+	// every run (deadline, interruption, refused key, failed trigger or
+	// rerun); nil when it could. It has already been reported when Stop is
+	// TriggerFailed.
+	Err error
+	// Manifest is what --detach must record; set only when Stop is Detached.
+	Manifest *manifest.Manifest
+}
+
+// Run triggers (or attaches to) the configured runs and waits for them.
+func Run(ctx context.Context, cfg config.Config, d Deps) Outcome {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	c := &conductor{cfg: cfg, d: d, nonBlocking: idSet(cfg.NonBlockingIDs)}
+	return c.run(ctx)
+}
+
+type conductor struct {
+	cfg         config.Config
+	d           Deps
+	nonBlocking map[int64]bool
+	// requested are the blueprints the user asked for: the configured ids,
+	// or those of the manifest with --attach.
+	requested []int64
+}
+
+func (c *conductor) emit(e event.Event) { c.d.Sink.Emit(e) }
+
+func (c *conductor) run(ctx context.Context) Outcome {
+	start := c.d.Now()
+	// The deadline covers everything up to the verdict: trigger, polling
+	// and reruns.
+	deadline := start.Add(c.cfg.Timeout)
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	set := result.Set{Started: start.UTC()}
+	var targets []poll.Target
+	var missing []result.Run
+	if m := c.d.Manifest; m != nil {
+		set.GroupRunID, set.GroupRunName, set.GroupRunURL = m.GroupRunID, m.GroupRunName, m.DashboardURL
+		for _, r := range m.Runs {
+			c.requested = appendUnique(c.requested, r.BlueprintID)
+		}
+		for _, id := range m.MissingBlueprintIDs {
+			c.requested = appendUnique(c.requested, id)
+		}
+		c.emit(c.plan(event.ModeAttach, m))
+		targets, missing = c.fromManifest(m)
+	} else {
+		c.requested = c.cfg.BlueprintIDs
+		mode := event.ModeTrigger
+		if c.cfg.Detach != "" {
+			mode = event.ModeDetach
+		}
+		c.emit(c.plan(mode, nil))
+		grp, err := c.d.API.Trigger(dctx, c.requested)
+		if err != nil {
+			c.emit(triggerFailed(0, len(c.requested), err))
+			set.Runs = c.untriggered(err)
+			set.Elapsed = c.d.Now().Sub(start)
+			if ctx.Err() != nil {
+				return Outcome{Set: set, Stop: Interrupted, Err: fmt.Errorf("interrupted while triggering: %w", err)}
+			}
+			return Outcome{Set: set, Stop: TriggerFailed, Err: fmt.Errorf("trigger failed: %w", err)}
+		}
+		set.GroupRunID, set.GroupRunName = grp.ID, grp.Name
+		set.GroupRunURL = c.dashboardURL(grp.ID)
+		c.emit(event.Triggered{GroupRunID: grp.ID, URL: set.GroupRunURL, Runs: len(grp.Runs)})
+		targets, missing = c.targets(grp, c.requested)
+		if c.cfg.Detach != "" {
+			set.Elapsed = c.d.Now().Sub(start)
+			return Outcome{Set: set, Stop: Detached, Manifest: c.manifest(set, targets, missing)}
+		}
+	}
+	out := c.wait(ctx, targets, deadline, c.cfg.RerunFailed == 0)
+	set.Runs = append(out.Runs, missing...)
+	stop, err := c.stopped(out, set.GroupRunURL)
+	if stop == Finished && c.cfg.RerunFailed > 0 {
+		set.Runs, stop, err = c.rerun(ctx, set.Runs, deadline)
+	}
+	set.Elapsed = c.d.Now().Sub(start)
+	return Outcome{Set: set, Stop: stop, Err: err}
+}
+
+func (c *conductor) plan(mode event.Mode, m *manifest.Manifest) event.Plan {
+	p := Plan(c.cfg)
+	p.Mode, p.BlueprintIDs, p.Reports = mode, c.requested, nil
+	if m != nil {
+		p.GroupRunID, p.GroupRunURL, p.Runs = m.GroupRunID, m.DashboardURL, len(m.Runs)
+	}
+	return p
+}
+
+// Plan describes what cfg asks for, with every report file: the whole
+// output of --dry-run, and the first line of a real run.
+func Plan(cfg config.Config) event.Plan {
+	p := event.Plan{
+		Version:      version.String(),
+		Mode:         event.ModeTrigger,
+		DryRun:       cfg.DryRun,
+		BaseURL:      cfg.BaseURL,
+		BlueprintIDs: cfg.BlueprintIDs,
+		NonBlocking:  cfg.NonBlockingIDs,
+		Timeout:      cfg.Timeout,
+		PollInterval: cfg.PollInterval,
+		MaxPoll:      cfg.MaxPollInterval,
+		MaxParallel:  cfg.MaxParallel,
+		RerunFailed:  cfg.RerunFailed,
+		FailFast:     cfg.FailFast,
+		Reports: []event.Report{
+			{Kind: "JUnit report", Path: cfg.JUnitPath},
+			{Kind: "Markdown summary", Path: cfg.SummaryPath},
+			{Kind: "JSON results", Path: cfg.ResultsJSONPath},
+			{Kind: "dotenv outputs", Path: cfg.DotenvPath},
+		},
+	}
+	switch {
+	case cfg.Attach != "":
+		p.Mode, p.Manifest = event.ModeAttach, cfg.Attach
+	case cfg.Detach != "":
+		p.Mode, p.Manifest = event.ModeDetach, cfg.Detach
+	}
+	return p
+}
+
+// wait polls targets until each has a verdict or polling must stop.
+// lastAttempt says whether a failure now is final; fail-fast only acts on
+// final failures, so --fail-fast never skips a rerun.
+func (c *conductor) wait(ctx context.Context, targets []poll.Target, deadline time.Time, lastAttempt bool) poll.Outcome {
+	return poll.Run(ctx, c.d.API, targets, poll.Options{
+		Interval:         c.cfg.PollInterval,
+		MaxInterval:      c.cfg.MaxPollInterval,
+		MaxParallel:      c.cfg.MaxParallel,
+		Deadline:         deadline,
+		Timeout:          c.cfg.Timeout,
+		NotFoundGrace:    c.cfg.NotFoundGrace,
+		FailFast:         c.cfg.FailFast && lastAttempt,
+		ProgressInterval: c.cfg.ProgressInterval,
+		Strategy:         c.d.Strategy,
+		OnFinish:         func(r result.Run) { c.emit(event.RunFinished{Run: r}) },
+		OnProgress:       c.progress,
+	})
+}
+
+func (c *conductor) progress(p poll.Progress) {
+	names := make([]string, 0, len(p.Waiting))
+	for _, t := range p.Waiting {
+		names = append(names, result.Run{BlueprintID: t.BlueprintID, RunID: t.RunID, Title: t.Title, SharedBlueprint: t.SharedBlueprint}.Name())
+	}
+	c.emit(event.StillWaiting{Waiting: p.Total - p.Done, Total: p.Total, Names: names})
+}
+
+// stopped explains why polling ended early. Fail-fast is a verdict, not a
+// problem: it is announced, and the outcome carries no error.
+func (c *conductor) stopped(out poll.Outcome, groupURL string) (Stop, error) {
+	switch out.Stop {
+	case poll.AuthFailed:
+		return AuthRefused, out.Err
+	case poll.Interrupted:
+		return Interrupted, errors.New("interrupted: reports written with unfinished runs marked; DocketQA has no cancel endpoint, so the runs continue there: " + groupURL)
+	case poll.Deadline:
+		hint := "raise --timeout / DOCKETQA_TIMEOUT if runs need longer"
+		if !out.StillRunning {
+			hint = "the runs were not seen running at the end: each run's reason in the reports names the last API answer"
+		}
+		return Deadline, fmt.Errorf("deadline of %s passed before every run finished (%s)", c.cfg.Timeout, hint)
+	case poll.FailFast:
+		c.emit(event.Stopped{Reason: event.StopFailFast, URL: groupURL})
+		return FailFast, nil
+	}
+	return Finished, nil
+}
+
+// rerun re-triggers the failed blueprints up to --rerun-failed times and
+// folds each new attempt into runs. A blueprint that passes on a rerun is a
+// flaky pass; one that never passes stays failed, with every attempt
+// listed.
+func (c *conductor) rerun(ctx context.Context, runs []result.Run, deadline time.Time) ([]result.Run, Stop, error) {
+	dctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	for attempt := 1; attempt <= c.cfg.RerunFailed; attempt++ {
+		ids := failedBlueprints(runs)
+		if len(ids) == 0 {
+			return runs, Finished, nil
+		}
+		if limit := c.cfg.RerunMaxFailures; limit > 0 && len(ids) > limit {
+			// Reruns are paid browser runs: when many blueprints fail at
+			// once, the cause is rarely flakiness.
+			c.emit(event.RerunSkipped{Failed: len(ids), Max: limit})
+			return runs, Finished, nil
+		}
+		c.emit(event.RerunStarted{Attempt: attempt, Of: c.cfg.RerunFailed, BlueprintIDs: ids})
+		grp, err := c.d.API.Trigger(dctx, ids)
+		if err != nil {
+			c.emit(triggerFailed(attempt, len(ids), err))
+			return runs, Finished, fmt.Errorf("rerun %d: trigger failed, keeping the earlier failures: %w", attempt, err)
+		}
+		url := c.dashboardURL(grp.ID)
+		c.emit(event.Triggered{Rerun: attempt, GroupRunID: grp.ID, URL: url, Runs: len(grp.Runs)})
+		targets, missing := c.targets(grp, ids)
+		out := c.wait(ctx, targets, deadline, attempt == c.cfg.RerunFailed)
+		runs = mergeRerun(runs, ids, append(out.Runs, missing...))
+		if stop, err := c.stopped(out, url); stop != Finished {
+			return runs, stop, err
+		}
+	}
+	return runs, Finished, nil
+}
+
+// failedBlueprints lists, once each and in order, the blueprints with a
+// blocking or non-blocking run that failed.
+func failedBlueprints(runs []result.Run) []int64 {
+	var ids []int64
+	for _, r := range runs {
+		if r.Verdict == result.Failed {
+			ids = appendUnique(ids, r.BlueprintID)
+		}
+	}
+	return ids
+}
+
+// mergeRerun folds the runs of a rerun into runs. For each rerun blueprint
+// the rerun's runs replace the earlier ones, which become earlier attempts
+// of its first run; a blueprint passes only if every one of its runs
+// passed. A rerun that reached no verdict at all does not replace a known
+// failure: it is recorded as an earlier attempt of each failed run instead.
+func mergeRerun(runs []result.Run, ids []int64, next []result.Run) []result.Run {
+	byBlueprint := make(map[int64][]result.Run, len(ids))
+	for _, r := range next {
+		byBlueprint[r.BlueprintID] = append(byBlueprint[r.BlueprintID], r)
+	}
+	rerun := idSet(ids)
+	out := make([]result.Run, 0, len(runs)+len(next))
+	done := make(map[int64]bool, len(ids))
+	for i, r := range runs {
+		bp := r.BlueprintID
+		if !rerun[bp] {
+			out = append(out, r)
+			continue
+		}
+		if done[bp] {
+			continue
+		}
+		done[bp] = true
+		var prev []result.Run
+		for _, p := range runs[i:] {
+			if p.BlueprintID == bp {
+				prev = append(prev, p)
+			}
+		}
+		out = append(out, mergeBlueprint(prev, byBlueprint[bp])...)
+	}
+	return out
+}
+
+func mergeBlueprint(prev, next []result.Run) []result.Run {
+	decided := slices.ContainsFunc(next, func(r result.Run) bool { return r.Verdict != result.Error })
+	if !decided {
+		for i := range prev {
+			if prev[i].Verdict != result.Failed {
+				continue
+			}
+			for _, n := range next {
+				prev[i].Attempts++
+				prev[i].Earlier = append(prev[i].Earlier, attemptOf(n))
+			}
+		}
+		return prev
+	}
+	first := &next[0]
+	var earlier []result.Attempt
+	attempts := 0
+	for _, p := range prev {
+		earlier = append(earlier, p.Earlier...)
+		earlier = append(earlier, attemptOf(p))
+		attempts += max(p.Attempts, 1)
+	}
+	first.Earlier = slices.Concat(earlier, first.Earlier)
+	first.Attempts += attempts
+	for i := range next {
+		next[i].NonBlocking = prev[0].NonBlocking
+		next[i].Flaky = next[i].Verdict == result.Passed && (i == 0 || len(next[i].Earlier) > 0)
+		if next[i].Title == "" {
+			next[i].Title = prev[0].Title
+		}
+	}
+	return next
+}
+
+func attemptOf(r result.Run) result.Attempt {
+	return result.Attempt{Rerun: true, RunID: r.RunID, Status: r.Status, Verdict: r.Verdict, Reason: r.Reason, VideoURL: r.VideoURL}
+}
+
+// manifest records the triggered runs for a later --attach.
+func (c *conductor) manifest(set result.Set, targets []poll.Target, missing []result.Run) *manifest.Manifest {
+	m := &manifest.Manifest{GroupRunID: set.GroupRunID, GroupRunName: set.GroupRunName, DashboardURL: set.GroupRunURL, TriggeredAt: set.Started}
+	for _, t := range targets {
+		m.Runs = append(m.Runs, manifest.Run{RunID: t.RunID, BlueprintID: t.BlueprintID, Title: t.Title, StepCount: t.StepCount})
+	}
+	for _, r := range missing {
+		m.MissingBlueprintIDs = append(m.MissingBlueprintIDs, r.BlueprintID)
+	}
+	return m
+}
+
+func (c *conductor) fromManifest(m *manifest.Manifest) ([]poll.Target, []result.Run) {
+	targets := make([]poll.Target, len(m.Runs))
+	for i, r := range m.Runs {
+		targets[i] = poll.Target{RunID: r.RunID, BlueprintID: r.BlueprintID, Title: r.Title, StepCount: r.StepCount, NonBlocking: c.nonBlocking[r.BlueprintID]}
+	}
+	markShared(targets)
+	var missing []result.Run
+	for _, id := range m.MissingBlueprintIDs {
+		missing = append(missing, c.missingRun(id))
+	}
+	return targets, missing
+}
+
+func (c *conductor) missingRun(id int64) result.Run {
+	return result.Run{BlueprintID: id, Verdict: result.Error, NonBlocking: c.nonBlocking[id], Attempts: 1,
+		Reason: "DocketQA started no run for this blueprint: check that the id exists and belongs to the API key's company"}
+}
+
+// targets maps a trigger answer to the runs to poll. Every run the answer
+// lists for a requested blueprint is polled, several per blueprint
+// included; a requested blueprint with no run (unknown id, no access, or a
+// partial answer) becomes an error result, so it cannot vanish from the
+// reports; a run for a blueprint nobody asked for is left alone.
+func (c *conductor) targets(grp *docketqa.GroupRun, requested []int64) ([]poll.Target, []result.Run) {
+	want := idSet(requested)
+	seen := make(map[int64]bool, len(grp.Runs))
+	targets := make([]poll.Target, 0, len(grp.Runs))
+	var foreign event.UnrequestedRuns
+	for _, r := range grp.Runs {
+		if !want[r.BlueprintID] {
+			foreign.RunIDs = append(foreign.RunIDs, r.ID)
+			foreign.BlueprintIDs = append(foreign.BlueprintIDs, r.BlueprintID)
+			continue
+		}
+		seen[r.BlueprintID] = true
+		targets = append(targets, poll.Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: string(r.Title), StepCount: r.StepCount,
+			NonBlocking: c.nonBlocking[r.BlueprintID]})
+	}
+	markShared(targets)
+	if len(foreign.RunIDs) > 0 {
+		c.emit(foreign)
+	}
+	var missing []result.Run
+	var missingIDs []int64
+	for _, id := range requested {
+		if !seen[id] {
+			missing = append(missing, c.missingRun(id))
+			missingIDs = append(missingIDs, id)
+		}
+	}
+	if len(missing) > 0 {
+		c.emit(event.MissingRuns{BlueprintIDs: missingIDs, Requested: len(requested)})
+	}
+	return targets, missing
+}
+
+// markShared flags the targets whose blueprint has more than one run, so
+// each gets a distinct name in the reports.
+func markShared(targets []poll.Target) {
+	count := make(map[int64]int, len(targets))
+	for _, t := range targets {
+		count[t.BlueprintID]++
+	}
+	for i := range targets {
+		targets[i].SharedBlueprint = count[targets[i].BlueprintID] > 1
+	}
+}
+
+// untriggered gives every blueprint an error result when the trigger
+// failed, worded by whether runs may have started anyway.
+func (c *conductor) untriggered(err error) []result.Run {
+	reason := "not triggered: " + err.Error()
+	var ue *docketqa.UncertainTriggerError
+	if errors.As(err, &ue) {
+		reason = "trigger outcome unknown (runs may have started): " + err.Error()
+	}
+	runs := make([]result.Run, len(c.requested))
+	for i, id := range c.requested {
+		runs[i] = result.Run{BlueprintID: id, Verdict: result.Error, Attempts: 1, NonBlocking: c.nonBlocking[id], Reason: reason}
+	}
+	return runs
+}
+
+func triggerFailed(rerun, blueprints int, err error) event.TriggerFailed {
+	var ue *docketqa.UncertainTriggerError
+	var te *docketqa.TransportError
+	return event.TriggerFailed{
+		Rerun:       rerun,
+		Blueprints:  blueprints,
+		Err:         err,
+		Uncertain:   errors.As(err, &ue),
+		Unreachable: errors.As(err, &te) && te.NotSent,
+	}
+}
+
+func (c *conductor) dashboardURL(id int64) string {
+	return c.cfg.DashboardURL + "/dashboard/grouprun/" + strconv.FormatInt(id, 10)
+}
+
+func idSet(ids []int64) map[int64]bool {
+	m := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		m[id] = true
+	}
+	return m
+}
+
+func appendUnique(ids []int64, id int64) []int64 {
+	if slices.Contains(ids, id) {
+		return ids
+	}
+	return append(ids, id)
+}
