@@ -2,6 +2,14 @@
 // one: the content goes to a temporary file in the same directory, which is
 // then renamed over the target. A CI step that uploads the report while the
 // gate is being killed gets the old file or the new one, never a torn one.
+//
+// A report path whose last component is a symbolic link is refused, never
+// followed: a pull request can commit a link named like a report (to
+// /proc/self/environ, say), and reading it to append, or writing through
+// it, would put the gate's environment in the report or overwrite a file
+// elsewhere. Links in the parent directories are fine (CI workspaces and
+// macOS temp folders use them). The configuration refuses such paths up
+// front; the check here catches a link that appears later.
 package atomicfile
 
 import (
@@ -25,6 +33,9 @@ func Write(path string, data []byte) error {
 // WriteFunc replaces path with what write produces. The content streams to
 // the temporary file, so a large report never sits in memory as a whole.
 func WriteFunc(path string, write func(io.Writer) error) error {
+	if err := refuseLink(path); err != nil {
+		return err
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create directory for %s: %w", path, err)
@@ -49,6 +60,12 @@ func WriteFunc(path string, write func(io.Writer) error) error {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	// Checked again right before the rename: the link may have been made
+	// while the report was written.
+	if err := refuseLink(path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
@@ -60,7 +77,7 @@ func WriteFunc(path string, write func(io.Writer) error) error {
 // new is written to a temporary file that replaces path. GitHub expects the
 // step summary to be appended to, since other steps write to it too.
 func Append(path string, data []byte) error {
-	old, err := os.ReadFile(path)
+	old, err := readNoFollow(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s before appending: %w", path, err)
 	}
@@ -68,4 +85,43 @@ func Append(path string, data []byte) error {
 		old = append(old, '\n')
 	}
 	return Write(path, append(old, data...))
+}
+
+// ErrSymlink is returned for a report path that is a symbolic link.
+var ErrSymlink = errors.New("is a symbolic link; refusing to read or write through it (remove the link or choose another path)")
+
+// refuseLink fails if path itself is a symbolic link.
+func refuseLink(path string) error {
+	fi, err := os.Lstat(path)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("write %s: %w", path, ErrSymlink)
+	}
+	return nil
+}
+
+// readNoFollow reads path without following a link in its last component:
+// the open itself refuses the link where the system can (O_NOFOLLOW), so a
+// link made between a check and the read is refused too.
+func readNoFollow(path string) ([]byte, error) {
+	if err := refuseLink(path); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
+	if err != nil {
+		if isLinkErr(path, err) {
+			return nil, fmt.Errorf("read %s: %w", path, ErrSymlink)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
+// isLinkErr reports whether the failed no-follow open of path met a link.
+func isLinkErr(path string, err error) bool {
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	fi, lerr := os.Lstat(path)
+	return lerr == nil && fi.Mode()&fs.ModeSymlink != 0
 }

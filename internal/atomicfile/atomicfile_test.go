@@ -1,7 +1,10 @@
 package atomicfile
 
 import (
+	"errors"
+	"io"
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 )
@@ -46,5 +49,55 @@ func TestWriteUnwritable(t *testing.T) {
 	}
 	if err := Append(filepath.Join(blocker, "summary.md"), []byte("x")); err == nil {
 		t.Fatal("want an error for a path below a regular file")
+	}
+}
+
+// TestSymlinkRefused proves a report path that is a link is neither read
+// (the summary appends, so it reads first) nor written through, and that
+// the link's target keeps its content; a linked parent directory is fine.
+func TestSymlinkRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "environ")
+	if err := os.WriteFile(secret, []byte("DOCKETQA_API_KEY=very-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "summary.md")
+	if err := os.Symlink(secret, link); err != nil {
+		t.Fatal(err)
+	}
+	for name, write := range map[string]func() error{
+		"Append":    func() error { return Append(link, []byte("report\n")) },
+		"Write":     func() error { return Write(link, []byte("report\n")) },
+		"WriteFunc": func() error { return WriteFunc(link, func(io.Writer) error { return nil }) },
+	} {
+		err := write()
+		if !errors.Is(err, ErrSymlink) {
+			t.Errorf("%s through a link: error %v, want ErrSymlink", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "very-secret") {
+			t.Errorf("%s error shows the link target's content: %v", name, err)
+		}
+	}
+	if got, _ := os.ReadFile(secret); string(got) != "DOCKETQA_API_KEY=very-secret\n" {
+		t.Errorf("link target changed to %q", got)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link itself was replaced: %v %v", fi, err)
+	}
+
+	realDir := filepath.Join(dir, "real")
+	if err := os.Mkdir(realDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	linkedDir := filepath.Join(dir, "workspace")
+	if err := os.Symlink(realDir, linkedDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := Append(filepath.Join(linkedDir, "summary.md"), []byte("ok\n")); err != nil {
+		t.Errorf("a linked parent directory must work: %v", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(realDir, "summary.md")); string(got) != "ok\n" {
+		t.Errorf("content through a linked directory = %q", got)
 	}
 }
