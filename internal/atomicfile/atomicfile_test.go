@@ -4,8 +4,8 @@ import (
 	"errors"
 	"io"
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
