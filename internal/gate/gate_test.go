@@ -1,0 +1,296 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/config"
+	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
+	"github.com/docketqa-gate/docketqa-gate/internal/event"
+	"github.com/docketqa-gate/docketqa-gate/internal/poll"
+	"github.com/docketqa-gate/docketqa-gate/internal/result"
+)
+
+// fakeAPI answers triggers from a script, one group run per call, and
+// every GET with the run's scripted final answer. It records what was
+// triggered.
+type fakeAPI struct {
+	mu       sync.Mutex
+	triggers [][]int64
+	// groups[i] answers the i-th trigger: the runs it starts.
+	groups [][]docketqa.TestRun
+	// answers maps a run id to what GET /test_run/{id} returns.
+	answers map[int64]docketqa.TestRun
+}
+
+func (f *fakeAPI) Trigger(_ context.Context, ids []int64) (*docketqa.GroupRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.triggers)
+	f.triggers = append(f.triggers, slices.Clone(ids))
+	if n >= len(f.groups) {
+		return nil, fmt.Errorf("unexpected trigger %d of %v", n+1, ids)
+	}
+	return &docketqa.GroupRun{ID: int64(100 + n), Runs: f.groups[n]}, nil
+}
+
+func (f *fakeAPI) GetRun(_ context.Context, id int64) (*docketqa.TestRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	a, ok := f.answers[id]
+	if !ok {
+		return nil, &docketqa.APIError{Endpoint: fmt.Sprintf("GET /test_run/%d", id), StatusCode: 404}
+	}
+	return &a, nil
+}
+
+func (f *fakeAPI) triggered() [][]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.triggers)
+}
+
+// recorder is an event.Sink that keeps every event.
+type recorder struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (r *recorder) Emit(e event.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+func (r *recorder) has(match func(event.Event) bool) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.ContainsFunc(r.events, match)
+}
+
+func run(id, bp int64, status string) docketqa.TestRun {
+	return docketqa.TestRun{ID: id, BlueprintID: bp, Status: status}
+}
+
+func testConfig(ids ...int64) config.Config {
+	return config.Config{
+		BlueprintIDs: ids, BaseURL: "http://127.0.0.1:1", DashboardURL: "https://app.example",
+		Timeout: time.Minute, PollInterval: time.Millisecond, MaxPollInterval: time.Millisecond,
+		MaxParallel: 4, NotFoundGrace: 50 * time.Millisecond, FailOnNoVerdict: true, FailOnMissing: true,
+	}
+}
+
+// fixed polls every run every millisecond, so tests take milliseconds.
+var fixed = poll.Fixed{Every: time.Millisecond}
+
+func runGate(t *testing.T, cfg config.Config, api *fakeAPI) (Outcome, *recorder) {
+	t.Helper()
+	rec := &recorder{}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return Run(ctx, cfg, Deps{API: api, Sink: rec, Strategy: fixed}), rec
+}
+
+func byName(set result.Set) map[string]result.Run {
+	m := map[string]result.Run{}
+	for _, r := range set.Runs {
+		m[r.Name()] = r
+	}
+	return m
+}
+
+// TestIdentityComesFromTheTrigger: a poll answer claiming another
+// blueprint never renames a run, never triggers the claimed blueprint, and
+// never turns the run's failure into anything else than "no verdict".
+func TestIdentityComesFromTheTrigger(t *testing.T) {
+	t.Parallel()
+	for _, claimed := range []int64{181, 999} {
+		for _, reruns := range []int{0, 1} {
+			t.Run(fmt.Sprintf("claims %d, reruns %d", claimed, reruns), func(t *testing.T) {
+				t.Parallel()
+				api := &fakeAPI{
+					groups:  [][]docketqa.TestRun{{run(1000, 180, "running"), run(1001, 181, "running")}},
+					answers: map[int64]docketqa.TestRun{1000: run(1000, claimed, "failed"), 1001: run(1001, 181, "passed")},
+				}
+				cfg := testConfig(180, 181)
+				cfg.RerunFailed = reruns
+				out, _ := runGate(t, cfg, api)
+				runs := byName(out.Set)
+				r, ok := runs["blueprint 180"]
+				if !ok {
+					t.Fatalf("blueprint 180 vanished: %v", out.Set.Runs)
+				}
+				if r.Verdict != result.Error || !strings.Contains(r.Reason, fmt.Sprintf("blueprint %d", claimed)) || !strings.Contains(r.Reason, "blueprint 180") {
+					t.Errorf("run of 180: verdict %s, reason %q; want no verdict naming both blueprints", r.Verdict, r.Reason)
+				}
+				if got := len(out.Set.Runs); got != 2 {
+					t.Errorf("%d runs reported, want 2", got)
+				}
+				if tr := api.triggered(); len(tr) != 1 {
+					t.Errorf("triggers %v: a disputed run must not be rerun, and no other blueprint triggered", tr)
+				}
+				if v := out.Set.Tally().Verdict; v == result.Passed {
+					t.Errorf("verdict %s", v)
+				}
+			})
+		}
+	}
+}
+
+// TestSeveralRunsOfOneBlueprint: every run the trigger answer lists for a
+// blueprint is polled and reported under its own name; the blueprint
+// passes only if all of them passed.
+func TestSeveralRunsOfOneBlueprint(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{
+		groups:  [][]docketqa.TestRun{{run(1000, 180, "running"), run(1001, 180, "running")}},
+		answers: map[int64]docketqa.TestRun{1000: run(1000, 180, "failed"), 1001: run(1001, 180, "passed")},
+	}
+	out, _ := runGate(t, testConfig(180), api)
+	runs := byName(out.Set)
+	if len(runs) != 2 || runs["blueprint 180, run 1000"].Verdict != result.Failed || runs["blueprint 180, run 1001"].Verdict != result.Passed {
+		t.Fatalf("runs = %v", out.Set.Runs)
+	}
+	if v := out.Set.Tally().Verdict; v != result.Failed {
+		t.Errorf("verdict %s, want failed", v)
+	}
+}
+
+// TestRerunOfASharedBlueprint: a blueprint with a failed and a passed run
+// is rerun once; the rerun's runs replace both, which become earlier
+// attempts, and a rerun answer that again holds a failure keeps it failed.
+func TestRerunOfASharedBlueprint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name        string
+		rerunRuns   []docketqa.TestRun
+		answers     map[int64]docketqa.TestRun
+		wantVerdict result.Verdict
+		wantRuns    int
+	}{
+		{
+			name:        "rerun passes",
+			rerunRuns:   []docketqa.TestRun{run(2000, 180, "running")},
+			answers:     map[int64]docketqa.TestRun{2000: run(2000, 180, "passed")},
+			wantVerdict: result.Passed, wantRuns: 1,
+		},
+		{
+			name:        "rerun answer holds a pass and a failure",
+			rerunRuns:   []docketqa.TestRun{run(2000, 180, "running"), run(2001, 180, "running")},
+			answers:     map[int64]docketqa.TestRun{2000: run(2000, 180, "passed"), 2001: run(2001, 180, "failed")},
+			wantVerdict: result.Failed, wantRuns: 2,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			answers := map[int64]docketqa.TestRun{1000: run(1000, 180, "failed"), 1001: run(1001, 180, "passed")}
+			for id, a := range tc.answers {
+				answers[id] = a
+			}
+			api := &fakeAPI{
+				groups:  [][]docketqa.TestRun{{run(1000, 180, "running"), run(1001, 180, "running")}, tc.rerunRuns},
+				answers: answers,
+			}
+			cfg := testConfig(180)
+			cfg.RerunFailed = 1
+			out, _ := runGate(t, cfg, api)
+			if tr := api.triggered(); len(tr) != 2 || !slices.Equal(tr[1], []int64{180}) {
+				t.Errorf("triggers = %v, want [[180] [180]]", tr)
+			}
+			tally := out.Set.Tally()
+			if tally.Verdict != tc.wantVerdict || len(out.Set.Runs) != tc.wantRuns {
+				t.Fatalf("verdict %s with %d runs, want %s with %d: %+v", tally.Verdict, len(out.Set.Runs), tc.wantVerdict, tc.wantRuns, out.Set.Runs)
+			}
+			first := out.Set.Runs[0]
+			if len(first.Earlier) != 2 || first.Attempts != 3 {
+				t.Errorf("first rerun run has %d earlier attempts and %d attempts, want 2 and 3: %+v", len(first.Earlier), first.Attempts, first)
+			}
+		})
+	}
+}
+
+// TestUnrequestedRunsAreIgnored: a trigger answer listing a run for a
+// blueprint nobody asked for does not poll or report it, says so once, and
+// a requested blueprint without a run is an error result.
+func TestUnrequestedRunsAreIgnored(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{
+		groups:  [][]docketqa.TestRun{{run(1000, 999, "running")}},
+		answers: map[int64]docketqa.TestRun{1000: run(1000, 999, "passed")},
+	}
+	out, rec := runGate(t, testConfig(180), api)
+	if len(out.Set.Runs) != 1 || out.Set.Runs[0].BlueprintID != 180 || out.Set.Runs[0].Verdict != result.Error {
+		t.Fatalf("runs = %+v, want one error result for blueprint 180", out.Set.Runs)
+	}
+	if !rec.has(func(e event.Event) bool { u, ok := e.(event.UnrequestedRuns); return ok && slices.Equal(u.BlueprintIDs, []int64{999}) }) {
+		t.Error("no UnrequestedRuns event")
+	}
+	if !rec.has(func(e event.Event) bool { m, ok := e.(event.MissingRuns); return ok && slices.Equal(m.BlueprintIDs, []int64{180}) }) {
+		t.Error("no MissingRuns event")
+	}
+}
+
+// TestRerunCap: with more failed blueprints than --rerun-max-failures, no
+// rerun is triggered and the reason is said.
+func TestRerunCap(t *testing.T) {
+	t.Parallel()
+	var runs []docketqa.TestRun
+	answers := map[int64]docketqa.TestRun{}
+	var ids []int64
+	for i := range int64(3) {
+		runs = append(runs, run(1000+i, 180+i, "running"))
+		answers[1000+i] = run(1000+i, 180+i, "failed")
+		ids = append(ids, 180+i)
+	}
+	api := &fakeAPI{groups: [][]docketqa.TestRun{runs}, answers: answers}
+	cfg := testConfig(ids...)
+	cfg.RerunFailed, cfg.RerunMaxFailures = 2, 2
+	out, rec := runGate(t, cfg, api)
+	if tr := api.triggered(); len(tr) != 1 {
+		t.Errorf("triggers = %v, want only the first", tr)
+	}
+	if !rec.has(func(e event.Event) bool { s, ok := e.(event.RerunSkipped); return ok && s.Failed == 3 && s.Max == 2 }) {
+		t.Error("no RerunSkipped event")
+	}
+	if out.Set.Tally().Failed != 3 {
+		t.Errorf("tally = %+v", out.Set.Tally())
+	}
+}
+
+// TestMergeRerunKeepsUndecidedFailure: a rerun that got no verdict leaves
+// the earlier failure standing, with the rerun listed as an attempt.
+func TestMergeRerunKeepsUndecidedFailure(t *testing.T) {
+	t.Parallel()
+	prev := []result.Run{
+		{BlueprintID: 1, RunID: 10, Verdict: result.Failed, Attempts: 1},
+		{BlueprintID: 2, RunID: 20, Verdict: result.Passed, Attempts: 1},
+	}
+	next := []result.Run{{BlueprintID: 1, RunID: 11, Verdict: result.Error, Reason: "no result", Attempts: 1}}
+	got := mergeRerun(prev, []int64{1}, next)
+	if len(got) != 2 || got[0].RunID != 10 || got[0].Verdict != result.Failed || got[0].Attempts != 2 ||
+		len(got[0].Earlier) != 1 || got[0].Earlier[0].RunID != 11 || got[1].RunID != 20 {
+		t.Errorf("merge = %+v", got)
+	}
+}
+
+// TestTriggerFailureIsReportedOnce: one TriggerFailed event, whatever the
+// number of blueprints, and every blueprint in the set.
+func TestTriggerFailureIsReportedOnce(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{}
+	out, rec := runGate(t, testConfig(1, 2, 3), api)
+	n := 0
+	for _, e := range rec.events {
+		if _, ok := e.(event.TriggerFailed); ok {
+			n++
+		}
+	}
+	if n != 1 || out.Stop != TriggerFailed || len(out.Set.Runs) != 3 {
+		t.Errorf("%d TriggerFailed events, stop %s, %d runs", n, out.Stop, len(out.Set.Runs))
+	}
+}
