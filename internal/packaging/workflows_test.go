@@ -519,15 +519,6 @@ func triggers(on yaml.Node) []string {
 	return nil
 }
 
-func nodeString(n yaml.Node) string {
-	b, _ := yaml.Marshal(&n)
-	return string(b)
-}
-
-func sameSet(a, b []string) bool {
-	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
-}
-
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return line
