@@ -155,30 +155,47 @@ func TestExecForm(t *testing.T) {
 // stage is one FROM and the instructions after it.
 type stage struct {
 	Base, Name string
-	Body       []instruction
+	// Platform is the FROM's --platform value as written, unexpanded;
+	// empty when there is none.
+	Platform string
+	Body     []instruction
 }
 
-func stages(t *testing.T, ins []instruction) []stage {
+// stages splits ins into stages. It also returns the global ARGs, the
+// ones before the first FROM.
+func stages(t *testing.T, ins []instruction) ([]stage, []instruction) {
 	t.Helper()
-	var out []stage
+	var (
+		out    []stage
+		global []instruction
+	)
 	for _, in := range ins {
 		if in.Cmd != "FROM" {
 			if len(out) == 0 {
 				if in.Cmd != "ARG" {
 					t.Fatalf("line %d: %s before the first FROM", in.Line, in.Cmd)
 				}
+				global = append(global, in)
 				continue
 			}
 			out[len(out)-1].Body = append(out[len(out)-1].Body, in)
 			continue
 		}
-		var f []string
+		var (
+			f        []string
+			platform string
+		)
 		for _, w := range strings.Fields(in.Args) {
-			if !strings.HasPrefix(w, "--") { // --platform=...
-				f = append(f, w)
+			if v, ok := strings.CutPrefix(w, "--platform="); ok {
+				platform = v
+				continue
 			}
+			if strings.HasPrefix(w, "--") {
+				t.Fatalf("line %d: FROM flag %s is not understood", in.Line, w)
+			}
+			f = append(f, w)
 		}
-		s := stage{Base: f[0]}
+		s := stage{Base: f[0], Platform: platform}
 		if len(f) == 3 && strings.EqualFold(f[1], "AS") {
 			s.Name = f[2]
 		} else if len(f) != 1 {
@@ -186,8 +203,70 @@ func stages(t *testing.T, ins []instruction) []stage {
 		}
 		out = append(out, s)
 	}
-	return out
+	return out, global
 }
+
+// expandWord expands a Dockerfile word as both builders do for the forms
+// this Dockerfile may use: $NAME, ${NAME} and ${NAME:-fallback}, where an
+// unset or empty NAME gives the literal fallback. Other modifiers are
+// refused, so the test cannot silently misread them.
+func expandWord(word string, vars map[string]string) (string, error) {
+	ref := regexp.MustCompile(`\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-)([^${}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))`)
+	rest := ref.ReplaceAllString(word, "")
+	if strings.Contains(rest, "$") {
+		return "", fmt.Errorf("%q uses a variable form other than $NAME, ${NAME} or ${NAME:-fallback}", word)
+	}
+	return ref.ReplaceAllStringFunc(word, func(m string) string {
+		g := ref.FindStringSubmatch(m)
+		if g[4] != "" {
+			return vars[g[4]]
+		}
+		if v := vars[g[1]]; v != "" || g[2] == "" {
+			return v
+		}
+		return g[3]
+	}), nil
+}
+
+func TestExpandWord(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"A": "x", "EMPTY": ""}
+	cases := []struct {
+		word, want string
+		wantErr    bool
+	}{
+		{word: "$A/${A}", want: "x/x"},
+		{word: "${A:-y}", want: "x"},
+		{word: "${EMPTY:-y}", want: "y"},
+		{word: "${UNSET:-linux}", want: "linux"},
+		{word: "$UNSET", want: ""},
+		{word: "${A:+y}", wantErr: true},
+		{word: "${A-y}", wantErr: true},
+	}
+	for _, tc := range cases {
+		got, err := expandWord(tc.word, vars)
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("expandWord(%q) = %q, %v; want %q, error %v", tc.word, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// buildkitVars are the automatic platform ARGs BuildKit sets when an amd64
+// machine builds for arm64; the legacy builder sets none of them.
+var buildkitVars = map[string]string{
+	"BUILDPLATFORM": "linux/amd64", "BUILDOS": "linux", "BUILDARCH": "amd64",
+	"TARGETPLATFORM": "linux/arm64", "TARGETOS": "linux", "TARGETARCH": "arm64",
+}
+
+// automaticArgs are the platform ARGs BuildKit sets by itself.
+var automaticArgs = map[string]bool{
+	"BUILDPLATFORM": true, "BUILDOS": true, "BUILDARCH": true, "BUILDVARIANT": true,
+	"TARGETPLATFORM": true, "TARGETOS": true, "TARGETARCH": true, "TARGETVARIANT": true,
+}
+
+// knownOS are operating systems a platform specifier may name alone; the
+// builders then take the architecture from the machine that builds.
+var knownOS = map[string]bool{"linux": true, "windows": true, "darwin": true, "freebsd": true}
 
 func (s stage) find(cmd string) []instruction {
 	var out []instruction
@@ -218,11 +297,49 @@ func TestDockerfile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parse Dockerfile: %v", err)
 	}
-	st := stages(t, ins)
+	st, global := stages(t, ins)
 	if len(st) < 2 {
 		t.Fatalf("Dockerfile has %d stages, want a builder and a runtime stage", len(st))
 	}
 	builder, final := st[0], st[len(st)-1]
+
+	// The builder must run natively on the building machine with both
+	// builders: under BuildKit on BUILDPLATFORM (cross-compiling, no QEMU
+	// for a multi-platform build), under the legacy builder, which sets no
+	// platform ARGs, on the daemon's own platform. An empty --platform
+	// fails the legacy build ("failed to parse platform"); a fallback that
+	// names an architecture would force emulation on other hosts.
+	t.Run("builder platform", func(t *testing.T) {
+		if !strings.Contains(builder.Platform, "BUILDPLATFORM") {
+			t.Fatalf("builder FROM --platform=%q, want it to follow $BUILDPLATFORM", builder.Platform)
+		}
+		underBuildKit, err := expandWord(builder.Platform, buildkitVars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if underBuildKit != buildkitVars["BUILDPLATFORM"] {
+			t.Errorf("under BuildKit, --platform=%s gives %q, want the build platform %q", builder.Platform, underBuildKit, buildkitVars["BUILDPLATFORM"])
+		}
+		legacy, err := expandWord(builder.Platform, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !knownOS[legacy] {
+			t.Errorf("under the legacy builder, --platform=%s gives %q, want an operating system alone (the daemon's architecture is then used)", builder.Platform, legacy)
+		}
+		// BuildKit lets a global ARG's default replace its automatic
+		// value, which would pin the builder to that platform.
+		for _, in := range global {
+			if name, value, hasDefault := strings.Cut(in.Args, "="); hasDefault && automaticArgs[name] {
+				t.Errorf("line %d: ARG %s=%s overrides BuildKit's automatic platform argument", in.Line, name, value)
+			}
+		}
+		for _, s := range st[1:] {
+			if s.Platform != "" {
+				t.Errorf("stage FROM %s sets --platform=%s; later stages must follow the target platform", s.Base, s.Platform)
+			}
+		}
+	})
 
 	t.Run("builder", func(t *testing.T) {
 		if builder.Name == "" || !strings.HasPrefix(builder.Base, "golang:") {
@@ -247,6 +364,44 @@ func TestDockerfile(t *testing.T) {
 			if !strings.Contains(build.Args, want) {
 				t.Errorf("go build (line %d) lacks %q", build.Line, want)
 			}
+		}
+
+		// GOOS and GOARCH come from the target platform under BuildKit.
+		// Under the legacy builder they may be empty, which Go treats as
+		// unset: it then builds for the builder's own platform, the same
+		// one the legacy builder pulls the runtime base for.
+		for _, name := range []string{"TARGETOS", "TARGETARCH"} {
+			declared := false
+			for _, in := range builder.find("ARG") {
+				if strings.HasPrefix(in.Args, name+"=") {
+					t.Errorf("line %d: ARG %s has a default; it would hide BuildKit's value", in.Line, in.Args)
+				}
+				declared = declared || in.Args == name
+			}
+			if !declared {
+				t.Errorf("builder does not declare ARG %s, so the build cannot see it", name)
+			}
+		}
+		goEnv := func(vars map[string]string) map[string]string {
+			env := map[string]string{}
+			for _, w := range strings.Fields(build.Args) {
+				k, v, ok := strings.Cut(w, "=")
+				if !ok || (k != "GOOS" && k != "GOARCH") {
+					continue
+				}
+				x, err := expandWord(v, vars)
+				if err != nil {
+					t.Fatal(err)
+				}
+				env[k] = x
+			}
+			return env
+		}
+		if env := goEnv(buildkitVars); env["GOOS"] != "linux" || env["GOARCH"] != "arm64" {
+			t.Errorf("under BuildKit for linux/arm64, go build gets GOOS=%q GOARCH=%q", env["GOOS"], env["GOARCH"])
+		}
+		if env := goEnv(nil); (env["GOOS"] != "linux" && env["GOOS"] != "") || env["GOARCH"] != "" {
+			t.Errorf("under the legacy builder, go build gets GOOS=%q GOARCH=%q; want linux (or empty) and empty, the builder's own", env["GOOS"], env["GOARCH"])
 		}
 	})
 
@@ -306,6 +461,33 @@ func TestDockerfile(t *testing.T) {
 				t.Errorf("final stage lacks the label %s", key)
 			}
 		}
+		if got := labels["org.opencontainers.image.licenses"]; got != "Apache-2.0" {
+			t.Errorf("licenses label = %q, want Apache-2.0 like LICENSE", got)
+		}
+		// The release passes VERSION and REVISION as build arguments; the
+		// final stage must declare them to see them.
+		for key, arg := range map[string]string{"org.opencontainers.image.version": "VERSION", "org.opencontainers.image.revision": "REVISION"} {
+			if got := labels[key]; got != "${"+arg+"}" && got != "$"+arg {
+				t.Errorf("label %s = %q, want it set from the build argument %s", key, got, arg)
+			}
+			declared := false
+			for _, in := range final.find("ARG") {
+				name, _, _ := strings.Cut(in.Args, "=")
+				declared = declared || name == arg
+			}
+			if !declared {
+				t.Errorf("final stage does not declare ARG %s, so label %s would be empty", arg, key)
+			}
+		}
+
+		licensed := false
+		for _, in := range final.find("COPY") {
+			f := strings.Fields(in.Args)
+			licensed = licensed || len(f) == 2 && f[0] == "LICENSE" && strings.HasPrefix(f[1], "/usr/share/")
+		}
+		if !licensed {
+			t.Error("final stage does not COPY LICENSE into /usr/share/")
+		}
 	})
 }
 
@@ -327,7 +509,7 @@ func TestDockerignoreKeepsBuildInputs(t *testing.T) {
 		t.Skip("the go command is not on PATH")
 	}
 
-	needed := []string{"go.mod", "go.sum"}
+	needed := []string{"go.mod", "go.sum", "LICENSE"}
 	for _, arch := range []string{"amd64", "arm64"} {
 		needed = append(needed, buildInputs(t, goTool, arch)...)
 	}
