@@ -1,6 +1,7 @@
 package artifacts
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,8 +24,10 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
+	"github.com/docketqa-gate/docketqa-gate/internal/report/junit"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 const testKey = "test-key-never-on-media-hosts"
@@ -228,6 +231,31 @@ func TestSimulatorEvidence(t *testing.T) {
 	}
 	if idx.WriteErr != nil || len(idx.Problems()) != 0 {
 		t.Errorf("index write error %v, problems %+v", idx.WriteErr, idx.Problems())
+	}
+	if got, want := idx.LogLine(), "evidence: saved 3 file(s), 1.5 KiB, for 1 run(s) in "+filepath.ToSlash(dir); got != want {
+		t.Errorf("log line %q, want %q", got, want)
+	}
+
+	// The JUnit report written after Finish points at the files, failing
+	// step's screenshot first, and still validates.
+	var buf bytes.Buffer
+	if err := junit.Write(&buf, result.Set{GroupRunID: g.ID, Runs: runs}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.ValidateJUnit(t, buf.Bytes())
+	var attached []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if p, ok := strings.CutPrefix(line, "[[ATTACHMENT|"); ok {
+			attached = append(attached, strings.TrimSuffix(p, "]]"))
+		}
+	}
+	if len(attached) != 3 || !strings.HasSuffix(attached[0], "-step3-after.png") {
+		t.Fatalf("attachment lines %q, want 3, the failing step's after shot first", attached)
+	}
+	for _, p := range attached {
+		if _, err := os.Stat(filepath.FromSlash(p)); err != nil {
+			t.Errorf("attachment %q: %v", p, err)
+		}
 	}
 }
 
