@@ -91,6 +91,11 @@ type Config struct {
 	DotenvPath string
 	// ResultsJSONPath is the JSON results file; empty means none.
 	ResultsJSONPath string
+	// ArtifactsDir is where screenshots and videos are saved; empty means
+	// nothing is downloaded.
+	ArtifactsDir string
+	// ArtifactsMode is "failed" or "all": whose evidence is saved.
+	ArtifactsMode string
 	// Demo runs against a built-in fake API instead of DocketQA.
 	Demo bool
 	// DemoScenario is "pass" or "fail"; it only matters with Demo.

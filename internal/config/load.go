@@ -106,6 +106,8 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 	c.SummaryPath = l.get(sSummary).raw
 	c.DotenvPath = l.get(sDotenv).raw
 	c.ResultsJSONPath = l.get(sResultsJSON).raw
+	c.ArtifactsDir = l.get(sArtifactsDir).raw
+	c.ArtifactsMode = l.choice(sArtifacts, "failed", "all")
 	l.checkModes(c)
 	l.checkRequired(c)
 	l.checkFiles()
@@ -489,7 +491,8 @@ func (l *loader) checkRequired(c Config) {
 // overwrite a report or the manifest.
 func (l *loader) checkFiles() {
 	seen := make(map[string]value)
-	for _, name := range []string{sJUnit, sSummary, sDotenv, sResultsJSON, sDetach, sAttach} {
+	files := []string{sJUnit, sSummary, sDotenv, sResultsJSON, sDetach, sAttach}
+	for _, name := range files {
 		v := l.get(name)
 		if v.raw == "" {
 			continue
@@ -501,6 +504,18 @@ func (l *loader) checkFiles() {
 			continue
 		}
 		seen[key] = v
+	}
+	// The artifacts directory must not be one of those files, and none of
+	// them may be the index.json the gate writes into it.
+	if d := l.get(sArtifactsDir); d.raw != "" {
+		dir := filepath.Clean(d.raw)
+		for _, name := range files {
+			v := l.get(name)
+			if key := filepath.Clean(v.raw); v.raw != "" && (key == dir || key == filepath.Join(dir, "index.json")) {
+				l.problemf("%s%s and %s%s both name %s: keep report files apart from the artifacts directory and its index.json",
+					d.label(), d.from(), v.label(), v.from(), l.quote(v.raw))
+			}
+		}
 	}
 }
 

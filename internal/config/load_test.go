@@ -73,6 +73,7 @@ func TestLoadDefaults(t *testing.T) {
 		RequestTimeout:   30 * time.Second,
 		NotFoundGrace:    30 * time.Second,
 		JUnitPath:        "docketqa-junit.xml",
+		ArtifactsMode:    "failed",
 		DemoScenario:     "pass",
 		FailOnNoVerdict:  true,
 		FailOnMissing:    true,
@@ -356,6 +357,12 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`"99999999999999999999"`}},
 		{"short key does not garble messages", nil, map[string]string{"DOCKETQA_API_KEY": "a", "DOCKETQA_BLUEPRINT_IDS": "x"},
 			[]string{`"x" is not a blueprint id: ids are whole numbers`}},
+		{"bad artifacts mode", []string{"--artifacts-dir", "evidence", "--artifacts", "some"}, validEnv(nil),
+			[]string{"--artifacts", "DOCKETQA_ARTIFACTS", `"some"`, "failed or all"}},
+		{"report as artifacts index", []string{"--artifacts-dir", "evidence", "--junit", "evidence/index.json"}, validEnv(nil),
+			[]string{"--artifacts-dir", "--junit", "index.json"}},
+		{"report as artifacts dir", []string{"--results-json", "./evidence"}, validEnv(map[string]string{"DOCKETQA_ARTIFACTS_DIR": "evidence/"}),
+			[]string{"DOCKETQA_ARTIFACTS_DIR", "--results-json"}},
 		{"bad non-blocking ids", []string{"--non-blocking-ids=x"}, validEnv(nil),
 			[]string{"--non-blocking-ids", "DOCKETQA_NON_BLOCKING_IDS", `"x"`}},
 		{"missing ids", nil, map[string]string{"DOCKETQA_API_KEY": fakeKey},
@@ -569,6 +576,30 @@ func TestEveryFlagIsRegistered(t *testing.T) {
 			_, _, err := Load([]string{"--" + name + "="}, testutil.Getenv(validEnv(nil)))
 			if err != nil && strings.Contains(err.Error(), "not defined") {
 				t.Errorf("flag --%s is in the table but not accepted: %v", name, err)
+			}
+		})
+	}
+}
+
+func TestLoadArtifacts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		args      []string
+		env       map[string]string
+		dir, mode string
+	}{
+		{"off by default", nil, nil, "", "failed"},
+		{"flags", []string{"--artifacts-dir", "evidence", "--artifacts", "ALL"}, nil, "evidence", "all"},
+		{"environment", nil, map[string]string{"DOCKETQA_ARTIFACTS_DIR": "out/evidence", "DOCKETQA_ARTIFACTS": "failed"}, "out/evidence", "failed"},
+		{"action inputs", nil, map[string]string{"INPUT_ARTIFACTS-DIR": "evidence", "INPUT_ARTIFACTS": "all", "DOCKETQA_ARTIFACTS_DIR": "other"}, "evidence", "all"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cfg, _ := mustLoad(t, c.args, validEnv(c.env))
+			if cfg.ArtifactsDir != c.dir || cfg.ArtifactsMode != c.mode {
+				t.Errorf("dir %q mode %q, want %q %q", cfg.ArtifactsDir, cfg.ArtifactsMode, c.dir, c.mode)
 			}
 		})
 	}

@@ -43,6 +43,8 @@ const (
 	sSummary          = "summary"
 	sDotenv           = "dotenv"
 	sResultsJSON      = "results-json"
+	sArtifactsDir     = "artifacts-dir"
+	sArtifacts        = "artifacts"
 	sDemo             = "demo"
 	sDemoScenario     = "demo-scenario"
 	sDryRun           = "dry-run"
@@ -106,6 +108,10 @@ func specs() []spec {
 			Help: "File to write the outcome to as KEY=value lines, for GitLab's artifacts:reports:dotenv."}, "PATH"},
 		{Setting{Name: sResultsJSON, Flag: "--results-json", Env: []string{"DOCKETQA_RESULTS_JSON"}, Input: "results-json",
 			Help: "File to write every run's result to as JSON."}, "PATH"},
+		{Setting{Name: sArtifactsDir, Flag: "--artifacts-dir", Env: []string{"DOCKETQA_ARTIFACTS_DIR"}, Input: "artifacts-dir",
+			Help: "Directory to save failed runs' screenshots and videos in, for CI artifacts; the reports point at the files. None by default."}, "DIR"},
+		{Setting{Name: sArtifacts, Flag: "--artifacts", Env: []string{"DOCKETQA_ARTIFACTS"}, Input: "artifacts", Default: "failed",
+			Help: "Whose evidence --artifacts-dir saves: failed (runs that failed or have no verdict) or all."}, "WHICH"},
 		{Setting{Name: sDemo, Flag: "--demo", Default: "false",
 			Help: "Run against a built-in fake DocketQA instead of the real API; needs no key and no ids."}, ""},
 		{Setting{Name: sDemoScenario, Flag: "--demo-scenario", Default: "pass",

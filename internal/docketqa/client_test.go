@@ -47,9 +47,10 @@ func TestGetRunDecodesLeniently(t *testing.T) {
 					t.Errorf("got %+v", r)
 				}
 			}},
-		{name: "finished with steps", body: `{"test_run":{"id":38,"status":"failed","results":[{"step_number":1,"task":"Enter e-mail","is_successful":false,"result":"no field","duration":43.5,"actions":[{"screenshot_url":"https://s/1.png"}]}],"test_video_url":null,"test_video_download_url":"https://v/1.webm","additional_attempts":[{}],"created_at":"2025-07-03T01:38:03.020496+00:00","updated_at":"2025-07-03T01:39:03.020496+00:00"}}`,
+		{name: "finished with steps", body: `{"test_run":{"id":38,"status":"failed","results":[{"step_number":1,"task":"Enter e-mail","is_successful":false,"result":"no field","duration":43.5,"actions":[{"screenshot_url":"https://s/1.png","screenshot_url_before":"https://s/0.png"},{"screenshot_url_before":null}]}],"test_video_url":null,"test_video_download_url":"https://v/1.webm","additional_attempts":[{}],"created_at":"2025-07-03T01:38:03.020496+00:00","updated_at":"2025-07-03T01:39:03.020496+00:00"}}`,
 			check: func(t *testing.T, r *TestRun) {
-				if len(r.Steps) != 1 || r.Steps[0].OK || r.Steps[0].Duration != 43500*time.Millisecond || r.Steps[0].Screenshots[0] != "https://s/1.png" {
+				if len(r.Steps) != 1 || r.Steps[0].OK || r.Steps[0].Duration != 43500*time.Millisecond || r.Steps[0].Screenshots[0] != "https://s/1.png" ||
+					len(r.Steps[0].ScreenshotsBefore) != 1 || r.Steps[0].ScreenshotsBefore[0] != "https://s/0.png" {
 					t.Errorf("steps %+v", r.Steps)
 				}
 				if r.VideoURL != "https://v/1.webm" || len(r.Retries) != 1 || r.UpdatedAt.Sub(r.CreatedAt) != time.Minute {

@@ -47,12 +47,15 @@ type Retry struct {
 
 // Step is one executed step from a run's results.
 type Step struct {
-	Number      int
-	Task        string
-	OK          bool
-	Result      string
-	Duration    time.Duration
-	Screenshots []string
+	Number   int
+	Task     string
+	OK       bool
+	Result   string
+	Duration time.Duration
+	// Screenshots holds each action's screenshot_url, ScreenshotsBefore its
+	// screenshot_url_before; the field names match result.Step.
+	Screenshots       []string
+	ScreenshotsBefore []string
 }
 
 // The wire types mirror the documented JSON, but every field is lenient:
@@ -112,7 +115,8 @@ type wireResult struct {
 }
 
 type wireAction struct {
-	ScreenshotURL flexString `json:"screenshot_url"`
+	ScreenshotURL       flexString `json:"screenshot_url"`
+	ScreenshotURLBefore flexString `json:"screenshot_url_before"`
 }
 
 func (w *wireTestRun) toRun() TestRun {
@@ -159,6 +163,9 @@ func steps(results []wireResult) []Step {
 		for _, a := range res.Actions {
 			if a.ScreenshotURL != "" {
 				s.Screenshots = append(s.Screenshots, string(a.ScreenshotURL))
+			}
+			if a.ScreenshotURLBefore != "" {
+				s.ScreenshotsBefore = append(s.ScreenshotsBefore, string(a.ScreenshotURLBefore))
 			}
 		}
 		out = append(out, s)

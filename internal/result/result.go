@@ -28,12 +28,16 @@ const NotAwaited = "not awaited (fail-fast)"
 
 // Step is one executed blueprint step as DocketQA reported it.
 type Step struct {
-	Number      int
-	Task        string
-	OK          bool
-	Result      string
-	Duration    time.Duration
-	Screenshots []string
+	Number   int
+	Task     string
+	OK       bool
+	Result   string
+	Duration time.Duration
+	// Screenshots are the step's screenshot_url values (the page after each
+	// action); ScreenshotsBefore its screenshot_url_before values, where
+	// DocketQA sent them.
+	Screenshots       []string
+	ScreenshotsBefore []string
 }
 
 // Attempt is an earlier, unsuccessful attempt at a blueprint.
@@ -82,6 +86,32 @@ type Run struct {
 	// this run's blueprint: then the run id joins the display name, since
 	// CI test views merge cases with equal names.
 	SharedBlueprint bool
+	// Artifacts are the run's screenshots and video saved under
+	// --artifacts-dir, failing step's screenshot first; empty when none
+	// were saved. The reports point at them because the URLs expire.
+	Artifacts []Artifact
+}
+
+// The kinds of saved evidence.
+const (
+	ShotAfter  = "screenshot-after"
+	ShotBefore = "screenshot-before"
+	Video      = "video"
+)
+
+// Artifact is one file the gate saved for a run.
+type Artifact struct {
+	// Kind is ShotAfter, ShotBefore or Video.
+	Kind string
+	// Step is the step a screenshot belongs to; 0 for a video.
+	Step int
+	// Path is where the file is, slash-separated and relative to the
+	// working directory when the directory was given relatively, which is
+	// what GitLab and Jenkins resolve attachment paths against.
+	Path string
+	// URL is where it came from, without its query (pre-signed URLs carry
+	// their signature there).
+	URL string
 }
 
 // Name is the run's unique display name: title plus blueprint id, because

@@ -306,7 +306,8 @@ func parseTriggerBody(data []byte) ([]int64, error) {
 }
 
 // getRun reports one test run as it stands now.
-func (s *Server) getRun(rt route) response {
+// mediaBase prefixes the screenshot and video URLs in the answer.
+func (s *Server) getRun(rt route, mediaBase string) response {
 	if _, err := strconv.ParseInt(rt.param, 10, 64); err != nil {
 		// FastAPI's answer to a path parameter of the wrong type.
 		return response{status: http.StatusUnprocessableEntity, body: mustJSON(map[string]any{
@@ -342,33 +343,33 @@ func (s *Server) getRun(rt route) response {
 		out.Status = &word
 	}
 	if finished {
-		s.fillResults(&out, rn)
+		s.fillResults(&out, rn, mediaBase)
 	}
 	return response{status: http.StatusOK, body: mustJSON(getRunJSON{TestRun: out})}
 }
 
 // fillResults adds what a finished run reports: step results, videos, and
 // the failed earlier attempts.
-func (s *Server) fillResults(out *runJSON, rn *run) {
+func (s *Server) fillResults(out *runJSON, rn *run, base string) {
 	sc := rn.sc
 	final := sc.Retries + 1
-	out.Results = s.results(rn, final, rn.outcome != outcomePassed)
-	video := s.artifactURL(rn, final, "video.webm")
-	download := s.artifactURL(rn, final, "download/video.webm")
+	out.Results = s.results(rn, final, rn.outcome != outcomePassed, base)
+	video := artifactURL(base, rn, final, "video.webm")
+	download := artifactURL(base, rn, final, "download/video.webm")
 	key := fmt.Sprintf("test-videos/%d/attempt-%d.webm", rn.id, final)
 	out.TestVideoURL, out.TestVideoDownloadURL, out.TestVideoS3Key = &video, &download, &key
 	out.UpdatedAt = timestamp(rn.finishAt())
 	for a := 1; a < final; a++ {
 		out.AdditionalAttempts = append(out.AdditionalAttempts, attemptJSON{
-			Results:      s.results(rn, a, true),
-			TestVideoURL: s.artifactURL(rn, a, "video.webm"),
+			Results:      s.results(rn, a, true, base),
+			TestVideoURL: artifactURL(base, rn, a, "video.webm"),
 		})
 	}
 }
 
 // results builds the step results of one attempt. A failing attempt stops at
 // the failing step, as the real runner does.
-func (s *Server) results(rn *run, attempt int, failing bool) []stepJSON {
+func (s *Server) results(rn *run, attempt int, failing bool, base string) []stepJSON {
 	sc := rn.sc
 	last := sc.Steps
 	if failing {
@@ -391,8 +392,8 @@ func (s *Server) results(rn *run, attempt int, failing bool) []stepJSON {
 			Actions: []actionJSON{{
 				Description:         action,
 				Type:                actionType(action),
-				ScreenshotURL:       s.artifactURL(rn, attempt, fmt.Sprintf("step-%d-after.png", n)),
-				ScreenshotURLBefore: s.artifactURL(rn, attempt, fmt.Sprintf("step-%d-before.png", n)),
+				ScreenshotURL:       artifactURL(base, rn, attempt, fmt.Sprintf("step-%d-after.png", n)),
+				ScreenshotURLBefore: artifactURL(base, rn, attempt, fmt.Sprintf("step-%d-before.png", n)),
 				APIResponse:         json.RawMessage("null"),
 			}},
 		})
@@ -400,8 +401,9 @@ func (s *Server) results(rn *run, attempt int, failing bool) []stepJSON {
 	return out
 }
 
-func (s *Server) artifactURL(rn *run, attempt int, name string) string {
-	return fmt.Sprintf("%s/runs/%d/attempt-%d/%s", s.artifacts, rn.id, attempt, name)
+// artifactURL is the link to one of a run's media files under base.
+func artifactURL(base string, rn *run, attempt int, name string) string {
+	return fmt.Sprintf("%s/runs/%d/attempt-%d/%s", base, rn.id, attempt, name)
 }
 
 // newScript validates b and renders its blueprint_metadata once, since the

@@ -68,6 +68,12 @@ type Options struct {
 	// ArtifactBaseURL prefixes screenshot and video URLs
 	// (default DefaultArtifactBaseURL).
 	ArtifactBaseURL string
+	// ServeMedia makes the simulator serve the screenshots (small PNGs) and
+	// videos (a small WebM) its answers link to, under /media/, without a
+	// key. Unless ArtifactBaseURL is set too, the links then point at this
+	// server itself, as the client reached it, so --demo can show saved
+	// evidence without any network.
+	ServeMedia bool
 }
 
 // Stats are the simulator's request counters. Only counters are kept, never a
@@ -86,6 +92,10 @@ type Stats struct {
 	InFlight, PeakInFlight int64
 	// GroupRuns is the number of group runs created.
 	GroupRuns int
+	// MediaGets counts requests for media (ServeMedia), which are not API
+	// requests; MediaWithAPIKey counts those that carried an X-API-KEY
+	// header, which a careful client never sends to a media host.
+	MediaGets, MediaWithAPIKey int64
 }
 
 // RunInfo describes one simulated test run.
@@ -109,6 +119,11 @@ type Server struct {
 	deflt     func(int64) Blueprint
 	stringIDs bool
 	artifacts string
+	// artifactsSet records that ArtifactBaseURL was given; serveMedia and
+	// media implement Options.ServeMedia.
+	artifactsSet bool
+	serveMedia   bool
+	media        mediaFiles
 
 	mu        sync.Mutex
 	scripts   map[int64]*script // nil value: unknown id, cached from Default
@@ -120,6 +135,7 @@ type Server struct {
 	faults    []Fault // Count is decremented in place
 
 	triggers, gets, errs, unauthorized, inFlight, peak atomic.Int64
+	mediaGets, mediaWithKey                            atomic.Int64
 }
 
 // run is one test run. All fields but gets are immutable after creation.
@@ -156,23 +172,28 @@ func newServer(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("sim: Options.APIKey is empty; set the key the simulator should accept")
 	}
 	s := &Server{
-		key:       []byte(opts.APIKey),
-		now:       opts.Now,
-		deflt:     opts.Default,
-		stringIDs: opts.StringIDs,
-		artifacts: strings.TrimSuffix(opts.ArtifactBaseURL, "/"),
-		scripts:   make(map[int64]*script, len(opts.Blueprints)),
-		runs:      make(map[int64]*run),
-		groups:    make(map[int64]*group),
-		nextRun:   opts.FirstRunID,
-		nextGroup: opts.FirstGroupID,
-		faults:    append([]Fault(nil), opts.Faults...),
+		key:        []byte(opts.APIKey),
+		now:        opts.Now,
+		deflt:      opts.Default,
+		stringIDs:  opts.StringIDs,
+		artifacts:  strings.TrimSuffix(opts.ArtifactBaseURL, "/"),
+		serveMedia: opts.ServeMedia,
+		scripts:    make(map[int64]*script, len(opts.Blueprints)),
+		runs:       make(map[int64]*run),
+		groups:     make(map[int64]*group),
+		nextRun:    opts.FirstRunID,
+		nextGroup:  opts.FirstGroupID,
+		faults:     append([]Fault(nil), opts.Faults...),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.artifactsSet = s.artifacts != ""
 	if s.artifacts == "" {
 		s.artifacts = DefaultArtifactBaseURL
+	}
+	if s.serveMedia {
+		s.media = newMediaFiles()
 	}
 	if s.nextRun == 0 {
 		s.nextRun = defaultFirstRunID
@@ -207,13 +228,15 @@ func (s *Server) Stats() Stats {
 	groups := len(s.groups)
 	s.mu.Unlock()
 	return Stats{
-		Triggers:     s.triggers.Load(),
-		Gets:         s.gets.Load(),
-		Errors:       s.errs.Load(),
-		Unauthorized: s.unauthorized.Load(),
-		InFlight:     s.inFlight.Load(),
-		PeakInFlight: s.peak.Load(),
-		GroupRuns:    groups,
+		Triggers:        s.triggers.Load(),
+		Gets:            s.gets.Load(),
+		Errors:          s.errs.Load(),
+		Unauthorized:    s.unauthorized.Load(),
+		InFlight:        s.inFlight.Load(),
+		PeakInFlight:    s.peak.Load(),
+		GroupRuns:       groups,
+		MediaGets:       s.mediaGets.Load(),
+		MediaWithAPIKey: s.mediaWithKey.Load(),
 	}
 }
 
@@ -257,6 +280,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := routeOf(r)
 	if rt.kind == routeDashboard {
 		s.serveDashboard(w, rt)
+		return
+	}
+	if s.serveMedia && strings.HasPrefix(r.URL.Path, mediaPrefix) {
+		s.handleMedia(w, r)
 		return
 	}
 
@@ -329,7 +356,7 @@ func (s *Server) handle(r *http.Request, rt route, body []byte) response {
 	if rt.kind == routeTrigger {
 		return s.trigger(body)
 	}
-	return s.getRun(rt)
+	return s.getRun(rt, s.mediaBase(r))
 }
 
 // takeFault returns the first fault rule matching rt that still has uses

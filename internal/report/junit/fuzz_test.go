@@ -16,6 +16,7 @@ func FuzzWrite(f *testing.F) {
 	f.Add("]]>", "<![CDATA[", "]]]]>", "<b>&amp;</b>", "javascript:alert(1)")
 	f.Add("\x00\x01\x1b", "\uFFFE\uFFFF", "\xff\xfe", "\r\n\t", "")
 	f.Add("🧪 👩‍💻 \u202E", "a\u2028b", "x (blueprint 2)", "step 1: x", "http://[::1]/")
+	f.Add("[[ATTACHMENT|/etc/passwd]]", "[[[ATTACHMENT|a]]]", "[\x00[ATTACHMENT|b]]", "[[attachment|c]]", "https://x/[[ATTACHMENT|d]]")
 	f.Fuzz(func(t *testing.T, title, reason, task, stepResult, url string) {
 		steps := []result.Step{
 			{Number: 1, Task: task, OK: true, Result: stepResult, Screenshots: []string{url}},
@@ -39,9 +40,16 @@ func FuzzWrite(f *testing.F) {
 			},
 		}
 
+		// The first two cases carry one saved file each: exactly two
+		// attachment lines may come out, however the API text is made.
+		set.Runs[0].Artifacts = []result.Artifact{{Kind: result.ShotAfter, Step: 2, Path: "artifacts/1-11/1-11-step2-after.png"}}
+		set.Runs[1].Artifacts = []result.Artifact{{Kind: result.Video, Path: "artifacts/2-12/2-12-video.webm"}}
 		var buf bytes.Buffer
 		if err := Write(&buf, set); err != nil {
 			t.Fatalf("Write: %v", err)
+		}
+		if n := strings.Count(buf.String(), "[[ATTACHMENT|"); n != 2 {
+			t.Errorf("%d attachment markers in the report, want the 2 the gate wrote", n)
 		}
 		var got report
 		if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {

@@ -163,6 +163,7 @@ func testcaseFor(r result.Run) testcase {
 	addAttempts(&tc, r)
 	kind := result.KindOf(r)
 	if kind == result.KindPassed {
+		tc.SystemOut.Data += savedFiles(r, false)
 		return tc
 	}
 	problem := clean(describe.Problem(r))
@@ -172,6 +173,8 @@ func testcaseFor(r result.Run) testcase {
 		tc.Skipped = &gojunit.Result{Message: nonBlockingPrefix(r) + problem, Type: "non-blocking", Data: body}
 	case result.KindFailed:
 		tc.Failure = &gojunit.Result{Message: problem, Type: clean(describe.StatusWord(r)), Data: body}
+		tc.SystemOut.Data += savedFiles(r, true)
+		return tc
 	case result.KindNotAwaited:
 		// Fail-fast stopped waiting after another run failed; this one may
 		// well pass, so it is not reported as broken. The gate's verdict
@@ -179,8 +182,56 @@ func testcaseFor(r result.Run) testcase {
 		tc.Skipped = &gojunit.Result{Message: problem, Type: "not-awaited", Data: body}
 	default:
 		tc.Error = &gojunit.Result{Message: problem, Type: "no-verdict", Data: body}
+		tc.SystemOut.Data += savedFiles(r, true)
+		return tc
 	}
+	tc.SystemOut.Data += savedFiles(r, false)
 	return tc
+}
+
+// attachmentPrefix starts the line GitLab's JUnit parser and Jenkins' JUnit
+// Attachments plugin read from <system-out> to show a file kept as a job
+// artifact, by its path relative to the working directory.
+const attachmentPrefix = "[[ATTACHMENT|"
+
+// savedFiles lists the evidence the gate saved for r, failing step's
+// screenshot first. On a failed or errored case each file is an attachment
+// line: GitLab shows the first one (and only on such cases), Jenkins all of
+// them. Elsewhere the paths are listed plainly, for people. The paths are
+// made by the gate, never by the API, and API text can never form such a
+// line because clean breaks every "[[" in it.
+func savedFiles(r result.Run, attach bool) string {
+	if len(r.Artifacts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("saved evidence:\n")
+	for _, a := range r.Artifacts {
+		p := strings.Map(func(c rune) rune {
+			if c == '\n' || c == '\r' {
+				return -1
+			}
+			return c
+		}, clean(a.Path))
+		if attach {
+			fmt.Fprintf(&b, "%s%s]]\n", attachmentPrefix, p)
+		} else {
+			fmt.Fprintf(&b, "%s: %s\n", artifactLabel(a), p)
+		}
+	}
+	return b.String()
+}
+
+// artifactLabel names a saved file for a plain listing.
+func artifactLabel(a result.Artifact) string {
+	switch a.Kind {
+	case result.Video:
+		return "video"
+	case result.ShotBefore:
+		return fmt.Sprintf("step %d before", a.Step)
+	default:
+		return fmt.Sprintf("step %d after", a.Step)
+	}
 }
 
 // addAttempts adds one element per earlier attempt of r, oldest first
@@ -350,14 +401,37 @@ func seconds(d time.Duration) string {
 // clean makes s safe for XML 1.0. encoding/xml writes CDATA sections raw, so
 // one NUL from the API would make the whole report unparsable; attributes
 // get the same treatment so every field reads the same everywhere.
+//
+// It also breaks every "[[" with a zero-width space, after the illegal
+// characters are gone (so "[\x00[" cannot close up again): CI systems turn
+// "[[ATTACHMENT|path]]" in a test's output into a link to a job artifact,
+// and text from the API must never point them at a file of its choosing.
 func clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
+	s = strings.Map(func(r rune) rune {
 		if isXMLChar(r) {
 			return r
 		}
 		return -1
 	}, s)
+	return breakBrackets(s)
+}
+
+// breakBrackets puts a zero-width space between every two adjacent "[",
+// so no "[[" is left however many there were in a row.
+func breakBrackets(s string) string {
+	if !strings.Contains(s, "[[") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] == '[' && i+1 < len(s) && s[i+1] == '[' {
+			b.WriteString("\u200b")
+		}
+	}
+	return b.String()
 }
 
 // isXMLChar reports whether r is allowed by the Char production of XML 1.0.

@@ -365,3 +365,57 @@ func TestWritePropagatesErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAttachments checks the [[ATTACHMENT|path]] lines: only on failed and
+// errored cases, only the gate's own paths, failing step's screenshot
+// first, and never from API text.
+func TestAttachments(t *testing.T) {
+	t.Parallel()
+	doc := build(reporttest.Named(t, "artifacts"))
+	want := map[string][]string{
+		"Log in (blueprint 1103)":                 nil,
+		"Search (blueprint 1102)":                 {"artifacts/1102-11002/1102-11002-video.webm"},
+		"Experimental dark mode (blueprint 1104)": nil,
+	}
+	for _, tc := range doc.Suites[0].Testcases {
+		var got []string
+		for _, line := range strings.Split(tc.SystemOut.Data, "\n") {
+			if p, ok := strings.CutPrefix(line, attachmentPrefix); ok {
+				got = append(got, strings.TrimSuffix(p, "]]"))
+			}
+		}
+		for _, text := range []string{tc.Name, tc.SystemOut.Data, resultData(tc.Failure), resultData(tc.Error), resultData(tc.Skipped)} {
+			if n := strings.Count(text, attachmentPrefix); n > len(got) {
+				t.Errorf("%s: %d attachment markers, only %d are the gate's lines", tc.Name, n, len(got))
+			}
+		}
+		if strings.HasPrefix(tc.Name, "Checkout") {
+			w := []string{
+				"artifacts/1101-11001/1101-11001-step2-after.png",
+				"artifacts/1101-11001/1101-11001-step2-before.png",
+				"artifacts/1101-11001/1101-11001-video.webm",
+			}
+			if !slices.Equal(got, w) {
+				t.Errorf("checkout attachments %q, want %q", got, w)
+			}
+			continue
+		}
+		w, ok := want[tc.Name]
+		if !ok {
+			t.Errorf("unexpected case %q", tc.Name)
+		}
+		if !slices.Equal(got, w) {
+			t.Errorf("%s: attachments %q, want %q", tc.Name, got, w)
+		}
+		if w == nil && !strings.Contains(tc.SystemOut.Data, "saved evidence:\nstep ") {
+			t.Errorf("%s: saved files not listed plainly:\n%s", tc.Name, tc.SystemOut.Data)
+		}
+	}
+}
+
+func resultData(r *gojunit.Result) string {
+	if r == nil {
+		return ""
+	}
+	return r.Message + r.Data
+}

@@ -70,6 +70,18 @@ type run struct {
 	Blocking        bool         `json:"blocking"`
 	EarlierAttempts []attempt    `json:"earlier_attempts"`
 	Steps           []step       `json:"steps"`
+	// Artifacts are the files saved under --artifacts-dir, absent when none
+	// were, so documents without saved evidence stay as they were.
+	Artifacts []artifact `json:"artifacts,omitempty"`
+}
+
+// artifact is a saved screenshot or video: the local path, relative to the
+// working directory, and the (expiring) URL it came from, without its query.
+type artifact struct {
+	Kind string `json:"kind"`
+	Step int    `json:"step,omitempty"`
+	Path string `json:"path"`
+	URL  string `json:"url"`
 }
 
 type failingStep struct {
@@ -209,6 +221,9 @@ func runFor(r result.Run) run {
 			Reason:   text(a.Reason),
 			VideoURL: text(a.VideoURL),
 		})
+	}
+	for _, a := range r.Artifacts {
+		out.Artifacts = append(out.Artifacts, artifact{Kind: text(a.Kind), Step: a.Step, Path: text(a.Path), URL: text(a.URL)})
 	}
 	for _, st := range r.Steps {
 		shots := make([]string, len(st.Screenshots))

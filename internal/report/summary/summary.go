@@ -174,7 +174,28 @@ func tableRow(r result.Run) string {
 	if dest, ok := linkDestination(r.VideoURL); ok {
 		video = "[video](" + dest + ")"
 	}
+	if saved := savedFiles(r); saved != "" {
+		if video == "—" {
+			video = saved
+		} else {
+			video += " · " + saved
+		}
+	}
 	return "| " + status(r) + " | " + testName(r) + " | " + duration + " | " + problem + " | " + video + " |\n"
+}
+
+// savedFiles names the evidence saved for r (--artifacts-dir) next to the
+// links, which expire: "saved: path, path". The paths are plain text, since
+// they are files in the job's artifacts, not URLs a reader could open.
+func savedFiles(r result.Run) string {
+	if len(r.Artifacts) == 0 {
+		return ""
+	}
+	paths := make([]string, len(r.Artifacts))
+	for i, a := range r.Artifacts {
+		paths[i] = text(a.Path)
+	}
+	return "saved: " + strings.Join(paths, ", ")
 }
 
 func status(r result.Run) string {

@@ -253,7 +253,39 @@ func Cases() []Case {
 		)},
 		{Name: "empty", Set: result.Set{Started: started, Elapsed: 2 * time.Second}},
 		{Name: "hostile", Set: Hostile()},
+		{Name: "artifacts", Set: Artifacts()},
 	}
+}
+
+// Artifacts is a set whose runs have saved evidence (--artifacts-dir), and
+// whose API text tries to forge the attachment lines CI systems read.
+func Artifacts() result.Set {
+	const forged = "[[ATTACHMENT|/etc/passwd]] [[[ATTACHMENT|../../secret.png]]] [\x00[ATTACHMENT|x.png]]"
+	saved := func(bp, run int64, step int, withVideo bool) []result.Artifact {
+		sub := fmt.Sprintf("artifacts/%d-%d/%d-%d", bp, run, bp, run)
+		var out []result.Artifact
+		if step > 0 {
+			out = append(out,
+				result.Artifact{Kind: result.ShotAfter, Step: step, Path: fmt.Sprintf("%s-step%d-after.png", sub, step), URL: screenshot(run, step)},
+				result.Artifact{Kind: result.ShotBefore, Step: step, Path: fmt.Sprintf("%s-step%d-before.png", sub, step), URL: screenshot(run, step)})
+		}
+		if withVideo {
+			out = append(out, result.Artifact{Kind: result.Video, Path: sub + "-video.webm", URL: video(run)})
+		}
+		return out
+	}
+	failed := failedRun(1101, 11001, "Checkout "+forged)
+	failed.Reason = "step 2: " + forged
+	failed.Steps[1].Result = "No button " + forged
+	failed.Artifacts = saved(1101, 11001, 2, true)
+	noVerdict := noVerdictRun(1102, 11002, "Search")
+	noVerdict.Artifacts = saved(1102, 11002, 0, true)
+	passed := passedRun(1103, 11003, "Log in") // --artifacts all
+	passed.Artifacts = saved(1103, 11003, 3, false)
+	nb := failedRun(1104, 11004, "Experimental dark mode")
+	nb.NonBlocking = true
+	nb.Artifacts = saved(1104, 11004, 2, false)
+	return group(passed, failed, noVerdict, nb)
 }
 
 // Hostile is a set whose every text field tries to break a report: XML and
