@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/artifacts"
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
@@ -63,7 +64,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	key := cfg.APIKey.Reveal()
 	if cfg.Demo {
-		demo, stop, err := sim.StartDemo(ctx, cfg.DemoScenario)
+		demo, stop, err := sim.StartDemo(ctx, cfg.DemoScenario, cfg.ArtifactsDir != "")
 		if err != nil {
 			sink.Emit(event.ConfigError{Problems: []string{err.Error()}})
 			return exitUsage
@@ -98,6 +99,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	deps.API = client
+	var evidence *artifacts.Downloader
+	if cfg.ArtifactsDir != "" {
+		// Evidence is a bonus: a directory that cannot be used is said
+		// once and never changes the verdict.
+		if evidence, err = artifacts.New(artifacts.Options{Dir: cfg.ArtifactsDir, Mode: cfg.ArtifactsMode, BaseURL: cfg.BaseURL}); err != nil {
+			sink.Emit(event.Warning{Text: fmt.Sprintf("evidence (--artifacts-dir / DOCKETQA_ARTIFACTS_DIR) is not saved: %v", err)})
+			evidence = nil
+		} else {
+			deps.Evidence = evidence
+		}
+	}
 	// The first signal is reported the moment it arrives, through the sink
 	// like every other line.
 	stopNotice := context.AfterFunc(ctx, func() { sink.Emit(event.Interrupted{Signal: signalName(ctx)}) })
@@ -106,6 +118,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	out := gate.Run(ctx, cfg, deps)
 	if out.Stop == gate.Detached {
 		return detach(cfg, out, sink)
+	}
+	if evidence != nil {
+		// Downloads still going get a bounded budget, never past the
+		// deadline, before the reports (which list the files) are written.
+		dctx, cancel := context.WithDeadline(ctx, out.Deadline)
+		idx := evidence.Finish(dctx, evidenceBudget)
+		cancel()
+		idx.Apply(out.Set.Runs)
+		if line := idx.LogLine(); line != "" {
+			sink.Emit(event.Evidence{Text: line, Problems: len(idx.Problems()) > 0})
+		}
 	}
 	tally := out.Set.Tally()
 	written := publish.Reports(out.Set, tally, publish.Paths{
@@ -120,6 +143,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	return exitCode(cfg, tally, out, publish.Failed(written))
 }
+
+// evidenceBudget is how long evidence downloads may go on after the verdict.
+const evidenceBudget = 60 * time.Second
 
 // exitCode maps the outcome to the documented exit codes. A failed run
 // always gives 1. Otherwise anything that kept the gate from a verdict on

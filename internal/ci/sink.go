@@ -166,6 +166,12 @@ func (s *Sink) Emit(e event.Event) {
 		} else {
 			s.out("%s: %s", e.Kind, e.Path)
 		}
+	case event.Evidence:
+		if e.Problems {
+			s.errf("warning: %s", e.Text)
+		} else {
+			s.out("%s", e.Text)
+		}
 	case event.Warning:
 		s.errf("warning: %s", e.Text)
 	case event.Fatal:

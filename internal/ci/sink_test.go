@@ -78,6 +78,8 @@ func hostileEvents() []event.Event {
 		event.Fatal{Err: err},
 		event.ConfigError{Problems: []string{hostile, "second"}},
 		event.Debug{Text: hostile},
+		event.Evidence{Text: hostile},
+		event.Evidence{Text: hostile, Problems: true},
 		event.Text{Text: "Usage: docketqa-gate [flags]\n  --help  print this"},
 	}
 }

@@ -196,6 +196,13 @@ type ConfigError struct {
 	Problems []string
 }
 
+// Evidence sums up what --artifacts-dir saved and what it could not.
+type Evidence struct {
+	Text string
+	// Problems is true when some file was refused, cut or abandoned.
+	Problems bool
+}
+
 // Debug is a line for --debug.
 type Debug struct {
 	Text string
@@ -225,4 +232,5 @@ func (Warning) isEvent()         {}
 func (Fatal) isEvent()           {}
 func (ConfigError) isEvent()     {}
 func (Debug) isEvent()           {}
+func (Evidence) isEvent()        {}
 func (Text) isEvent()            {}

@@ -48,6 +48,15 @@ type Deps struct {
 	Manifest *manifest.Manifest
 	// Strategy overrides the poller's strategy (tests); nil is the default.
 	Strategy poll.Strategy
+	// Evidence, when set, is handed every run the moment it is final, so
+	// screenshots and videos of a failure download while the other runs
+	// are still polled.
+	Evidence Evidence
+}
+
+// Evidence saves what a run left behind (see package artifacts).
+type Evidence interface {
+	Add(ctx context.Context, r result.Run)
 }
 
 // Stop says how the conductor ended.
@@ -76,6 +85,9 @@ type Outcome struct {
 	Err error
 	// Manifest is what --detach must record; set only when Stop is Detached.
 	Manifest *manifest.Manifest
+	// Deadline is when --timeout ends: what is left to do after the
+	// verdict (evidence downloads) must not run past it.
+	Deadline time.Time
 }
 
 // Run triggers (or attaches to) the configured runs and waits for them.
@@ -83,7 +95,7 @@ func Run(ctx context.Context, cfg config.Config, d Deps) Outcome {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	c := &conductor{cfg: cfg, d: d, nonBlocking: idSet(cfg.NonBlockingIDs)}
+	c := &conductor{cfg: cfg, d: d, nonBlocking: idSet(cfg.NonBlockingIDs), ctx: ctx}
 	return c.run(ctx)
 }
 
@@ -94,15 +106,33 @@ type conductor struct {
 	// requested are the blueprints the user asked for: the configured ids,
 	// or those of the manifest with --attach.
 	requested []int64
+	// ctx is the gate's own context (interruption, not the deadline), for
+	// evidence downloads.
+	ctx      context.Context
+	deadline time.Time
 }
 
 func (c *conductor) emit(e event.Event) { c.d.Sink.Emit(e) }
 
 func (c *conductor) run(ctx context.Context) Outcome {
+	out := c.conduct(ctx)
+	out.Deadline = c.deadline
+	if c.d.Evidence != nil {
+		// Runs that ended without a verdict never passed through the
+		// poller's OnFinish; the evidence saver ignores a run twice.
+		for _, r := range out.Set.Runs {
+			c.d.Evidence.Add(ctx, r)
+		}
+	}
+	return out
+}
+
+func (c *conductor) conduct(ctx context.Context) Outcome {
 	start := c.d.Now()
 	// The deadline covers everything up to the verdict: trigger, polling
 	// and reruns.
 	deadline := start.Add(c.cfg.Timeout)
+	c.deadline = deadline
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	set := result.Set{Started: start.UTC()}
@@ -209,9 +239,16 @@ func (c *conductor) wait(ctx context.Context, targets []poll.Target, deadline ti
 		FailFast:         c.cfg.FailFast && lastAttempt,
 		ProgressInterval: c.cfg.ProgressInterval,
 		Strategy:         c.d.Strategy,
-		OnFinish:         func(r result.Run) { c.emit(event.RunFinished{Run: r}) },
+		OnFinish:         c.finished,
 		OnProgress:       c.progress,
 	})
+}
+
+func (c *conductor) finished(r result.Run) {
+	c.emit(event.RunFinished{Run: r})
+	if c.d.Evidence != nil {
+		c.d.Evidence.Add(c.ctx, r)
+	}
 }
 
 func (c *conductor) progress(p poll.Progress) {

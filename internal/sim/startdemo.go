@@ -18,7 +18,10 @@ type DemoRun struct {
 // StartDemo serves the named demo scenario on loopback with a fresh random
 // key, so docketqa-gate --demo needs no key and no network. The simulator
 // stops with ctx or when stop is called.
-func StartDemo(ctx context.Context, scenario string) (DemoRun, func(), error) {
+//
+// With serveMedia the simulator also serves the runs' screenshots and
+// videos, for --artifacts-dir.
+func StartDemo(ctx context.Context, scenario string, serveMedia bool) (DemoRun, func(), error) {
 	bps, err := Demo(scenario)
 	if err != nil {
 		return DemoRun{}, nil, fmt.Errorf("invalid --demo-scenario: %w", err)
@@ -29,7 +32,7 @@ func StartDemo(ctx context.Context, scenario string) (DemoRun, func(), error) {
 	for _, bp := range bps {
 		d.BlueprintIDs = append(d.BlueprintIDs, bp.ID)
 	}
-	url, stop, err := Start(ctx, Options{APIKey: d.Key, Blueprints: bps})
+	url, stop, err := Start(ctx, Options{APIKey: d.Key, Blueprints: bps, ServeMedia: serveMedia})
 	if err != nil {
 		return DemoRun{}, nil, fmt.Errorf("start the demo simulator: %w", err)
 	}
