@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // program is the binary's name as users type it.
@@ -110,15 +111,94 @@ type Config struct {
 	NonBlockingIDs []int64
 	// RerunFailed is how many times a failed run is re-triggered (0-10).
 	RerunFailed int
+	// RerunMaxFailures caps reruns: when more than this many runs failed,
+	// the gate skips the reruns and says so, because so many failures are
+	// rarely flakiness and every rerun is a paid run. At least 1.
+	RerunMaxFailures int
+	// FailOnNoVerdict, when false, lets a triggered run that got no verdict
+	// because of API trouble or the deadline pass the gate with a warning.
+	// It never covers a refused key, a failed or uncertain trigger, an
+	// interruption or a configuration error. Default true.
+	FailOnNoVerdict bool
+	// FailOnMissing, when false, lets a listed blueprint that DocketQA
+	// started no run for pass the gate with a warning. Default true.
+	FailOnMissing bool
+	// SummaryFromRunner is true when SummaryPath is the runner's
+	// $GITHUB_STEP_SUMMARY rather than a path the user gave. That file
+	// belongs to the runner, so it is exempt from the symlink refusal.
+	SummaryFromRunner bool
+	// ConfigFile is the --config file the settings were read from; empty
+	// when there was none.
+	ConfigFile string
+	// Debug turns on debug logging: requests, retries, poll delays and the
+	// resolved settings (Sources).
+	Debug bool
+	// DebugFromRunner is true when Debug was switched on only by GitHub's
+	// RUNNER_DEBUG=1 (a re-run with debug logging). Debug lines are then
+	// printed as ::debug:: commands, which GitHub shows only with step
+	// debug logging on; when the user asked for debug explicitly they are
+	// plain lines prefixed "debug:", which every CI shows.
+	DebugFromRunner bool
+	// Sources lists every setting's resolved value and where it came from,
+	// in --help order, for the debug log. The key's value is never in it.
+	Sources []Resolved
 	// ShowHelp and ShowVersion report -h/--help and --version. When either is
 	// true, Load returned early: no other field is set and nothing was
 	// validated, so help works even with a broken environment.
 	ShowHelp, ShowVersion bool
 }
 
+// Source says where a setting's value came from.
+type Source string
+
+// The places a setting's value can come from, highest precedence first.
+const (
+	SourceFlag    Source = "flag"
+	SourceInput   Source = "input"
+	SourceEnv     Source = "env"
+	SourceFile    Source = "file"
+	SourceDefault Source = "default"
+)
+
+// Resolved is one setting as Load resolved it, for the debug log.
+type Resolved struct {
+	// Name is the setting's name, as in Setting.Name.
+	Name string
+	// Value is the text as given (or the default), before parsing. It is
+	// "[redacted]" for the key, or for any value that contains the key, and
+	// empty when the setting is unset. It is the user's own text, so a
+	// printer still forces it onto one line.
+	Value string
+	// Source is where Value came from.
+	Source Source
+	// From names the exact origin: "--timeout", "INPUT_TIMEOUT",
+	// "DOCKETQA_TIMEOUT", "config file gate.yml", "GITHUB_STEP_SUMMARY",
+	// "RUNNER_DEBUG"; empty for a plain default.
+	From string
+}
+
+// MaskValues returns what must be masked in a CI log so that the secret
+// never shows: the whole value, and when it spans several lines or holds
+// spaces (a badly pasted key), each part as well, because a runner masks
+// line by line and a mask command cannot hold a line break. Empty for an
+// empty secret.
+func (s Secret) MaskValues() []string {
+	v := strings.TrimSpace(string(s))
+	if v == "" {
+		return nil
+	}
+	return strings.FieldsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+}
+
 // UsageError reports a bad command line or configuration. Load returns one
 // for every problem it finds, and main maps it to exit code 2 (nothing was
 // triggered). The text never contains the API key.
+//
+// Along with a UsageError, Load returns a Config that holds only what is
+// needed to report the error where the user looks: APIKey when one was
+// found (possibly malformed; mask its MaskValues before printing), JUnitPath
+// and SummaryPath (with SummaryFromRunner) when those paths are valid
+// themselves, and Debug with DebugFromRunner. Every other field is zero.
 type UsageError struct {
 	// Problems holds one message per problem, each naming the setting by its
 	// flag and environment variable and saying how to fix it.
