@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -87,6 +88,9 @@ func (l *loader) readFile() {
 			fail("line %d: the API key is refused in a file, which is committed and read by anyone with the repository; "+
 				"set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store", k.Line)
 			continue
+		case !ok && l.known(key):
+			fail("line %d: %s cannot be set in a config file; give it as a flag", k.Line, key)
+			continue
 		case !ok:
 			fail("line %d: unknown setting %s%s", k.Line, l.quote(key), suggestion(key, l.specs))
 			continue
@@ -120,7 +124,7 @@ func suggestion(key string, specs []spec) string {
 	}
 	best := closest(key, names)
 	if best == "" {
-		return "; the keys are the flag names without dashes, listed by --help"
+		return "; the keys are the flag names without their dashes"
 	}
 	if flagName, ok := alias[best]; ok {
 		return fmt.Sprintf("; did you mean %q? (the action input %s is called %s in a file)", flagName, best, flagName)
@@ -163,4 +167,9 @@ func (l *loader) redact(msg string) string {
 		msg = strings.ReplaceAll(msg, l.secret, redacted)
 	}
 	return msg
+}
+
+// known reports whether name is a setting at all.
+func (l *loader) known(name string) bool {
+	return slices.ContainsFunc(l.specs, func(s spec) bool { return s.Name == name })
 }

@@ -72,28 +72,20 @@ func LoadSystem(args []string, sys System) (Config, []string, error) {
 		return l.fail()
 	}
 
-	fset := flag.NewFlagSet(program, flag.ContinueOnError)
-	fset.SetOutput(io.Discard)
-	fset.Usage = func() {}
-	for _, s := range l.specs {
-		if name := s.flagName(); name != "" {
-			f := &rawFlag{isBool: s.arg == ""}
-			l.flags[s.Name] = f
-			fset.Var(f, name, s.Help)
-		}
-	}
-	if err := fset.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return Config{ShowHelp: true}, nil, nil
-		}
-		l.flagError(err)
+	rest, err := l.parseFlags(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return Config{ShowHelp: true}, nil, nil
+	case err != nil:
+		// Every flag was still parsed, so the report paths the user gave
+		// are known; nothing else is checked.
 		return l.fail()
 	}
 	if l.boolean(sVersion) {
 		return Config{ShowVersion: true}, nil, nil
 	}
 	l.missingValues()
-	if rest := fset.Args(); len(rest) > 0 {
+	if len(rest) > 0 {
 		l.unexpectedArgs(rest)
 	}
 	l.readFile()
@@ -177,6 +169,59 @@ func (l *loader) fail() (Config, []string, error) {
 	}
 	return c, l.warnings, l.usageError()
 }
+
+// parseFlags parses args into l.flags and returns the arguments after the
+// flags. An unknown flag is reported (with the closest known one) and
+// dropped, with the value that probably follows it, and parsing goes on:
+// every typo is reported at once, and the flags after a typo, such as the
+// JUnit path a configuration error is reported in, still count. The error
+// is flag.ErrHelp for -h/--help, errUnknownFlags after a typo, or nil.
+func (l *loader) parseFlags(args []string) ([]string, error) {
+	args = slices.Clone(args)
+	unknown := false
+	for range len(args) + 1 {
+		fset := flag.NewFlagSet(program, flag.ContinueOnError)
+		fset.SetOutput(io.Discard)
+		fset.Usage = func() {}
+		for _, s := range l.specs {
+			if name := s.flagName(); name != "" {
+				f := &rawFlag{isBool: s.arg == ""}
+				l.flags[s.Name] = f
+				fset.Var(f, name, s.Help)
+			}
+		}
+		err := fset.Parse(args)
+		if err == nil || errors.Is(err, flag.ErrHelp) {
+			if err == nil && unknown {
+				err = errUnknownFlags
+			}
+			return fset.Args(), err
+		}
+		l.flagError(err)
+		name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+		if !ok {
+			return nil, err
+		}
+		unknown = true
+		i := slices.IndexFunc(args, func(a string) bool {
+			n, _, _ := strings.Cut(a, "=")
+			return n == name || n == "-"+name
+		})
+		if i < 0 {
+			return nil, err
+		}
+		drop := 1
+		if !strings.Contains(args[i], "=") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			drop = 2 // "--blueprint-id 181": 181 is its value, not an argument
+		}
+		args = slices.Delete(args, i, i+drop)
+	}
+	return nil, errUnknownFlags
+}
+
+// errUnknownFlags marks a command line with an unknown flag; the problems
+// are already recorded.
+var errUnknownFlags = errors.New("unknown flags")
 
 // keyFlag returns the API key flag as typed (name only, never the value)
 // when args contain one, else "".
@@ -393,6 +438,9 @@ func (l *loader) boolean(name string) bool {
 }
 
 func (l *loader) choice(name string, choices ...string) string {
+	if l.bad[name] {
+		return ""
+	}
 	v := l.get(name)
 	c := strings.ToLower(v.raw)
 	if !slices.Contains(choices, c) {
@@ -403,6 +451,9 @@ func (l *loader) choice(name string, choices ...string) string {
 }
 
 func (l *loader) intIn(name string, lo, hi int) int {
+	if l.bad[name] {
+		return 0
+	}
 	v := l.get(name)
 	n, err := strconv.Atoi(v.raw)
 	if err != nil || n < lo || n > hi {
@@ -413,6 +464,9 @@ func (l *loader) intIn(name string, lo, hi int) int {
 }
 
 func (l *loader) duration(name string) time.Duration {
+	if l.bad[name] {
+		return 0
+	}
 	v := l.get(name)
 	d, fix := parseDuration(v.raw)
 	if fix != "" {
@@ -465,6 +519,9 @@ func (l *loader) pollIntervals() (first, longest time.Duration) {
 }
 
 func (l *loader) ids(name, what string) []int64 {
+	if l.bad[name] {
+		return nil
+	}
 	v := l.get(name)
 	ids, dups, err := ParseIDs(v.raw)
 	if err != nil {
@@ -506,6 +563,9 @@ func (l *loader) apiKey() Secret {
 // url checks an API or dashboard root. The key travels to BaseURL, so it
 // must be https, except on loopback where local fakes and tunnels run.
 func (l *loader) url(name string) string {
+	if l.bad[name] {
+		return ""
+	}
 	v := l.get(name)
 	fail := func(fix string) string {
 		// A URL with an "@" may hold credentials: do not echo it.
