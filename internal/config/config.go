@@ -4,12 +4,14 @@
 //
 // Every setting is read, highest precedence first, from its flag, its GitHub
 // Action input (INPUT_<NAME>, hyphen kept or turned into an underscore), its
-// environment variables and finally its default. An empty value counts as
-// unset at every level: the Actions runner passes declared-but-unused inputs
-// as empty variables, and they must not hide a DOCKETQA_* variable.
+// environment variables, the --config file and finally its default. An
+// empty value counts as unset at every level: the Actions runner passes
+// declared-but-unused inputs as empty variables, and they must not hide a
+// DOCKETQA_* variable.
 //
-// The package reads nothing itself: Load gets the arguments and a getenv
-// function, prints nothing, and reports every problem in one *UsageError.
+// The package prints nothing: LoadSystem gets the arguments, the
+// environment and the file system as functions, and reports every problem
+// in one *UsageError; Load is LoadSystem with the real file system.
 package config
 
 import (

@@ -147,6 +147,13 @@ func (l *loader) progressInterval(poll time.Duration) time.Duration {
 	return 0
 }
 
+// checkPaths runs the checks of every file the gate reads or writes.
+func (l *loader) checkPaths() {
+	l.pathsChecked = true
+	l.checkFiles()
+	l.checkLinks()
+}
+
 // checkLinks refuses a report or manifest path whose last component is a
 // symbolic link, before anything is triggered: a link committed to the
 // repository (summary.md -> /proc/self/environ) would otherwise make the
@@ -155,7 +162,6 @@ func (l *loader) progressInterval(poll time.Duration) time.Duration {
 // (Jenkins workspaces and macOS temporary folders use them), and the
 // runner's own $GITHUB_STEP_SUMMARY is exempt.
 func (l *loader) checkLinks() {
-	l.checked[linksChecked] = true
 	for _, name := range pathSettings {
 		v := l.get(name)
 		if v.raw == "" || v.fromRunner() || l.bad[name] {

@@ -61,11 +61,9 @@ func (l *loader) readFile() {
 		return
 	}
 	byName := map[string]spec{}
-	var known []string
 	for _, s := range l.specs {
 		if s.inFile() {
 			byName[s.Name] = s
-			known = append(known, s.Name)
 		}
 	}
 	l.file = make(map[string]fileValue)

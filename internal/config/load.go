@@ -126,8 +126,7 @@ func LoadSystem(args []string, sys System) (Config, []string, error) {
 	c.ResultsJSONPath = l.get(sResultsJSON).raw
 	l.checkModes(c)
 	l.checkRequired(c)
-	l.checkFiles()
-	l.checkLinks()
+	l.checkPaths()
 	l.checkNonBlocking(c)
 	c.Sources = l.sources()
 
@@ -156,10 +155,10 @@ func (l *loader) fail() (Config, []string, error) {
 	if b, err := strconv.ParseBool(l.get(sDebug).raw); err == nil {
 		c.Debug, c.DebugFromRunner = l.debugMode(b)
 	}
-	// A path is only known valid once checked: the flag parse may have
-	// stopped early, and the link check needs the whole configuration.
-	if !l.checked[linksChecked] {
-		l.checkLinks()
+	// A path is only known valid once checked: an early failure (an
+	// unknown flag) comes before the checks.
+	if !l.pathsChecked {
+		l.checkPaths()
 		if l.bad[sJUnit] {
 			c.JUnitPath = ""
 		}
@@ -264,27 +263,23 @@ type loader struct {
 	flags    map[string]*rawFlag
 	file     map[string]fileValue // settings from the --config file
 	bad      map[string]bool      // settings that already have a problem
-	checked  map[string]bool      // settings (or checks) already looked at
 	problems []string
 	warnings []string
 	secret   string // the API key as given, never echoed
 	// configFile is the --config file as given, empty when none.
-	configFile string
-	fileRead   bool
+	configFile   string
+	fileRead     bool // readFile ran
+	pathsChecked bool // checkPaths ran
 }
-
-// linksChecked marks in loader.checked that checkLinks ran.
-const linksChecked = "(links)"
 
 func newLoader(sys System) *loader {
 	l := &loader{
-		getenv:  sys.Getenv,
-		readF:   sys.ReadFile,
-		lstat:   sys.Lstat,
-		specs:   specs(),
-		flags:   make(map[string]*rawFlag),
-		bad:     make(map[string]bool),
-		checked: make(map[string]bool),
+		getenv: sys.Getenv,
+		readF:  sys.ReadFile,
+		lstat:  sys.Lstat,
+		specs:  specs(),
+		flags:  make(map[string]*rawFlag),
+		bad:    make(map[string]bool),
 	}
 	if l.getenv == nil {
 		l.getenv = func(string) string { return "" }
@@ -351,7 +346,6 @@ func (l *loader) spec(name string) spec {
 // get resolves a setting by precedence: flag, action input, environment,
 // configuration file, the runner's stand-in variable, default.
 func (l *loader) get(name string) value {
-	l.checked[name] = true
 	s := l.spec(name)
 	if f := l.flags[name]; f != nil {
 		if v := strings.TrimSpace(f.value); v != "" {
