@@ -360,6 +360,8 @@ summary: nightly.md
 		{"bad value names the file", "timeout: soon\n", `invalid --timeout / DOCKETQA_TIMEOUT "soon" (from config file c.yml line 1)`},
 		{"syntax error", "timeout: [\n", `config file "c.yml": yaml:`},
 		{"missing file", "", "file does not exist"},
+		{"key as a value", "timeout: " + fakeKey + "\n", `invalid --timeout / DOCKETQA_TIMEOUT [redacted] (from config file c.yml line 1)`},
+		{"key as a name", fakeKey + ": 1\n", `unknown setting [redacted]`},
 	}
 	for _, tc := range errorCases {
 		t.Run(tc.name, func(t *testing.T) {
