@@ -444,13 +444,14 @@ func TestGitHubActionRun(t *testing.T) {
 		{
 			// action.yml declares no input defaults, so an input the step
 			// leaves unset does not hide the job's DOCKETQA_* variable: the
-			// 1ms deadline applies to a run that takes an hour.
+			// 2s deadline (long enough for the trigger on a loaded machine)
+			// applies to a run that takes an hour.
 			name: "DOCKETQA variables apply where no input is set", want: 3, triggered: true,
 			bps:    []sim.Blueprint{bp(1, "", time.Hour)},
 			with:   map[string]string{"blueprint-ids": "1"},
-			jobEnv: map[string]string{"DOCKETQA_TIMEOUT": "1ms"},
+			jobEnv: map[string]string{"DOCKETQA_TIMEOUT": "2s"},
 			counts: map[string]string{"verdict": "error", "total": "1", "passed": "0", "failed": "0", "errors": "1", "flaky": "0"},
-			errors: []string{runName(1)}, detail: "no result within 1ms",
+			errors: []string{runName(1)}, detail: "no result within 2s",
 		},
 	}
 	for _, tc := range cases {
