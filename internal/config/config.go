@@ -209,3 +209,8 @@ type UsageError struct {
 
 // Error lists the problems, one per line.
 func (e *UsageError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// OneLine lists the problems on one line, separated by "; ", for places
+// that take a single line: a workflow command such as ::error, or a JUnit
+// message attribute.
+func (e *UsageError) OneLine() string { return strings.Join(e.Problems, "; ") }

@@ -14,6 +14,11 @@ import (
 // (history, artifacts) belongs here.
 var pathSettings = []string{sJUnit, sSummary, sDotenv, sResultsJSON, sDetach, sAttach}
 
+// readOnlySettings name files the gate only reads and that no report may
+// overwrite. They are not refused as links: nothing is ever written
+// through them.
+var readOnlySettings = []string{sConfig}
+
 // flagError turns package flag's error into a message that names the flag
 // the way users type it (with two dashes), suggests the closest known flag
 // for a typo and says when a value is missing. The --help hint is left to

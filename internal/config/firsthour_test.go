@@ -491,6 +491,8 @@ func TestUsageErrorCarriesWhatReportingNeeds(t *testing.T) {
 			reporting{key: fakeKey, summary: "s.md"}},
 		{"junit and summary collide", []string{"--junit", "x", "--summary", "x"}, nil, nil,
 			reporting{key: fakeKey}},
+		{"junit would overwrite the config file", []string{"--config", "c.yml", "--junit", "./c.yml"}, nil, nil,
+			reporting{key: fakeKey}},
 		{"key flag", []string{"--api-key=" + fakeKey}, map[string]string{"DOCKETQA_JUNIT": "e.xml"}, nil,
 			reporting{key: fakeKey, junit: "e.xml"}},
 		{"typo", []string{"--tiemout", "5m", "--junit", "t.xml"}, nil, nil,
@@ -621,5 +623,16 @@ func TestEditDistanceAndClosest(t *testing.T) {
 		if got := closest(in, names); got != want {
 			t.Errorf("closest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestUsageErrorOneLine(t *testing.T) {
+	t.Parallel()
+	e := &UsageError{Problems: []string{"a", "b"}}
+	if got := e.OneLine(); got != "a; b" {
+		t.Errorf("OneLine = %q, want %q", got, "a; b")
+	}
+	if got := e.Error(); got != "a\nb" {
+		t.Errorf("Error = %q, want %q", got, "a\nb")
 	}
 }

@@ -645,7 +645,7 @@ func (l *loader) checkRequired(c Config) {
 // no report of a configuration error lands on either.
 func (l *loader) checkFiles() {
 	seen := make(map[string]value)
-	for _, name := range pathSettings {
+	for _, name := range append(slices.Clone(readOnlySettings), pathSettings...) {
 		v := l.get(name)
 		if v.raw == "" {
 			continue
