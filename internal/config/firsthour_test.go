@@ -503,6 +503,8 @@ func TestUsageErrorCarriesWhatReportingNeeds(t *testing.T) {
 			reporting{key: fakeKey}},
 		{"junit from the config file", []string{"--config", "c.yml", "--timeout", "soon"}, nil, nil,
 			reporting{key: fakeKey, junit: "file.xml"}},
+		{"junit from the config file after a typo", []string{"--tiemout", "5m", "--config", "c.yml"}, nil, nil,
+			reporting{key: fakeKey, junit: "file.xml"}},
 		{"malformed key is still offered for masking", nil, map[string]string{"DOCKETQA_API_KEY": "dqa FAKE\nsplit"}, nil,
 			reporting{key: "dqa FAKE\nsplit", junit: "docketqa-junit.xml"}},
 	}

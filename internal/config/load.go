@@ -140,6 +140,11 @@ func LoadSystem(args []string, sys System) (Config, []string, error) {
 // it needs: the key to mask, and the JUnit and summary paths when they are
 // valid themselves, so that main can write a report that carries the error.
 func (l *loader) fail() (Config, []string, error) {
+	// The file may name the report paths; an early failure comes before
+	// it is read.
+	if !l.fileRead {
+		l.readFile()
+	}
 	var c Config
 	c.APIKey = Secret(l.get(sAPIKey).raw)
 	if !l.bad[sJUnit] {
@@ -148,9 +153,6 @@ func (l *loader) fail() (Config, []string, error) {
 	if !l.bad[sSummary] {
 		v := l.get(sSummary)
 		c.SummaryPath, c.SummaryFromRunner = v.raw, v.fromRunner()
-	}
-	if !l.fileRead {
-		l.readFile()
 	}
 	if b, err := strconv.ParseBool(l.get(sDebug).raw); err == nil {
 		c.Debug, c.DebugFromRunner = l.debugMode(b)
