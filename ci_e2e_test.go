@@ -440,14 +440,25 @@ func TestGitHubActionRun(t *testing.T) {
 			errors: []string{"docketqa-gate trigger"}, detail: "HTTP 401", noBlocks: true,
 		},
 		{
-			// action.yml defaults arrive as inputs too, so they beat the
-			// job's DOCKETQA_* variables: a 1ms deadline or a dead URL
-			// would give exit 3 here.
+			// Inputs the step sets beat the job's DOCKETQA_* variables: a
+			// 1ms deadline, a dead URL or blueprint 999 would show here.
 			name: "inputs beat DOCKETQA variables", want: 0, triggered: true,
 			bps:    []sim.Blueprint{bp(1, "", 5*ms)},
-			with:   map[string]string{"blueprint-ids": "1"},
+			with:   map[string]string{"blueprint-ids": "1", "timeout": "1m"},
 			jobEnv: map[string]string{"DOCKETQA_BASE_URL": "http://127.0.0.1:1", "DOCKETQA_TIMEOUT": "1ms", "DOCKETQA_BLUEPRINT_IDS": "999"},
 			counts: map[string]string{"verdict": "passed", "total": "1", "passed": "1", "failed": "0", "errors": "0", "flaky": "0"},
+		},
+		{
+			// action.yml declares no input defaults, so an input the step
+			// leaves unset does not hide the job's DOCKETQA_* variable: the
+			// 2s deadline (long enough for the trigger on a loaded machine)
+			// applies to a run that takes an hour.
+			name: "DOCKETQA variables apply where no input is set", want: 3, triggered: true,
+			bps:    []sim.Blueprint{bp(1, "", time.Hour)},
+			with:   map[string]string{"blueprint-ids": "1"},
+			jobEnv: map[string]string{"DOCKETQA_TIMEOUT": "2s"},
+			counts: map[string]string{"verdict": "error", "total": "1", "passed": "0", "failed": "0", "errors": "1", "flaky": "0"},
+			errors: []string{runName(1)}, detail: "no result within 2s",
 		},
 	}
 	for _, tc := range cases {

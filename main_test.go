@@ -76,7 +76,10 @@ func (h *harness) assertExit(code, want int, triggers int64, stderr, stdout stri
 // assertNoKey scans every output and file for the API key.
 func (h *harness) assertNoKey() {
 	h.t.Helper()
-	for name, s := range map[string]string{"stdout": h.stdout.String(), "stderr": h.stderr.String()} {
+	// On GitHub the first line masks the key; the runner consumes that
+	// command, so it is the one place the key may stand.
+	stdout := strings.TrimPrefix(h.stdout.String(), "::add-mask::"+testKey+"\n")
+	for name, s := range map[string]string{"stdout": stdout, "stderr": h.stderr.String()} {
 		if strings.Contains(s, testKey) {
 			h.t.Errorf("%s leaks the API key:\n%s", name, s)
 		}
@@ -228,8 +231,16 @@ func TestGateEndToEnd(t *testing.T) {
 			code := h.run(context.Background(), tc.args...)
 			h.assertExit(code, tc.want, tc.triggers, tc.stderr, tc.stdout)
 			if tc.want == 2 {
-				if _, err := os.Stat(h.env["DOCKETQA_JUNIT"]); err == nil {
-					t.Error("a usage error must not write reports: nothing ran")
+				// Nothing ran, but CI test views must show why: one
+				// error case that carries the configuration problem.
+				c := h.cases()
+				if len(c) != 1 {
+					t.Fatalf("a usage error must write one error case, got %v", c)
+				}
+				for _, tcase := range c {
+					if tcase.Error == nil || !strings.Contains(tcase.Error.Message, tc.stderr) {
+						t.Errorf("the error case should carry %q: %+v", tc.stderr, tcase)
+					}
 				}
 				return
 			}

@@ -38,18 +38,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	platform := ci.Detect(getenv)
 	cfg, warnings, err := config.Load(args, getenv)
 	sink := ci.NewSink(platform, stdout, stderr, getenv,
-		[]ci.Option{ci.WithNoVerdictAsWarning(err == nil && !cfg.FailOnNoVerdict)}, ci.WithDebug(debugMode(cfg)))
+		[]ci.Option{ci.WithExcused(func(r result.Run) bool { return excused(cfg, r) })}, ci.WithDebug(debugMode(cfg)))
 	// Masking comes before any other line, so not even a warning can print
-	// the key unmasked.
-	sink.Mask(cfg.APIKey.Reveal())
-	var ue *config.UsageError
+	// the key unmasked; on a configuration error too, whenever a key was
+	// found.
+	for _, v := range cfg.APIKey.MaskValues() {
+		sink.Mask(v)
+	}
+	if err != nil {
+		return configError(cfg, err, sink)
+	}
 	switch {
-	case errors.As(err, &ue):
-		sink.Emit(event.ConfigError{Problems: ue.Problems})
-		return exitUsage
-	case err != nil:
-		sink.Emit(event.ConfigError{Problems: []string{err.Error()}})
-		return exitUsage
 	case cfg.ShowHelp:
 		var help strings.Builder
 		config.Usage(&help)
@@ -61,6 +60,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	for _, w := range warnings {
 		sink.Emit(event.Warning{Text: w})
+	}
+	for _, s := range cfg.Sources {
+		sink.Emit(event.Debug{Text: fmt.Sprintf("setting %s = %q from %s %s", s.Name, s.Value, s.Source, s.From)})
 	}
 	key := cfg.APIKey.Reveal()
 	if cfg.Demo {
@@ -76,6 +78,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sink.Emit(event.Demo{URL: demo.URL, Scenario: cfg.DemoScenario})
 	}
 	if cfg.DryRun {
+		// A dry run promises a configuration that works, report files
+		// included.
+		if err := config.CheckWritable(cfg.ReportPaths()); err != nil {
+			return configError(cfg, err, sink)
+		}
 		sink.Emit(gate.Plan(cfg))
 		return exitPassed
 	}
@@ -127,7 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cancel()
 		idx.Apply(out.Set.Runs)
 		if line := idx.LogLine(); line != "" {
-			sink.Emit(event.Evidence{Text: line, Problems: len(idx.Problems()) > 0})
+			sink.Emit(event.Evidence{Text: strings.TrimPrefix(line, "evidence: "), Problems: len(idx.Problems()) > 0})
 		}
 	}
 	tally := out.Set.Tally()
@@ -144,14 +151,34 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return exitCode(cfg, tally, out, publish.Failed(written))
 }
 
+// configError reports a bad configuration where the user looks: one
+// ::error annotation on GitHub, the problems on stderr, and a JUnit report
+// (and summary) with one error case, so CI test views show the cause. No
+// request is sent.
+func configError(cfg config.Config, err error, sink *ci.Sink) int {
+	var ue *config.UsageError
+	problems := []string{err.Error()}
+	if errors.As(err, &ue) {
+		problems = ue.Problems
+	}
+	sink.Emit(event.ConfigError{Problems: problems})
+	msg := "docketqa-gate configuration: " + strings.Join(problems, "; ")
+	for _, w := range publish.ConfigError(publish.Paths{JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath}, msg) {
+		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
+	}
+	return exitUsage
+}
+
 // evidenceBudget is how long evidence downloads may go on after the verdict.
 const evidenceBudget = 60 * time.Second
 
 // exitCode maps the outcome to the documented exit codes. A failed run
 // always gives 1. Otherwise anything that kept the gate from a verdict on
-// every run gives 3, except runs left without a verdict by API trouble or
-// the deadline when --fail-on-no-verdict=false; a refused key, a failed
-// trigger, an interruption or an unwritten report are never excused.
+// every run gives 3, except what the policies excuse: runs left without a
+// verdict by API trouble or the deadline (--fail-on-no-verdict=false) and
+// blueprints DocketQA started no run for (--fail-on-missing=false). A
+// refused key, a failed or uncertain trigger, an interruption and an
+// unwritten report are never excused, so a revoked key cannot go green.
 func exitCode(cfg config.Config, t result.Tally, out gate.Outcome, reportFailed bool) int {
 	switch {
 	case t.Verdict == result.Failed:
@@ -160,11 +187,29 @@ func exitCode(cfg config.Config, t result.Tally, out gate.Outcome, reportFailed 
 		return exitNoVerdict
 	case t.Verdict == result.Passed && out.Err == nil:
 		return exitPassed
-	case !cfg.FailOnNoVerdict && (out.Stop == gate.Finished || out.Stop == gate.Deadline) && t.Verdict != result.Failed:
-		return exitPassed
-	default:
+	case out.Stop != gate.Finished && out.Stop != gate.Deadline:
+		return exitNoVerdict
+	case t.Total == 0 || t.NotAwaited > 0:
 		return exitNoVerdict
 	}
+	for _, r := range out.Set.Runs {
+		if result.KindOf(r) == result.KindNoVerdict && !excused(cfg, r) {
+			return exitNoVerdict
+		}
+	}
+	return exitPassed
+}
+
+// excused reports whether a policy lets r, a run without a verdict, pass
+// the gate with a warning.
+func excused(cfg config.Config, r result.Run) bool {
+	if result.KindOf(r) != result.KindNoVerdict {
+		return false
+	}
+	if r.Missing {
+		return !cfg.FailOnMissing
+	}
+	return !cfg.FailOnNoVerdict && r.RunID != 0
 }
 
 // detach records the triggered runs for a later --attach and exits 0: the

@@ -28,18 +28,19 @@ type Reporter struct {
 	gh *githubactions.Action
 	// key is the secret Mask was given; every line is redacted of it.
 	key string
-	// noVerdictWarns makes runs without a verdict warnings, not errors
-	// (--fail-on-no-verdict=false).
-	noVerdictWarns bool
+	// excused says which runs without a verdict a policy lets pass
+	// (--fail-on-no-verdict=false, --fail-on-missing=false): they are
+	// annotated as warnings, not errors.
+	excused func(result.Run) bool
 }
 
 // Option configures a Reporter.
 type Option func(*Reporter)
 
-// WithNoVerdictAsWarning annotates runs without a verdict as warnings, for
-// --fail-on-no-verdict=false, where they do not fail the gate.
-func WithNoVerdictAsWarning(on bool) Option {
-	return func(r *Reporter) { r.noVerdictWarns = on }
+// WithExcused annotates the runs without a verdict that excused accepts
+// as warnings, not errors: a policy lets them pass the gate.
+func WithExcused(excused func(result.Run) bool) Option {
+	return func(r *Reporter) { r.excused = excused }
 }
 
 // WithNow replaces the clock that stamps GitLab log sections, for
@@ -147,7 +148,7 @@ func (r *Reporter) Annotate(runs []result.Run) {
 		case result.KindNonBlocking:
 			warnings = append(warnings, run)
 		case result.KindNoVerdict:
-			if r.noVerdictWarns {
+			if r.excused != nil && r.excused(run) {
 				warnings = append(warnings, run)
 			} else {
 				errs = append(errs, run)

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -19,7 +18,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = testutil.UpdateFlag()
 
 // fakeKey is an obviously fake API key.
 const fakeKey = "fake-docketqa-key-0000"

@@ -168,9 +168,9 @@ func (s *Sink) Emit(e event.Event) {
 		}
 	case event.Evidence:
 		if e.Problems {
-			s.errf("warning: %s", e.Text)
+			s.errf("warning: evidence: %s", e.Text)
 		} else {
-			s.out("%s", e.Text)
+			s.out("evidence: %s", e.Text)
 		}
 	case event.Warning:
 		s.errf("warning: %s", e.Text)

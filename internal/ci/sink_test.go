@@ -33,7 +33,7 @@ func hostileEvents() []event.Event {
 	run := result.Run{
 		BlueprintID: 7, RunID: 70, Title: hostile, Status: hostile, Verdict: result.Failed, Reason: hostile,
 		VideoURL: "https://cdn.example/" + hostile, Attempts: 2, Flaky: true,
-		Steps: []result.Step{{Number: 1, Task: hostile, Result: hostile, Screenshots: []string{hostile}}},
+		Steps:   []result.Step{{Number: 1, Task: hostile, Result: hostile, Screenshots: []string{hostile}}},
 		Earlier: []result.Attempt{{Rerun: true, RunID: 69, Status: hostile, Verdict: result.Failed, Reason: hostile}},
 	}
 	passedWarn := run

@@ -4,12 +4,14 @@
 //
 // Every setting is read, highest precedence first, from its flag, its GitHub
 // Action input (INPUT_<NAME>, hyphen kept or turned into an underscore), its
-// environment variables and finally its default. An empty value counts as
-// unset at every level: the Actions runner passes declared-but-unused inputs
-// as empty variables, and they must not hide a DOCKETQA_* variable.
+// environment variables, the --config file and finally its default. An
+// empty value counts as unset at every level: the Actions runner passes
+// declared-but-unused inputs as empty variables, and they must not hide a
+// DOCKETQA_* variable.
 //
-// The package reads nothing itself: Load gets the arguments and a getenv
-// function, prints nothing, and reports every problem in one *UsageError.
+// The package prints nothing: LoadSystem gets the arguments, the
+// environment and the file system as functions, and reports every problem
+// in one *UsageError; Load is LoadSystem with the real file system.
 package config
 
 import (
@@ -17,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // program is the binary's name as users type it.
@@ -115,27 +118,94 @@ type Config struct {
 	NonBlockingIDs []int64
 	// RerunFailed is how many times a failed run is re-triggered (0-10).
 	RerunFailed int
-	// RerunMaxFailures skips reruns when more blueprints failed than this
-	// (0: no limit).
+	// RerunMaxFailures caps reruns: when more than this many runs failed,
+	// the gate skips the reruns and says so, because so many failures are
+	// rarely flakiness and every rerun is a paid run. At least 1.
 	RerunMaxFailures int
-	// FailOnNoVerdict makes runs without a verdict (API trouble, deadline)
-	// fail the gate with exit 3; false lets them pass with a warning.
+	// FailOnNoVerdict, when false, lets a triggered run that got no verdict
+	// because of API trouble or the deadline pass the gate with a warning.
+	// It never covers a refused key, a failed or uncertain trigger, an
+	// interruption or a configuration error. Default true.
 	FailOnNoVerdict bool
-	// FailOnMissing makes blueprints DocketQA started no run for fail the
-	// gate.
+	// FailOnMissing, when false, lets a listed blueprint that DocketQA
+	// started no run for pass the gate with a warning. Default true.
 	FailOnMissing bool
-	// Debug prints debug lines; DebugFromRunner says it was switched on by
-	// GitHub's RUNNER_DEBUG, so they become ::debug:: commands.
-	Debug, DebugFromRunner bool
+	// SummaryFromRunner is true when SummaryPath is the runner's
+	// $GITHUB_STEP_SUMMARY rather than a path the user gave. That file
+	// belongs to the runner, so it is exempt from the symlink refusal.
+	SummaryFromRunner bool
+	// ConfigFile is the --config file the settings were read from; empty
+	// when there was none.
+	ConfigFile string
+	// Debug turns on debug logging: requests, retries, poll delays and the
+	// resolved settings (Sources).
+	Debug bool
+	// DebugFromRunner is true when Debug was switched on only by GitHub's
+	// RUNNER_DEBUG=1 (a re-run with debug logging). Debug lines are then
+	// printed as ::debug:: commands, which GitHub shows only with step
+	// debug logging on; when the user asked for debug explicitly they are
+	// plain lines prefixed "debug:", which every CI shows.
+	DebugFromRunner bool
+	// Sources lists every setting's resolved value and where it came from,
+	// in --help order, for the debug log. The key's value is never in it.
+	Sources []Resolved
 	// ShowHelp and ShowVersion report -h/--help and --version. When either is
 	// true, Load returned early: no other field is set and nothing was
 	// validated, so help works even with a broken environment.
 	ShowHelp, ShowVersion bool
 }
 
+// Source says where a setting's value came from.
+type Source string
+
+// The places a setting's value can come from, highest precedence first.
+const (
+	SourceFlag    Source = "flag"
+	SourceInput   Source = "input"
+	SourceEnv     Source = "env"
+	SourceFile    Source = "file"
+	SourceDefault Source = "default"
+)
+
+// Resolved is one setting as Load resolved it, for the debug log.
+type Resolved struct {
+	// Name is the setting's name, as in Setting.Name.
+	Name string
+	// Value is the text as given (or the default), before parsing. It is
+	// "[redacted]" for the key, or for any value that contains the key, and
+	// empty when the setting is unset. It is the user's own text, so a
+	// printer still forces it onto one line.
+	Value string
+	// Source is where Value came from.
+	Source Source
+	// From names the exact origin: "--timeout", "INPUT_TIMEOUT",
+	// "DOCKETQA_TIMEOUT", "config file gate.yml", "GITHUB_STEP_SUMMARY",
+	// "RUNNER_DEBUG"; empty for a plain default.
+	From string
+}
+
+// MaskValues returns what must be masked in a CI log so that the secret
+// never shows: the whole value, and when it spans several lines or holds
+// spaces (a badly pasted key), each part as well, because a runner masks
+// line by line and a mask command cannot hold a line break. Empty for an
+// empty secret.
+func (s Secret) MaskValues() []string {
+	v := strings.TrimSpace(string(s))
+	if v == "" {
+		return nil
+	}
+	return strings.FieldsFunc(v, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+}
+
 // UsageError reports a bad command line or configuration. Load returns one
 // for every problem it finds, and main maps it to exit code 2 (nothing was
 // triggered). The text never contains the API key.
+//
+// Along with a UsageError, Load returns a Config that holds only what is
+// needed to report the error where the user looks: APIKey when one was
+// found (possibly malformed; mask its MaskValues before printing), JUnitPath
+// and SummaryPath (with SummaryFromRunner) when those paths are valid
+// themselves, and Debug with DebugFromRunner. Every other field is zero.
 type UsageError struct {
 	// Problems holds one message per problem, each naming the setting by its
 	// flag and environment variable and saying how to fix it.
@@ -144,3 +214,8 @@ type UsageError struct {
 
 // Error lists the problems, one per line.
 func (e *UsageError) Error() string { return strings.Join(e.Problems, "\n") }
+
+// OneLine lists the problems on one line, separated by "; ", for places
+// that take a single line: a workflow command such as ::error, or a JUnit
+// message attribute.
+func (e *UsageError) OneLine() string { return strings.Join(e.Problems, "; ") }

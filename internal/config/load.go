@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,69 +19,79 @@ import (
 	"unicode/utf8"
 )
 
+// System is what Load reads besides the command line, injected so tests
+// stay hermetic: the environment, the --config file and the file system's
+// view of report paths.
+type System struct {
+	// Getenv reads an environment variable; nil means an empty environment.
+	Getenv func(string) string
+	// ReadFile reads the --config file; nil means os.ReadFile.
+	ReadFile func(string) ([]byte, error)
+	// Lstat describes a path without following a final symbolic link; nil
+	// means os.Lstat.
+	Lstat func(string) (fs.FileInfo, error)
+}
+
 // Load builds a Config from args (the command line without the program
 // name) and the environment, read only through getenv (nil means an empty
-// environment). It prints nothing.
+// environment), with the real file system for --config and the report
+// paths. It prints nothing. See LoadSystem.
+func Load(args []string, getenv func(string) string) (Config, []string, error) {
+	return LoadSystem(args, System{Getenv: getenv})
+}
+
+// LoadSystem builds a Config from args (the command line without the
+// program name) and sys. It prints nothing.
 //
 // Precedence, per setting: flag, then GitHub Action input, then environment
-// variable, then default; empty values count as unset. Durations are Go
-// durations ("90s", "1h30m") or whole seconds ("90"), since CI users often
-// type the latter.
+// variable, then the --config file, then default; empty values count as
+// unset. Durations are Go durations ("90s", "1h30m") or whole seconds
+// ("90"), since CI users often type the latter.
 //
 // For -h/--help Load returns a Config with only ShowHelp set and a nil
 // error; for --version, only ShowVersion. Nothing else is checked then.
 //
 // Otherwise Load checks everything and returns all problems at once in a
 // *UsageError, or the Config plus warnings for things that are odd but
-// harmless (such as a blueprint id listed twice). Mode rules: --attach and
-// --detach exclude each other; --attach takes its ids from the manifest, so
-// it refuses --blueprint-ids; --dry-run triggers nothing, so it goes with
-// neither --attach nor --detach; --demo's runs live only in this process,
-// so it goes with neither either. Every file the gate reads or writes must
-// be a different file.
-func Load(args []string, getenv func(string) string) (Config, []string, error) {
-	if getenv == nil {
-		getenv = func(string) string { return "" }
-	}
+// harmless (such as a blueprint id listed twice). Along with a UsageError
+// comes a Config holding only what reporting the error needs (see
+// UsageError). Mode rules: --attach and --detach exclude each other;
+// --attach takes its ids from the manifest, so it refuses --blueprint-ids;
+// --dry-run triggers nothing, so it goes with neither --attach nor
+// --detach; --demo's runs live only in this process, so it goes with
+// neither either. Every file the gate reads or writes must be a different
+// file, and none may be a symbolic link (see checkLinks).
+func LoadSystem(args []string, sys System) (Config, []string, error) {
+	l := newLoader(sys)
+	l.secret = l.get(sAPIKey).raw
 	// Checked before package flag sees the arguments, so that the reason is
 	// explained and the value can never reach an error message.
 	if name := keyFlag(args); name != "" {
-		return Config{}, nil, &UsageError{Problems: []string{fmt.Sprintf(
-			"%s is not supported: keys on command lines leak into process lists and CI logs; "+
-				"set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store instead", name)}}
+		l.problemf("%s is not supported: keys on command lines leak into process lists and CI logs; "+
+			"set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store instead", name)
+		return l.fail()
 	}
 
-	l := newLoader(getenv)
-	l.secret = l.get(sAPIKey).raw
-	fs := flag.NewFlagSet(program, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	for _, s := range l.specs {
-		if name := s.flagName(); name != "" {
-			f := &rawFlag{isBool: s.arg == ""}
-			l.flags[s.Name] = f
-			fs.Var(f, name, s.Help)
-		}
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return Config{ShowHelp: true}, nil, nil
-		}
-		msg := err.Error()
-		if l.secret != "" && strings.Contains(msg, l.secret) {
-			msg = "unknown flag " + redacted
-		}
-		l.problemf("%s; run %s --help to list the flags", msg, program)
-		return Config{}, nil, l.usageError()
+	rest, err := l.parseFlags(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return Config{ShowHelp: true}, nil, nil
+	case err != nil:
+		// Every flag was still parsed, so the report paths the user gave
+		// are known; nothing else is checked.
+		return l.fail()
 	}
 	if l.boolean(sVersion) {
 		return Config{ShowVersion: true}, nil, nil
 	}
-	if rest := fs.Args(); len(rest) > 0 {
+	l.missingValues()
+	if len(rest) > 0 {
 		l.unexpectedArgs(rest)
 	}
+	l.readFile()
 
 	var c Config
+	c.ConfigFile = l.configFile
 	c.Demo = l.boolean(sDemo)
 	if l.get(sDemoScenario).set() {
 		c.Demo = true
@@ -87,6 +99,9 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 	c.DemoScenario = l.choice(sDemoScenario, "pass", "fail")
 	c.DryRun = l.boolean(sDryRun)
 	c.FailFast = l.boolean(sFailFast)
+	c.FailOnNoVerdict = l.boolean(sFailOnNoVerdict)
+	c.FailOnMissing = l.boolean(sFailOnMissing)
+	c.Debug, c.DebugFromRunner = l.debug()
 	c.Detach = l.get(sDetach).raw
 	c.Attach = l.get(sAttach).raw
 	c.BlueprintIDs = l.ids(sBlueprintIDs, "blueprint id")
@@ -95,29 +110,121 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 	c.BaseURL = l.url(sBaseURL)
 	c.DashboardURL = l.url(sDashboardURL)
 	c.Timeout = l.duration(sTimeout)
+	l.checkBareTimeout()
 	c.PollInterval, c.MaxPollInterval = l.pollIntervals()
-	c.ProgressInterval = l.duration(sProgressInterval)
+	c.ProgressInterval = l.progressInterval(c.PollInterval)
 	c.RequestTimeout = l.duration(sRequestTimeout)
 	c.NotFoundGrace = l.duration(sNotFoundGrace)
 	c.MaxParallel = l.intIn(sMaxParallel, 1, 256)
 	c.RerunFailed = l.intIn(sRerunFailed, 0, 10)
-	c.FailOnNoVerdict, c.FailOnMissing = true, true
+	c.RerunMaxFailures = l.intIn(sRerunMaxFailures, 1, 100000)
 	c.JUnitPath = l.get(sJUnit).raw
-	c.SummaryPath = l.get(sSummary).raw
+	summary := l.get(sSummary)
+	c.SummaryPath = summary.raw
+	c.SummaryFromRunner = summary.fromRunner()
 	c.DotenvPath = l.get(sDotenv).raw
 	c.ResultsJSONPath = l.get(sResultsJSON).raw
 	c.ArtifactsDir = l.get(sArtifactsDir).raw
 	c.ArtifactsMode = l.choice(sArtifacts, "failed", "all")
 	l.checkModes(c)
 	l.checkRequired(c)
-	l.checkFiles()
+	l.checkPaths()
 	l.checkNonBlocking(c)
+	c.Sources = l.sources()
 
 	if len(l.problems) > 0 {
-		return Config{}, l.warnings, l.usageError()
+		return l.fail()
 	}
 	return c, l.warnings, nil
 }
+
+// fail returns the usage error with the part of the Config that reporting
+// it needs: the key to mask, and the JUnit and summary paths when they are
+// valid themselves, so that main can write a report that carries the error.
+func (l *loader) fail() (Config, []string, error) {
+	// The file may name the report paths; an early failure comes before
+	// it is read.
+	if !l.fileRead {
+		l.readFile()
+	}
+	var c Config
+	c.APIKey = Secret(l.get(sAPIKey).raw)
+	if !l.bad[sJUnit] {
+		c.JUnitPath = l.get(sJUnit).raw
+	}
+	if !l.bad[sSummary] {
+		v := l.get(sSummary)
+		c.SummaryPath, c.SummaryFromRunner = v.raw, v.fromRunner()
+	}
+	if b, err := strconv.ParseBool(l.get(sDebug).raw); err == nil {
+		c.Debug, c.DebugFromRunner = l.debugMode(b)
+	}
+	// A path is only known valid once checked: an early failure (an
+	// unknown flag) comes before the checks.
+	if !l.pathsChecked {
+		l.checkPaths()
+		if l.bad[sJUnit] {
+			c.JUnitPath = ""
+		}
+		if l.bad[sSummary] {
+			c.SummaryPath, c.SummaryFromRunner = "", false
+		}
+	}
+	return c, l.warnings, l.usageError()
+}
+
+// parseFlags parses args into l.flags and returns the arguments after the
+// flags. An unknown flag is reported (with the closest known one) and
+// dropped, with the value that probably follows it, and parsing goes on:
+// every typo is reported at once, and the flags after a typo, such as the
+// JUnit path a configuration error is reported in, still count. The error
+// is flag.ErrHelp for -h/--help, errUnknownFlags after a typo, or nil.
+func (l *loader) parseFlags(args []string) ([]string, error) {
+	args = slices.Clone(args)
+	unknown := false
+	for range len(args) + 1 {
+		fset := flag.NewFlagSet(program, flag.ContinueOnError)
+		fset.SetOutput(io.Discard)
+		fset.Usage = func() {}
+		for _, s := range l.specs {
+			if name := s.flagName(); name != "" {
+				f := &rawFlag{isBool: s.arg == ""}
+				l.flags[s.Name] = f
+				fset.Var(f, name, s.Help)
+			}
+		}
+		err := fset.Parse(args)
+		if err == nil || errors.Is(err, flag.ErrHelp) {
+			if err == nil && unknown {
+				err = errUnknownFlags
+			}
+			return fset.Args(), err
+		}
+		l.flagError(err)
+		name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: ")
+		if !ok {
+			return nil, err
+		}
+		unknown = true
+		i := slices.IndexFunc(args, func(a string) bool {
+			n, _, _ := strings.Cut(a, "=")
+			return n == name || n == "-"+name
+		})
+		if i < 0 {
+			return nil, err
+		}
+		drop := 1
+		if !strings.Contains(args[i], "=") && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			drop = 2 // "--blueprint-id 181": 181 is its value, not an argument
+		}
+		args = slices.Delete(args, i, i+drop)
+	}
+	return nil, errUnknownFlags
+}
+
+// errUnknownFlags marks a command line with an unknown flag; the problems
+// are already recorded.
+var errUnknownFlags = errors.New("unknown flags")
 
 // keyFlag returns the API key flag as typed (name only, never the value)
 // when args contain one, else "".
@@ -154,34 +261,61 @@ func (f *rawFlag) IsBoolFlag() bool   { return f.isBool }
 // instead of stopping at the first, so a user fixes everything in one go.
 type loader struct {
 	getenv   func(string) string
+	readF    func(string) ([]byte, error)
+	lstat    func(string) (fs.FileInfo, error)
 	specs    []spec
 	flags    map[string]*rawFlag
-	bad      map[string]bool // settings that already have a problem
+	file     map[string]fileValue // settings from the --config file
+	bad      map[string]bool      // settings that already have a problem
 	problems []string
 	warnings []string
 	secret   string // the API key as given, never echoed
+	// configFile is the --config file as given, empty when none.
+	configFile   string
+	fileRead     bool // readFile ran
+	pathsChecked bool // checkPaths ran
 }
 
-func newLoader(getenv func(string) string) *loader {
-	return &loader{
-		getenv: getenv,
+func newLoader(sys System) *loader {
+	l := &loader{
+		getenv: sys.Getenv,
+		readF:  sys.ReadFile,
+		lstat:  sys.Lstat,
 		specs:  specs(),
 		flags:  make(map[string]*rawFlag),
 		bad:    make(map[string]bool),
 	}
+	if l.getenv == nil {
+		l.getenv = func(string) string { return "" }
+	}
+	if l.readF == nil {
+		l.readF = os.ReadFile
+	}
+	if l.lstat == nil {
+		l.lstat = os.Lstat
+	}
+	return l
 }
 
 // value is a setting's resolved text and where it came from.
 type value struct {
 	spec
-	raw string
+	raw  string
+	kind Source
 	// source names where raw came from ("--timeout", "action input timeout",
-	// "DOCKETQA_TIMEOUT"); empty when raw is the default.
+	// "DOCKETQA_TIMEOUT", "config file gate.yml", "GITHUB_STEP_SUMMARY");
+	// empty when raw is the plain default.
 	source string
 }
 
 // set reports whether the user gave the setting rather than its default.
-func (v value) set() bool { return v.source != "" }
+func (v value) set() bool { return v.kind != SourceDefault }
+
+// fromRunner reports whether the value is the runner's variable that
+// stands in for the default, such as $GITHUB_STEP_SUMMARY.
+func (v value) fromRunner() bool {
+	return v.kind == SourceDefault && v.source != "" && v.source == v.runnerDefault
+}
 
 // label names the setting by its flag and main environment variable, the
 // two names a user will search their configuration for.
@@ -198,7 +332,7 @@ func (v value) label() string {
 
 // from adds the source to a message when the label does not already show it.
 func (v value) from() string {
-	if !v.set() || v.source == v.Flag || (len(v.Env) > 0 && v.source == v.Env[0]) {
+	if v.source == "" || v.source == v.Flag || (len(v.Env) > 0 && v.source == v.Env[0]) {
 		return ""
 	}
 	return " (from " + v.source + ")"
@@ -214,12 +348,12 @@ func (l *loader) spec(name string) spec {
 }
 
 // get resolves a setting by precedence: flag, action input, environment,
-// default.
+// configuration file, the runner's stand-in variable, default.
 func (l *loader) get(name string) value {
 	s := l.spec(name)
 	if f := l.flags[name]; f != nil {
 		if v := strings.TrimSpace(f.value); v != "" {
-			return value{s, v, s.Flag}
+			return value{s, v, SourceFlag, s.Flag}
 		}
 	}
 	if s.Input != "" {
@@ -228,16 +362,24 @@ func (l *loader) get(name string) value {
 		hyphen := "INPUT_" + strings.ToUpper(strings.ReplaceAll(s.Input, " ", "_"))
 		for _, env := range []string{hyphen, strings.ReplaceAll(hyphen, "-", "_")} {
 			if v := strings.TrimSpace(l.getenv(env)); v != "" {
-				return value{s, v, "action input " + s.Input}
+				return value{s, v, SourceInput, "action input " + s.Input}
 			}
 		}
 	}
 	for _, env := range s.Env {
 		if v := strings.TrimSpace(l.getenv(env)); v != "" {
-			return value{s, v, env}
+			return value{s, v, SourceEnv, env}
 		}
 	}
-	return value{spec: s, raw: s.Default}
+	if fv, ok := l.file[name]; ok {
+		return value{s, fv.raw, SourceFile, fmt.Sprintf("config file %s line %d", l.configFile, fv.line)}
+	}
+	if s.runnerDefault != "" {
+		if v := strings.TrimSpace(l.getenv(s.runnerDefault)); v != "" {
+			return value{s, v, SourceDefault, s.runnerDefault}
+		}
+	}
+	return value{spec: s, raw: s.Default, kind: SourceDefault}
 }
 
 func (l *loader) problemf(format string, args ...any) {
@@ -294,6 +436,9 @@ func (l *loader) boolean(name string) bool {
 }
 
 func (l *loader) choice(name string, choices ...string) string {
+	if l.bad[name] {
+		return ""
+	}
 	v := l.get(name)
 	c := strings.ToLower(v.raw)
 	if !slices.Contains(choices, c) {
@@ -304,6 +449,9 @@ func (l *loader) choice(name string, choices ...string) string {
 }
 
 func (l *loader) intIn(name string, lo, hi int) int {
+	if l.bad[name] {
+		return 0
+	}
 	v := l.get(name)
 	n, err := strconv.Atoi(v.raw)
 	if err != nil || n < lo || n > hi {
@@ -314,6 +462,9 @@ func (l *loader) intIn(name string, lo, hi int) int {
 }
 
 func (l *loader) duration(name string) time.Duration {
+	if l.bad[name] {
+		return 0
+	}
 	v := l.get(name)
 	d, fix := parseDuration(v.raw)
 	if fix != "" {
@@ -366,6 +517,9 @@ func (l *loader) pollIntervals() (first, longest time.Duration) {
 }
 
 func (l *loader) ids(name, what string) []int64 {
+	if l.bad[name] {
+		return nil
+	}
 	v := l.get(name)
 	ids, dups, err := ParseIDs(v.raw)
 	if err != nil {
@@ -407,6 +561,9 @@ func (l *loader) apiKey() Secret {
 // url checks an API or dashboard root. The key travels to BaseURL, so it
 // must be https, except on loopback where local fakes and tunnels run.
 func (l *loader) url(name string) string {
+	if l.bad[name] {
+		return ""
+	}
 	v := l.get(name)
 	fail := func(fix string) string {
 		// A URL with an "@" may hold credentials: do not echo it.
@@ -488,17 +645,18 @@ func (l *loader) checkRequired(c Config) {
 }
 
 // checkFiles refuses one file used for two purposes, which would silently
-// overwrite a report or the manifest.
+// overwrite a report or the manifest. Both settings count as bad, so that
+// no report of a configuration error lands on either.
 func (l *loader) checkFiles() {
 	seen := make(map[string]value)
-	files := []string{sJUnit, sSummary, sDotenv, sResultsJSON, sDetach, sAttach}
-	for _, name := range files {
+	for _, name := range append(slices.Clone(readOnlySettings), pathSettings...) {
 		v := l.get(name)
 		if v.raw == "" {
 			continue
 		}
 		key := filepath.Clean(v.raw)
 		if prev, ok := seen[key]; ok {
+			l.bad[prev.Name], l.bad[v.Name] = true, true
 			l.problemf("%s%s and %s%s both name %s: give each its own file",
 				prev.label(), prev.from(), v.label(), v.from(), l.quote(v.raw))
 			continue
@@ -509,7 +667,10 @@ func (l *loader) checkFiles() {
 	// them may be the index.json the gate writes into it.
 	if d := l.get(sArtifactsDir); d.raw != "" {
 		dir := filepath.Clean(d.raw)
-		for _, name := range files {
+		for _, name := range pathSettings {
+			if name == sArtifactsDir {
+				continue
+			}
 			v := l.get(name)
 			if key := filepath.Clean(v.raw); v.raw != "" && (key == dir || key == filepath.Join(dir, "index.json")) {
 				l.problemf("%s%s and %s%s both name %s: keep report files apart from the artifacts directory and its index.json",

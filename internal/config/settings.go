@@ -53,6 +53,11 @@ const (
 	sFailFast         = "fail-fast"
 	sNonBlockingIDs   = "non-blocking-ids"
 	sRerunFailed      = "rerun-failed"
+	sRerunMaxFailures = "rerun-max-failures"
+	sFailOnNoVerdict  = "fail-on-no-verdict"
+	sFailOnMissing    = "fail-on-missing"
+	sDebug            = "debug"
+	sConfig           = "config"
 	sVersion          = "version"
 	sHelp             = "help"
 )
@@ -62,6 +67,21 @@ const (
 type spec struct {
 	Setting
 	arg string
+	// runnerDefault is an environment variable that the CI runner sets,
+	// read after the configuration file and before the default: it stands
+	// in for the default, so a file's value must beat it.
+	runnerDefault string
+}
+
+// inFile reports whether the setting may be given in a --config file. The
+// key is refused, since a file is committed and a key in it leaks; so are
+// --config itself and the one-shot --help and --version.
+func (s spec) inFile() bool {
+	switch s.Name {
+	case sAPIKey, sConfig, sHelp, sVersion:
+		return false
+	}
+	return true
 }
 
 // flagName is the name registered with package flag, or "" when the
@@ -79,59 +99,69 @@ func (s spec) flagName() string {
 func specs() []spec {
 	return []spec{
 		{Setting{Name: sBlueprintIDs, Flag: "--blueprint-ids", Env: []string{"DOCKETQA_BLUEPRINT_IDS"}, Input: "blueprint-ids",
-			Help: "Blueprints to run: positive ids separated by commas, spaces or newlines. Required unless --demo or --attach."}, "IDS"},
+			Help: "Blueprints to run: positive ids separated by commas, spaces or newlines. Required unless --demo or --attach."}, "IDS", ""},
 		{Setting{Name: sAPIKey, Env: []string{"DOCKETQA_API_KEY", "DOCKET_API_KEY"}, Input: "api-key", Secret: true,
-			Help: "DocketQA API key. Required unless --demo. There is no flag on purpose: command lines leak into process lists and logs."}, ""},
+			Help: "DocketQA API key. Required unless --demo. There is no flag on purpose: command lines leak into process lists and logs."}, "", ""},
 		{Setting{Name: sBaseURL, Flag: "--base-url", Env: []string{"DOCKETQA_BASE_URL"}, Input: "base-url", Default: "https://api.docketqa.com",
-			Help: "DocketQA API root. Must be https; http only for localhost, 127.0.0.1 or ::1."}, "URL"},
+			Help: "DocketQA API root. Must be https; http only for localhost, 127.0.0.1 or ::1."}, "URL", ""},
 		{Setting{Name: sDashboardURL, Flag: "--dashboard-url", Env: []string{"DOCKETQA_DASHBOARD_URL"}, Default: "https://app.docketqa.com",
-			Help: "DocketQA web app root, used for links in the reports. Must be https; http only for localhost, 127.0.0.1 or ::1."}, "URL"},
+			Help: "DocketQA web app root, used for links in the reports. Must be https; http only for localhost, 127.0.0.1 or ::1."}, "URL", ""},
 		{Setting{Name: sTimeout, Flag: "--timeout", Env: []string{"DOCKETQA_TIMEOUT"}, Input: "timeout", Default: "30m",
-			Help: "Deadline for the whole gate; runs without a verdict by then count as errors."}, "DURATION"},
+			Help: "Deadline for the whole gate; runs without a verdict by then count as errors."}, "DURATION", ""},
 		{Setting{Name: sPollInterval, Flag: "--poll-interval", Env: []string{"DOCKETQA_POLL_INTERVAL"}, Input: "poll-interval", Default: "2s",
-			Help: "Shortest wait between two status checks of a run, and the first check; the gate waits longer while a run is far from its predicted end."}, "DURATION"},
+			Help: "Shortest wait between two status checks of a run, and the first check; the gate waits longer while a run is far from its predicted end."}, "DURATION", ""},
 		{Setting{Name: sMaxPollInterval, Flag: "--max-poll-interval", Env: []string{"DOCKETQA_MAX_POLL_INTERVAL"}, Input: "max-poll-interval", Default: "30s",
-			Help: "Longest delay between two status checks of a run."}, "DURATION"},
+			Help: "Longest delay between two status checks of a run."}, "DURATION", ""},
 		{Setting{Name: sMaxParallel, Flag: "--max-parallel", Env: []string{"DOCKETQA_MAX_PARALLEL"}, Input: "max-parallel", Default: "8",
-			Help: "Most API requests in flight at once, from 1 to 256."}, "N"},
+			Help: "Most API requests in flight at once, from 1 to 256."}, "N", ""},
 		{Setting{Name: sProgressInterval, Flag: "--progress-interval", Env: []string{"DOCKETQA_PROGRESS_INTERVAL"}, Default: "30s",
-			Help: `How often to log a "still waiting" line.`}, "DURATION"},
+			Help: `How often to log a "still waiting" line.`}, "DURATION", ""},
 		{Setting{Name: sRequestTimeout, Flag: "--request-timeout", Env: []string{"DOCKETQA_REQUEST_TIMEOUT"}, Default: "30s",
-			Help: "Longest wait for one API answer; a poll that takes longer is retried, a trigger that takes longer stops the gate (it may have started runs)."}, "DURATION"},
+			Help: "Longest wait for one API answer; a poll that takes longer is retried, a trigger that takes longer stops the gate (it may have started runs)."}, "DURATION", ""},
 		{Setting{Name: sNotFoundGrace, Flag: "--not-found-grace", Env: []string{"DOCKETQA_NOT_FOUND_GRACE"}, Default: "30s",
-			Help: "How long a 404 for a just-triggered run is retried before the run counts as an error; results can lag the trigger."}, "DURATION"},
+			Help: "How long a 404 for a just-triggered run is retried before the run counts as an error; results can lag the trigger."}, "DURATION", ""},
 		{Setting{Name: sJUnit, Flag: "--junit", Env: []string{"DOCKETQA_JUNIT"}, Input: "junit-path", Default: "docketqa-junit.xml",
-			Help: "JUnit XML report file; always written, even when the gate fails."}, "PATH"},
-		{Setting{Name: sSummary, Flag: "--summary", Env: []string{"DOCKETQA_SUMMARY", "GITHUB_STEP_SUMMARY"}, Input: "summary-path",
-			Help: "Markdown summary file to append to. On GitHub Actions it defaults to the job summary; elsewhere none is written."}, "PATH"},
+			Help: "JUnit XML report file; always written, even when the gate fails."}, "PATH", ""},
+		{Setting{Name: sSummary, Flag: "--summary", Env: []string{"DOCKETQA_SUMMARY"}, Input: "summary-path",
+			Help: "Markdown summary file to append to. On GitHub Actions it defaults to the job summary ($GITHUB_STEP_SUMMARY); elsewhere none is written."}, "PATH", "GITHUB_STEP_SUMMARY"},
 		{Setting{Name: sDotenv, Flag: "--dotenv", Env: []string{"DOCKETQA_DOTENV"},
-			Help: "File to write the outcome to as KEY=value lines, for GitLab's artifacts:reports:dotenv."}, "PATH"},
+			Help: "File to write the outcome to as KEY=value lines, for GitLab's artifacts:reports:dotenv."}, "PATH", ""},
 		{Setting{Name: sResultsJSON, Flag: "--results-json", Env: []string{"DOCKETQA_RESULTS_JSON"}, Input: "results-json",
-			Help: "File to write every run's result to as JSON."}, "PATH"},
+			Help: "File to write every run's result to as JSON."}, "PATH", ""},
 		{Setting{Name: sArtifactsDir, Flag: "--artifacts-dir", Env: []string{"DOCKETQA_ARTIFACTS_DIR"}, Input: "artifacts-dir",
-			Help: "Directory to save failed runs' screenshots and videos in, for CI artifacts; the reports point at the files. None by default."}, "DIR"},
+			Help: "Directory to save failed runs' screenshots and videos in, for CI artifacts; the reports point at the files. None by default."}, "DIR", ""},
 		{Setting{Name: sArtifacts, Flag: "--artifacts", Env: []string{"DOCKETQA_ARTIFACTS"}, Input: "artifacts", Default: "failed",
-			Help: "Whose evidence --artifacts-dir saves: failed (runs that failed or have no verdict) or all."}, "WHICH"},
+			Help: "Whose evidence --artifacts-dir saves: failed (runs that failed or have no verdict) or all."}, "WHICH", ""},
 		{Setting{Name: sDemo, Flag: "--demo", Default: "false",
-			Help: "Run against a built-in fake DocketQA instead of the real API; needs no key and no ids."}, ""},
+			Help: "Run against a built-in fake DocketQA instead of the real API; needs no key and no ids."}, "", ""},
 		{Setting{Name: sDemoScenario, Flag: "--demo-scenario", Default: "pass",
-			Help: "Outcome of the demo: pass or fail. Setting it turns on --demo."}, "NAME"},
+			Help: "Outcome of the demo: pass or fail. Setting it turns on --demo."}, "NAME", ""},
 		{Setting{Name: sDryRun, Flag: "--dry-run", Env: []string{"DOCKETQA_DRY_RUN"}, Input: "dry-run", Default: "false",
-			Help: "Check the settings and show what would run, without triggering anything."}, ""},
+			Help: "Check the settings and show what would run, without triggering anything."}, "", ""},
 		{Setting{Name: sDetach, Flag: "--detach", Env: []string{"DOCKETQA_DETACH"}, Input: "detach",
-			Help: "Trigger the runs, record them in this manifest file and exit without waiting; finish later with --attach."}, "PATH"},
+			Help: "Trigger the runs, record them in this manifest file and exit without waiting; finish later with --attach."}, "PATH", ""},
 		{Setting{Name: sAttach, Flag: "--attach", Env: []string{"DOCKETQA_ATTACH"}, Input: "attach",
-			Help: "Wait for the runs recorded in this manifest file by --detach instead of triggering new ones."}, "PATH"},
+			Help: "Wait for the runs recorded in this manifest file by --detach instead of triggering new ones."}, "PATH", ""},
 		{Setting{Name: sFailFast, Flag: "--fail-fast", Env: []string{"DOCKETQA_FAIL_FAST"}, Input: "fail-fast", Default: "false",
-			Help: "Stop waiting as soon as one run fails."}, ""},
+			Help: "Stop waiting as soon as one run fails."}, "", ""},
 		{Setting{Name: sNonBlockingIDs, Flag: "--non-blocking-ids", Env: []string{"DOCKETQA_NON_BLOCKING_IDS"}, Input: "non-blocking-ids",
-			Help: "Blueprints whose failures are reported but do not fail the gate; same format as --blueprint-ids."}, "IDS"},
+			Help: "Blueprints whose failures are reported but do not fail the gate; same format as --blueprint-ids."}, "IDS", ""},
 		{Setting{Name: sRerunFailed, Flag: "--rerun-failed", Env: []string{"DOCKETQA_RERUN_FAILED"}, Input: "rerun-failed", Default: "0",
-			Help: "Re-trigger a failed run up to N times, from 0 to 10, before judging it."}, "N"},
+			Help: "Re-trigger a failed run up to N times, from 0 to 10, before judging it."}, "N", ""},
+		{Setting{Name: sRerunMaxFailures, Flag: "--rerun-max-failures", Env: []string{"DOCKETQA_RERUN_MAX_FAILURES"}, Input: "rerun-max-failures", Default: "5",
+			Help: "Skip the reruns when more than N runs failed, from 1 to 100000: so many failures rarely mean flakiness, and every rerun is a paid run."}, "N", ""},
+		{Setting{Name: sFailOnNoVerdict, Flag: "--fail-on-no-verdict", Env: []string{"DOCKETQA_FAIL_ON_NO_VERDICT"}, Input: "fail-on-no-verdict", Default: "true",
+			Help: "Fail the gate (exit 3) when a triggered run gets no verdict because of API trouble or the deadline. With false such a run gives a warning and exit 0; a refused key, a failed trigger, an interruption and bad configuration still fail, and a failed run always does."}, "", ""},
+		{Setting{Name: sFailOnMissing, Flag: "--fail-on-missing", Env: []string{"DOCKETQA_FAIL_ON_MISSING"}, Input: "fail-on-missing", Default: "true",
+			Help: "Fail the gate (exit 3) when DocketQA started no run for a listed blueprint. With false such a blueprint gives a warning."}, "", ""},
+		{Setting{Name: sDebug, Flag: "--debug", Env: []string{"DOCKETQA_DEBUG"}, Input: "debug", Default: "false",
+			Help: "Log each request, retry and poll delay and the resolved settings with their sources, never the key. Also on when GitHub re-runs a job with debug logging (RUNNER_DEBUG=1)."}, "", ""},
+		{Setting{Name: sConfig, Flag: "--config", Env: []string{"DOCKETQA_CONFIG"}, Input: "config",
+			Help: "YAML or JSON file of settings, keyed by flag name without the dashes (timeout: 45m); flags, inputs and environment variables win over it. The API key is refused in it."}, "PATH", ""},
 		{Setting{Name: sVersion, Flag: "--version", Default: "false",
-			Help: "Print the version and exit."}, ""},
+			Help: "Print the version and exit."}, "", ""},
 		{Setting{Name: sHelp, Flag: "-h, --help",
-			Help: "Print this help and exit."}, ""},
+			Help: "Print this help and exit."}, "", ""},
 	}
 }
 

@@ -21,17 +21,18 @@ func Usage(w io.Writer) {
 	b.WriteString("\n")
 	b.WriteString("Usage:\n  " + program + " [flags]\n\n")
 	wrap(&b, "", "Every setting is taken from its flag, else its GitHub Action input "+
-		"(INPUT_<NAME>), else its environment variable, else its default; "+
-		"empty values count as unset. Durations are Go durations (30s, 5m, 1h30m) "+
-		"or whole seconds (90).")
+		"(INPUT_<NAME>), else its environment variable, else the --config file, "+
+		"else its default; empty values count as unset. Durations are Go durations "+
+		"(30s, 5m, 1h30m) or whole seconds (90). A switch is turned off with "+
+		"--name=false.")
 	b.WriteString("\nSettings:\n")
 	for _, s := range specs() {
 		head := "  " + strings.TrimSpace(s.Flag+" "+s.arg)
 		if s.Flag == "" {
 			head = "  (" + s.Name + ": environment or action input only)"
 		}
-		// Switches default to false; saying so is noise.
-		if s.Default != "" && s.arg != "" {
+		// Most switches default to false; saying so is noise.
+		if s.Default != "" && (s.arg != "" || s.Default != "false") {
 			head += strings.Repeat(" ", max(2, defaultColumn-len(head))) + "default: " + s.Default
 		}
 		b.WriteString(head + "\n")
@@ -52,7 +53,7 @@ Exit codes:
   0  every run passed
   1  at least one run failed
   2  bad usage or configuration; nothing was triggered
-  3  no verdict: API, auth or network trouble, the deadline passed, or the gate was interrupted (and no run failed)
+  3  no verdict: API, auth or network trouble, the deadline passed, or the gate was interrupted (and no run failed); also a report that could not be written
 
 Example:
   export DOCKETQA_API_KEY=...   # from your CI's secret store

@@ -2,7 +2,6 @@ package config
 
 import (
 	"bytes"
-	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,7 +9,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = testutil.UpdateFlag()
 
 func TestUsageGolden(t *testing.T) {
 	t.Parallel()
@@ -40,7 +39,7 @@ func TestUsageMentionsEverything(t *testing.T) {
 		"\n  0  every run passed\n",
 		"\n  1  at least one run failed\n",
 		"\n  2  bad usage or configuration; nothing was triggered\n",
-		"\n  3  no verdict: API, auth or network trouble, the deadline passed, or the gate was interrupted (and no run failed)\n",
+		"\n  3  no verdict: API, auth or network trouble, the deadline passed, or the gate was interrupted (and no run failed); also a report that could not be written\n",
 	} {
 		if !strings.Contains(out, line) {
 			t.Errorf("usage lacks the exit code line %q", strings.TrimSpace(line))

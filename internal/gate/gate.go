@@ -426,7 +426,7 @@ func (c *conductor) fromManifest(m *manifest.Manifest) ([]poll.Target, []result.
 }
 
 func (c *conductor) missingRun(id int64) result.Run {
-	return result.Run{BlueprintID: id, Verdict: result.Error, NonBlocking: c.nonBlocking[id], Attempts: 1,
+	return result.Run{BlueprintID: id, Verdict: result.Error, NonBlocking: c.nonBlocking[id], Attempts: 1, Missing: true,
 		Reason: "DocketQA started no run for this blueprint: check that the id exists and belongs to the API key's company"}
 }
 

@@ -227,10 +227,16 @@ func TestUnrequestedRunsAreIgnored(t *testing.T) {
 	if len(out.Set.Runs) != 1 || out.Set.Runs[0].BlueprintID != 180 || out.Set.Runs[0].Verdict != result.Error {
 		t.Fatalf("runs = %+v, want one error result for blueprint 180", out.Set.Runs)
 	}
-	if !rec.has(func(e event.Event) bool { u, ok := e.(event.UnrequestedRuns); return ok && slices.Equal(u.BlueprintIDs, []int64{999}) }) {
+	if !rec.has(func(e event.Event) bool {
+		u, ok := e.(event.UnrequestedRuns)
+		return ok && slices.Equal(u.BlueprintIDs, []int64{999})
+	}) {
 		t.Error("no UnrequestedRuns event")
 	}
-	if !rec.has(func(e event.Event) bool { m, ok := e.(event.MissingRuns); return ok && slices.Equal(m.BlueprintIDs, []int64{180}) }) {
+	if !rec.has(func(e event.Event) bool {
+		m, ok := e.(event.MissingRuns)
+		return ok && slices.Equal(m.BlueprintIDs, []int64{180})
+	}) {
 		t.Error("no MissingRuns event")
 	}
 }

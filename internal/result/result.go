@@ -82,6 +82,8 @@ type Run struct {
 	// NotAwaited marks a run the gate stopped waiting for because another
 	// run failed (--fail-fast).
 	NotAwaited bool
+	// Missing marks a requested blueprint DocketQA started no run for.
+	Missing bool
 	// SharedBlueprint is set when the trigger answer held several runs for
 	// this run's blueprint: then the run id joins the display name, since
 	// CI test views merge cases with equal names.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -19,7 +18,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = testutil.UpdateFlag()
 
 func TestTriggerShape(t *testing.T) {
 	t.Parallel()

@@ -18,17 +18,24 @@ func Getenv(m map[string]string) func(string) string {
 }
 
 // Golden compares got with the golden file at path. With update set it
-// rewrites the file instead, so `go test -update` accepts a reviewed
-// change; each test binary keeps its own -update flag and passes it in.
+// rewrites the file instead when it differs, so `go test -update` accepts a
+// reviewed change; callers pass *UpdateFlag().
 func Golden(t testing.TB, path string, got []byte, update bool) {
 	t.Helper()
+	want, err := os.ReadFile(path)
 	if update {
+		// An unchanged file is left alone, so -update never touches a
+		// golden file (or its timestamp) that still matches, and the diff
+		// after an update shows exactly what changed.
+		if err == nil && bytes.Equal(got, want) {
+			return
+		}
 		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatalf("rewrite golden file: %v", err)
 		}
+		t.Logf("rewrote %s", path)
 		return
 	}
-	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read golden file (run with -update to create it): %v", err)
 	}

@@ -15,10 +15,14 @@ import (
 // helpers under test must not need it.
 type recorder struct {
 	testing.TB
-	errors, fatals []string
+	errors, fatals, logs []string
 }
 
 func (r *recorder) Helper() {}
+
+func (r *recorder) Logf(format string, args ...any) {
+	r.logs = append(r.logs, fmt.Sprintf(format, args...))
+}
 
 func (r *recorder) Errorf(format string, args ...any) {
 	r.errors = append(r.errors, fmt.Sprintf(format, args...))
@@ -58,6 +62,17 @@ func TestGolden(t *testing.T) {
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "a\nb\n" {
 		t.Fatalf("update wrote %q, %v; want %q", b, err, "a\nb\n")
+	}
+	// An update with unchanged output must not write: make the file
+	// read-only, so a write would fail the helper.
+	if err := os.Chmod(path, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if r := run(func(tb testing.TB) { Golden(tb, path, []byte("a\nb\n"), true) }); len(r.errors)+len(r.fatals)+len(r.logs) != 0 {
+		t.Errorf("update of an unchanged golden file wrote or logged: %q %q %q", r.errors, r.fatals, r.logs)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	if r := run(func(tb testing.TB) { Golden(tb, path, []byte("a\nb\n"), false) }); len(r.errors)+len(r.fatals) != 0 {
 		t.Errorf("equal output reported: %q %q", r.errors, r.fatals)

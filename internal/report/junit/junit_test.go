@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"slices"
 	"strings"
@@ -14,9 +13,10 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/reporttest"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = testutil.UpdateFlag()
 
 func TestWriteGolden(t *testing.T) {
 	t.Parallel()

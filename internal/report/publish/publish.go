@@ -85,6 +85,26 @@ func Manifest(path string, m manifest.Manifest) Written {
 	})
 }
 
+// ConfigError writes the reports of a configuration error, so a CI that
+// reads the JUnit file (Jenkins' junit step in post/always, GitLab's test
+// tab) shows the error instead of "no test report found": a JUnit report
+// with one <error> case, and the summary when one is configured. An empty
+// path (not configured, or itself the problem) is skipped.
+func ConfigError(p Paths, msg string) []Written {
+	var w []Written
+	if p.JUnit != "" {
+		w = append(w, file("JUnit report", p.JUnit, "--junit / DOCKETQA_JUNIT", func() error {
+			return atomicfile.WriteFunc(p.JUnit, func(out io.Writer) error { return junit.WriteConfigError(out, msg) })
+		}))
+	}
+	if p.Summary != "" {
+		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
+			return atomicfile.Append(p.Summary, []byte(summary.RenderConfigError(msg)))
+		}))
+	}
+	return w
+}
+
 // Failed reports whether any report could not be written.
 func Failed(w []Written) bool {
 	for _, r := range w {

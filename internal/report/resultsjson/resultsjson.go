@@ -70,16 +70,16 @@ type run struct {
 	Blocking        bool         `json:"blocking"`
 	EarlierAttempts []attempt    `json:"earlier_attempts"`
 	Steps           []step       `json:"steps"`
-	// Artifacts are the files saved under --artifacts-dir, absent when none
-	// were, so documents without saved evidence stay as they were.
-	Artifacts []artifact `json:"artifacts,omitempty"`
+	// Artifacts are the files saved under --artifacts-dir; empty when none
+	// were (always present, like every field of the schema).
+	Artifacts []artifact `json:"artifacts"`
 }
 
 // artifact is a saved screenshot or video: the local path, relative to the
 // working directory, and the (expiring) URL it came from, without its query.
 type artifact struct {
 	Kind string `json:"kind"`
-	Step int    `json:"step,omitempty"`
+	Step int    `json:"step"`
 	Path string `json:"path"`
 	URL  string `json:"url"`
 }
@@ -222,6 +222,7 @@ func runFor(r result.Run) run {
 			VideoURL: text(a.VideoURL),
 		})
 	}
+	out.Artifacts = make([]artifact, 0, len(r.Artifacts))
 	for _, a := range r.Artifacts {
 		out.Artifacts = append(out.Artifacts, artifact{Kind: text(a.Kind), Step: a.Step, Path: text(a.Path), URL: text(a.URL)})
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +11,10 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/reporttest"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = testutil.UpdateFlag()
 
 func TestWriteGolden(t *testing.T) {
 	t.Parallel()

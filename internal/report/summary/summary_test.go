@@ -1,7 +1,6 @@
 package summary
 
 import (
-	"flag"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,9 +9,10 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/reporttest"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+var update = testutil.UpdateFlag()
 
 func TestRenderGolden(t *testing.T) {
 	t.Parallel()

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// ReportPath is one file the gate will write, named by its setting.
+type ReportPath struct {
+	// Setting is the setting's flag (or name, when it has no flag), for
+	// messages.
+	Setting string
+	// Path is the file as configured.
+	Path string
+}
+
+// ReportPaths lists the files this configuration will write, in a fixed
+// order: JUnit, summary, dotenv, JSON results, and the --detach manifest.
+func (c Config) ReportPaths() []ReportPath {
+	var out []ReportPath
+	add := func(name, path string) {
+		if path != "" {
+			out = append(out, ReportPath{Setting: flagOf(name), Path: path})
+		}
+	}
+	add(sJUnit, c.JUnitPath)
+	add(sSummary, c.SummaryPath)
+	add(sDotenv, c.DotenvPath)
+	add(sResultsJSON, c.ResultsJSONPath)
+	add(sDetach, c.Detach)
+	add(sArtifactsDir, c.ArtifactsDir)
+	return out
+}
+
+// flagOf returns a setting's flag, or its name when it has none.
+func flagOf(name string) string {
+	for _, s := range specs() {
+		if s.Name == name && s.Flag != "" {
+			return s.Flag
+		}
+	}
+	return name
+}
+
+// CheckWritable reports, in one *UsageError, every report path that the
+// gate could not write: --dry-run promises a valid configuration, and a
+// report that cannot be written would only show up after a real run. It
+// leaves nothing behind: each path's nearest existing directory gets a
+// probe file that is removed at once, and existing files are not opened.
+// Reports are written as a temporary file renamed over the target, with
+// missing parent directories created, so a writable nearest existing
+// directory is what it takes.
+func CheckWritable(paths []ReportPath) error {
+	var problems []string
+	for _, p := range paths {
+		if err := writable(p.Path); err != nil {
+			problems = append(problems, fmt.Sprintf("%s %q cannot be written: %v", p.Setting, p.Path, err))
+		}
+	}
+	if len(problems) > 0 {
+		return &UsageError{Problems: problems}
+	}
+	return nil
+}
+
+// writable checks that path can be created or replaced.
+func writable(path string) error {
+	path = filepath.Clean(path)
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return errors.New("it is a directory")
+	}
+	dir := filepath.Dir(path)
+	for {
+		fi, err := os.Stat(dir)
+		if err == nil {
+			if !fi.IsDir() {
+				return fmt.Errorf("%s is not a directory", dir)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("check %s: %w", dir, err)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return fmt.Errorf("no existing directory above %s", path)
+		}
+		dir = parent
+	}
+	f, err := os.CreateTemp(dir, ".docketqa-gate-probe-*")
+	if err != nil {
+		return fmt.Errorf("directory %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	cerr := f.Close()
+	if err := errors.Join(cerr, os.Remove(name)); err != nil {
+		return fmt.Errorf("probe directory %s: %w", dir, err)
+	}
+	return nil
+}
