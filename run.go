@@ -140,6 +140,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	tally := out.Set.Tally()
 	written := publish.Reports(out.Set, tally, publish.Paths{
 		JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, ResultsJSON: cfg.ResultsJSONPath, Dotenv: cfg.DotenvPath,
+		SummaryFromRunner: cfg.SummaryFromRunner,
 	}, sink)
 	sink.Emit(event.Verdict{Set: out.Set, Tally: tally, Untriggered: out.Set.GroupRunID == 0})
 	for _, w := range written {
@@ -163,7 +164,7 @@ func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	}
 	sink.Emit(event.ConfigError{Problems: problems})
 	msg := "docketqa-gate configuration: " + strings.Join(problems, "; ")
-	for _, w := range publish.ConfigError(publish.Paths{JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath}, msg) {
+	for _, w := range publish.ConfigError(publish.Paths{JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, SummaryFromRunner: cfg.SummaryFromRunner}, msg) {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
 	return exitUsage

@@ -125,3 +125,20 @@ func isLinkErr(path string, err error) bool {
 	fi, lerr := os.Lstat(path)
 	return lerr == nil && fi.Mode()&fs.ModeSymlink != 0
 }
+
+// AppendShared appends data to a file another program owns and reads, such
+// as the runner's $GITHUB_STEP_SUMMARY: in place, with O_APPEND, following
+// a link if the owner made one, because replacing the file (or the link)
+// would hide the content from its owner. Only for paths the user did not
+// choose; a report path the user gave goes through Append.
+func AppendShared(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", path, err)
+	}
+	_, werr := f.Write(data)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("append to %s: %w", path, err)
+	}
+	return nil
+}

@@ -22,6 +22,17 @@ import (
 // (the JUnit path is never empty).
 type Paths struct {
 	JUnit, Summary, ResultsJSON, Dotenv string
+	// SummaryFromRunner says Summary is the runner's $GITHUB_STEP_SUMMARY:
+	// appended to in place, since the runner owns (and reads) that file.
+	SummaryFromRunner bool
+}
+
+// appendSummary adds text to the summary file.
+func (p Paths) appendSummary(text string) error {
+	if p.SummaryFromRunner {
+		return atomicfile.AppendShared(p.Summary, []byte(text))
+	}
+	return atomicfile.Append(p.Summary, []byte(text))
 }
 
 // OutputSetter is where step outputs go: the GitHub sink, which does nothing
@@ -48,7 +59,7 @@ func Reports(set result.Set, t result.Tally, p Paths, outs OutputSetter) []Writt
 	}))
 	if p.Summary != "" {
 		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
-			return atomicfile.Append(p.Summary, []byte(summary.Render(set, summary.Options{})))
+			return p.appendSummary(summary.Render(set, summary.Options{}))
 		}))
 	}
 	if p.ResultsJSON != "" {
@@ -99,7 +110,7 @@ func ConfigError(p Paths, msg string) []Written {
 	}
 	if p.Summary != "" {
 		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
-			return atomicfile.Append(p.Summary, []byte(summary.RenderConfigError(msg)))
+			return p.appendSummary(summary.RenderConfigError(msg))
 		}))
 	}
 	return w
