@@ -146,15 +146,11 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 		for _, id := range m.MissingBlueprintIDs {
 			c.requested = appendUnique(c.requested, id)
 		}
-		c.emit(c.plan(event.ModeAttach, m))
+		c.emit(c.plan(m))
 		targets, missing = c.fromManifest(m)
 	} else {
 		c.requested = c.cfg.BlueprintIDs
-		mode := event.ModeTrigger
-		if c.cfg.Detach != "" {
-			mode = event.ModeDetach
-		}
-		c.emit(c.plan(mode, nil))
+		c.emit(c.plan(nil))
 		grp, err := c.d.API.Trigger(dctx, c.requested)
 		if err != nil {
 			c.emit(triggerFailed(0, len(c.requested), err))
@@ -177,16 +173,16 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 	out := c.wait(ctx, targets, deadline, c.cfg.RerunFailed == 0)
 	set.Runs = append(out.Runs, missing...)
 	stop, err := c.stopped(out, set.GroupRunURL)
-	if stop == Finished && c.cfg.RerunFailed > 0 {
+	if stop == Finished {
 		set.Runs, stop, err = c.rerun(ctx, set.Runs, deadline)
 	}
 	set.Elapsed = c.d.Now().Sub(start)
 	return Outcome{Set: set, Stop: stop, Err: err}
 }
 
-func (c *conductor) plan(mode event.Mode, m *manifest.Manifest) event.Plan {
+func (c *conductor) plan(m *manifest.Manifest) event.Plan {
 	p := Plan(c.cfg)
-	p.Mode, p.BlueprintIDs, p.Reports = mode, c.requested, nil
+	p.BlueprintIDs, p.Reports = c.requested, nil
 	if m != nil {
 		p.GroupRunID, p.GroupRunURL, p.Runs = m.GroupRunID, m.DashboardURL, len(m.Runs)
 	}
@@ -339,7 +335,7 @@ func mergeRerun(runs []result.Run, ids []int64, next []result.Run) []result.Run 
 		byBlueprint[r.BlueprintID] = append(byBlueprint[r.BlueprintID], r)
 	}
 	rerun := idSet(ids)
-	out := make([]result.Run, 0, len(runs)+len(next))
+	var out []result.Run
 	done := make(map[int64]bool, len(ids))
 	for i, r := range runs {
 		bp := r.BlueprintID
@@ -388,7 +384,8 @@ func mergeBlueprint(prev, next []result.Run) []result.Run {
 	first.Attempts += attempts
 	for i := range next {
 		next[i].NonBlocking = prev[0].NonBlocking
-		next[i].Flaky = next[i].Verdict == result.Passed && (i == 0 || len(next[i].Earlier) > 0)
+		// Every run here is a rerun after a failure: a pass is flaky.
+		next[i].Flaky = next[i].Verdict == result.Passed
 		if next[i].Title == "" {
 			next[i].Title = prev[0].Title
 		}

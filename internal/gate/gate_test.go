@@ -26,6 +26,10 @@ type fakeAPI struct {
 	groups [][]docketqa.TestRun
 	// answers maps a run id to what GET /test_run/{id} returns.
 	answers map[int64]docketqa.TestRun
+	// running maps a run id to how many polls see it still running
+	// before its answer.
+	running map[int64]int
+	gets    int
 }
 
 func (f *fakeAPI) Trigger(_ context.Context, ids []int64) (*docketqa.GroupRun, error) {
@@ -42,6 +46,11 @@ func (f *fakeAPI) Trigger(_ context.Context, ids []int64) (*docketqa.GroupRun, e
 func (f *fakeAPI) GetRun(_ context.Context, id int64) (*docketqa.TestRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.gets++
+	if f.running[id] > 0 {
+		f.running[id]--
+		return &docketqa.TestRun{ID: id, Status: "running"}, nil
+	}
 	a, ok := f.answers[id]
 	if !ok {
 		return nil, &docketqa.APIError{Endpoint: fmt.Sprintf("GET /test_run/%d", id), StatusCode: 404}
@@ -298,5 +307,123 @@ func TestTriggerFailureIsReportedOnce(t *testing.T) {
 	}
 	if n != 1 || out.Stop != TriggerFailed || len(out.Set.Runs) != 3 {
 		t.Errorf("%d TriggerFailed events, stop %s, %d runs", n, out.Stop, len(out.Set.Runs))
+	}
+}
+
+// TestDetachTriggersAndRecords: --detach triggers once, polls nothing and
+// returns the manifest to record, missing blueprints included.
+func TestDetachTriggersAndRecords(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{groups: [][]docketqa.TestRun{{run(1000, 180, "running")}}}
+	cfg := testConfig(180, 181)
+	cfg.Detach = "runs.json"
+	out, _ := runGate(t, cfg, api)
+	if out.Stop != Detached || out.Manifest == nil || api.gets != 0 {
+		t.Fatalf("stop %s, manifest %+v, %d GETs", out.Stop, out.Manifest, api.gets)
+	}
+	if len(out.Manifest.Runs) != 1 || out.Manifest.Runs[0].RunID != 1000 || !slices.Equal(out.Manifest.MissingBlueprintIDs, []int64{181}) {
+		t.Errorf("manifest = %+v", out.Manifest)
+	}
+}
+
+// TestFailFastWaitsForReruns: with reruns left, a failure is not final, so
+// fail-fast keeps waiting for the others; on the last attempt it stops.
+func TestFailFastWaitsForReruns(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{
+		groups: [][]docketqa.TestRun{{run(1000, 180, "running"), run(1001, 181, "running")}, {run(2000, 180, "running")}},
+		answers: map[int64]docketqa.TestRun{1000: run(1000, 180, "failed"), 1001: run(1001, 181, "passed"),
+			2000: run(2000, 180, "failed")},
+		running: map[int64]int{1001: 20},
+	}
+	cfg := testConfig(180, 181)
+	cfg.FailFast, cfg.RerunFailed = true, 1
+	out, _ := runGate(t, cfg, api)
+	runs := byName(out.Set)
+	if r := runs["blueprint 181"]; r.Verdict != result.Passed || r.NotAwaited {
+		t.Errorf("blueprint 181 = %+v: fail-fast must wait while reruns remain", r)
+	}
+	if r := runs["blueprint 180"]; r.Verdict != result.Failed || r.Attempts != 2 {
+		t.Errorf("blueprint 180 = %+v, want failed after 2 attempts", r)
+	}
+}
+
+// TestRerunsUntilPass: a blueprint that fails twice and then passes needs
+// every allowed rerun, keeps its title and is flaky.
+func TestRerunsUntilPass(t *testing.T) {
+	t.Parallel()
+	titled := func(id, bp int64, status string) docketqa.TestRun {
+		r := run(id, bp, status)
+		if id == 1000 {
+			r.Title = "Checkout"
+		}
+		return r
+	}
+	api := &fakeAPI{
+		groups: [][]docketqa.TestRun{{titled(1000, 180, "running")}, {run(2000, 180, "running")}, {run(3000, 180, "running")}},
+		answers: map[int64]docketqa.TestRun{1000: titled(1000, 180, "failed"), 2000: run(2000, 180, "failed"),
+			3000: run(3000, 180, "passed")},
+	}
+	cfg := testConfig(180)
+	cfg.RerunFailed = 2
+	out, rec := runGate(t, cfg, api)
+	if tr := api.triggered(); len(tr) != 3 {
+		t.Fatalf("triggers = %v, want 3", tr)
+	}
+	r := out.Set.Runs[0]
+	if len(out.Set.Runs) != 1 || r.Verdict != result.Passed || !r.Flaky || r.Attempts != 3 || r.Title != "Checkout" || r.RunID != 3000 {
+		t.Errorf("run = %+v", r)
+	}
+	if rec.has(func(e event.Event) bool {
+		_, u := e.(event.UnrequestedRuns)
+		_, m := e.(event.MissingRuns)
+		return u || m
+	}) {
+		t.Error("UnrequestedRuns or MissingRuns emitted with nothing to say")
+	}
+}
+
+// TestRerunCapBoundary: exactly --rerun-max-failures failures still rerun;
+// 0 means no cap.
+func TestRerunCapBoundary(t *testing.T) {
+	t.Parallel()
+	for _, limit := range []int{0, 2} {
+		api := &fakeAPI{
+			groups: [][]docketqa.TestRun{{run(1000, 180, "running"), run(1001, 181, "running")},
+				{run(2000, 180, "running"), run(2001, 181, "running")}},
+			answers: map[int64]docketqa.TestRun{1000: run(1000, 180, "failed"), 1001: run(1001, 181, "failed"),
+				2000: run(2000, 180, "passed"), 2001: run(2001, 181, "passed")},
+		}
+		cfg := testConfig(180, 181)
+		cfg.RerunFailed, cfg.RerunMaxFailures = 1, limit
+		out, _ := runGate(t, cfg, api)
+		if tr := api.triggered(); len(tr) != 2 || out.Set.Tally().Verdict != result.Passed {
+			t.Errorf("limit %d: triggers %v, verdict %s", limit, tr, out.Set.Tally().Verdict)
+		}
+	}
+}
+
+// TestFailFastOnlyOnTheLastRerun: during a rerun that is not the last, a
+// failure is not final either, so fail-fast still waits for the others.
+func TestFailFastOnlyOnTheLastRerun(t *testing.T) {
+	t.Parallel()
+	api := &fakeAPI{
+		groups: [][]docketqa.TestRun{
+			{run(1000, 180, "running"), run(1001, 181, "running")},
+			{run(2000, 180, "running"), run(2001, 181, "running")},
+			{run(3000, 180, "running")},
+		},
+		answers: map[int64]docketqa.TestRun{1000: run(1000, 180, "failed"), 1001: run(1001, 181, "failed"),
+			2000: run(2000, 180, "failed"), 2001: run(2001, 181, "passed"), 3000: run(3000, 180, "failed")},
+		running: map[int64]int{2001: 20},
+	}
+	cfg := testConfig(180, 181)
+	cfg.FailFast, cfg.RerunFailed = true, 2
+	out, _ := runGate(t, cfg, api)
+	if r := byName(out.Set)["blueprint 181"]; r.Verdict != result.Passed || !r.Flaky {
+		t.Errorf("blueprint 181 = %+v: its rerun must be awaited while another rerun remains", r)
+	}
+	if tr := api.triggered(); len(tr) != 3 {
+		t.Errorf("triggers = %v, want 3", tr)
 	}
 }
