@@ -101,3 +101,27 @@ func TestSymlinkRefused(t *testing.T) {
 		t.Errorf("content through a linked directory = %q", got)
 	}
 }
+
+// TestAppendShared: a file another program owns is appended to in place,
+// through a link if its owner made one, as a block of its own.
+func TestAppendShared(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "step_summary_target")
+	if err := os.WriteFile(target, []byte("## Build"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "step_summary")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := AppendShared(link, []byte("## Gate\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != "## Build\n## Gate\n" {
+		t.Errorf("target = %q", got)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the owner's link was replaced")
+	}
+}
