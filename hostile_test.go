@@ -204,20 +204,8 @@ func (h *gateRun) file(envName string) string {
 	return string(b)
 }
 
-// hgCase is a JUnit testcase with what the suite looks at.
-type hgCase struct {
-	Name    string `xml:"name,attr"`
-	Failure *struct {
-		Message string `xml:"message,attr"`
-	} `xml:"failure"`
-	Error *struct {
-		Message string `xml:"message,attr"`
-	} `xml:"error"`
-	Skipped *struct {
-		Message string `xml:"message,attr"`
-	} `xml:"skipped"`
-	SystemOut string `xml:"system-out"`
-}
+// hgCase is the JUnit testcase the other end-to-end tests read too.
+type hgCase = junitCase
 
 // junit parses the JUnit report, failing on a missing or malformed file
 // and on two cases with one name (CI test views merge those).

@@ -106,8 +106,9 @@ type junitCase struct {
 	Skipped *struct {
 		Message string `xml:"message,attr"`
 	} `xml:"skipped"`
-	Flaky  []struct{} `xml:"flakyFailure"`
-	Reruns []struct{} `xml:"rerunFailure"`
+	Flaky     []struct{} `xml:"flakyFailure"`
+	Reruns    []struct{} `xml:"rerunFailure"`
+	SystemOut string     `xml:"system-out"`
 }
 
 // cases parses the JUnit report into name → case, failing on duplicates.

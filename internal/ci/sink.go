@@ -151,7 +151,7 @@ func (s *Sink) Emit(e event.Event) {
 		s.out("rerun %d of %d: re-triggering %d failed blueprint(s): %s", e.Attempt, e.Of, len(e.BlueprintIDs), joinIDs(e.BlueprintIDs))
 	case event.RerunSkipped:
 		s.out("not rerunning: %d blueprints failed, more than --rerun-max-failures %d; with that many failures the cause is rarely flakiness", e.Failed, e.Max)
-	case event.Stopped:
+	case event.FailFastStopped:
 		s.out("fail-fast: a run failed; not waiting for the others (they continue on DocketQA: %s)", e.URL)
 	case event.Interrupted:
 		s.errf("received %s: stopping, writing reports (send again to exit at once)", e.Signal)

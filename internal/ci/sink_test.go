@@ -67,7 +67,7 @@ func hostileEvents() []event.Event {
 		event.StillWaiting{Waiting: 9, Total: 10, Names: []string{hostile, run.Name()}},
 		event.RerunStarted{Attempt: 1, Of: 2, BlueprintIDs: []int64{7}},
 		event.RerunSkipped{Failed: 9, Max: 5},
-		event.Stopped{Reason: event.StopFailFast, URL: hostile},
+		event.FailFastStopped{URL: hostile},
 		event.Interrupted{Signal: hostile},
 		event.Detached{Path: hostile, Runs: 1},
 		event.Verdict{Set: set, Tally: set.Tally()},

@@ -130,26 +130,12 @@ type RerunSkipped struct {
 	Failed, Max int
 }
 
-// StopReason says why waiting ended before every run had a verdict.
-type StopReason string
-
-// The reasons.
-const (
-	StopFailFast    StopReason = "fail-fast"
-	StopDeadline    StopReason = "deadline"
-	StopInterrupted StopReason = "interrupted"
-	StopAuth        StopReason = "auth"
-)
-
-// Stopped reports that waiting ended early.
-type Stopped struct {
-	Reason  StopReason
-	Timeout time.Duration
-	URL     string
-	Err     error
-	// StillRunning is true when some unfinished run was last seen running:
-	// only then is a longer --timeout worth suggesting.
-	StillRunning bool
+// FailFastStopped says --fail-fast stopped waiting after a failure. Every
+// other early stop (deadline, interruption, refused key) is an error and
+// reaches the user once, as Fatal.
+type FailFastStopped struct {
+	// URL is the group run, where the runs not awaited go on.
+	URL string
 }
 
 // Interrupted is the first signal arriving.
@@ -223,7 +209,7 @@ func (RunFinished) isEvent()     {}
 func (StillWaiting) isEvent()    {}
 func (RerunStarted) isEvent()    {}
 func (RerunSkipped) isEvent()    {}
-func (Stopped) isEvent()         {}
+func (FailFastStopped) isEvent() {}
 func (Interrupted) isEvent()     {}
 func (Detached) isEvent()        {}
 func (Verdict) isEvent()         {}

@@ -270,7 +270,7 @@ func (c *conductor) stopped(out poll.Outcome, groupURL string) (Stop, error) {
 		}
 		return Deadline, fmt.Errorf("deadline of %s passed before every run finished (%s)", c.cfg.Timeout, hint)
 	case poll.FailFast:
-		c.emit(event.Stopped{Reason: event.StopFailFast, URL: groupURL})
+		c.emit(event.FailFastStopped{URL: groupURL})
 		return FailFast, nil
 	}
 	return Finished, nil
