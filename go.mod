@@ -9,3 +9,5 @@ require (
 	github.com/sethvargo/go-githubactions v1.3.2
 	gopkg.in/yaml.v3 v3.0.1
 )
+
+require github.com/go-json-experiment/json v1.27.2

@@ -182,7 +182,7 @@ func (g *gate) run(ctx context.Context) int {
 			set.Elapsed = time.Since(start)
 			return g.finish(set, fatal)
 		}
-		set.GroupRunID, set.GroupRunName = grp.ID, grp.Name
+		set.GroupRunID, set.GroupRunName = grp.ID, string(grp.Name)
 		set.GroupRunURL = g.dashboardURL(grp.ID)
 		g.logf("triggered group run %d with %d test run(s): %s", grp.ID, len(grp.Runs), set.GroupRunURL)
 		targets, missing = g.targets(grp, g.cfg.BlueprintIDs)
@@ -387,7 +387,7 @@ func (g *gate) targets(grp *docketqa.GroupRun, requested []int64) ([]poll.Target
 	targets := make([]poll.Target, 0, len(grp.Runs))
 	for _, r := range grp.Runs {
 		seen[r.BlueprintID] = true
-		targets = append(targets, poll.Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: r.Title, StepCount: r.StepCount, NonBlocking: nb[r.BlueprintID]})
+		targets = append(targets, poll.Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: string(r.Title), StepCount: r.StepCount, NonBlocking: nb[r.BlueprintID]})
 	}
 	var missing []result.Run
 	for _, id := range requested {

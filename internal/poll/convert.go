@@ -29,13 +29,13 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 		BlueprintID: t.BlueprintID,
 		RunID:       t.RunID,
 		Title:       t.Title,
-		Status:      r.Status,
-		VideoURL:    r.VideoURL,
+		Status:      string(r.Status),
+		VideoURL:    string(r.VideoURL),
 		Attempts:    1 + len(r.Retries),
 		NonBlocking: t.NonBlocking,
 	}
 	if r.Title != "" {
-		out.Title = r.Title
+		out.Title = string(r.Title)
 	}
 	if r.BlueprintID != 0 {
 		out.BlueprintID = r.BlueprintID
@@ -50,7 +50,7 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 		// attempts before the final one.
 		earlier := result.Run{Status: "failed", Steps: convertSteps(a.Steps)}
 		out.Earlier = append(out.Earlier, result.Attempt{Status: "failed", Verdict: result.Failed,
-			Reason: failureReason(earlier), VideoURL: a.VideoURL})
+			Reason: failureReason(earlier), VideoURL: string(a.VideoURL)})
 	}
 	switch {
 	case !r.CreatedAt.IsZero() && r.UpdatedAt.After(r.CreatedAt):
@@ -74,7 +74,10 @@ func convertSteps(in []docketqa.Step) []result.Step {
 	}
 	out := make([]result.Step, len(in))
 	for i, s := range in {
-		out[i] = result.Step(s)
+		out[i] = result.Step{Number: s.Number, Task: string(s.Task), OK: s.OK, Result: string(s.Result), Duration: s.Duration}
+		for _, u := range s.Screenshots {
+			out[i].Screenshots = append(out[i].Screenshots, string(u))
+		}
 	}
 	return out
 }

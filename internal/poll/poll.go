@@ -352,8 +352,8 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 	st.bad = 0
 	st.retry = nil
 	st.notFoundSince = time.Time{}
-	st.lastStatus = r.run.Status
-	if StillGoing(r.run.Status) {
+	st.lastStatus = string(r.run.Status)
+	if StillGoing(st.lastStatus) {
 		p.reschedule(st, 0)
 		return Finished, nil
 	}
@@ -433,8 +433,8 @@ func (p *poller) finalFetch(ctx context.Context) {
 		if r.err != nil {
 			continue
 		}
-		r.st.lastStatus = r.run.Status
-		if !StillGoing(r.run.Status) {
+		r.st.lastStatus = string(r.run.Status)
+		if !StillGoing(r.st.lastStatus) {
 			p.finishAnswer(r.st, r.run)
 		}
 	}
