@@ -285,7 +285,7 @@ func (c *Client) decodeRun(r io.Reader, id int64) (*TestRun, error) {
 	case run.ID != 0 && run.ID != id:
 		return nil, &DecodeError{Endpoint: getEndpoint(id), Err: fmt.Errorf("answer is for test run %d", run.ID)}
 	case run.Status == "":
-		return nil, &DecodeError{Endpoint: getEndpoint(id), Err: errors.New(`"status" is missing, null or empty`)}
+		return nil, &DecodeError{Endpoint: getEndpoint(id), Err: errors.New(`"status" is missing or null (or empty)`)}
 	}
 	run.ID = id
 	return run, nil

@@ -364,7 +364,7 @@ func (d *decoder) steps(om *Omitted, where string, budget *int) ([]Step, int, er
 			notShown++
 			return d.dec.SkipValue()
 		}
-		s, cost, err := d.step(om, where+"["+strconv.Itoa(i)+"]", i)
+		s, cost, links, err := d.step(om, where+"["+strconv.Itoa(i)+"]", i)
 		if err != nil {
 			return err
 		}
@@ -379,6 +379,8 @@ func (d *decoder) steps(om *Omitted, where string, budget *int) ([]Step, int, er
 		}
 		*budget -= cost
 		failKept = failKept || !s.OK
+		// Links dropped from a step not kept are not worth a mention.
+		om.Links += links
 		out = append(out, s)
 		return nil
 	})
@@ -388,12 +390,14 @@ func (d *decoder) steps(om *Omitted, where string, budget *int) ([]Step, int, er
 // stepOverhead is what a kept step costs beyond its texts and links.
 const stepOverhead = 128
 
-func (d *decoder) step(om *Omitted, where string, i int) (Step, int, error) {
+// step reads one entry of results. It returns the step, what keeping it
+// costs of the run's budget, and how many of its links were dropped.
+func (d *decoder) step(om *Omitted, where string, i int) (Step, int, int, error) {
 	s := Step{Number: i + 1}
 	if d.dec.PeekKind() != '{' {
-		return s, stepOverhead, d.skip(om, where)
+		return s, stepOverhead, 0, d.skip(om, where)
 	}
-	links := 0
+	var links Omitted
 	err := d.object(func(name string) error {
 		var err error
 		at := where + "." + name
@@ -422,7 +426,7 @@ func (d *decoder) step(om *Omitted, where string, i int) (Step, int, error) {
 				}
 			}
 		case "actions":
-			err = d.actions(&s, om, at, &links)
+			err = d.actions(&s, om, &links, at)
 		default:
 			err = d.dec.SkipValue()
 		}
@@ -432,10 +436,12 @@ func (d *decoder) step(om *Omitted, where string, i int) (Step, int, error) {
 	for _, u := range s.Screenshots {
 		cost += len(u)
 	}
-	return s, cost, err
+	return s, cost, links.Links, err
 }
 
-func (d *decoder) actions(s *Step, om *Omitted, where string, links *int) error {
+// actions reads a step's actions for their screenshot links; links counts
+// the links dropped.
+func (d *decoder) actions(s *Step, om, links *Omitted, where string) error {
 	if d.dec.PeekKind() != '[' {
 		if d.dec.PeekKind() == 'n' {
 			return d.dec.SkipValue()
@@ -450,13 +456,12 @@ func (d *decoder) actions(s *Step, om *Omitted, where string, links *int) error 
 			if name != "screenshot_url" {
 				return d.dec.SkipValue()
 			}
-			u, err := d.link(om, "screenshot_url")
+			u, err := d.link(links, "screenshot_url")
 			if u == "" || err != nil {
 				return err
 			}
-			*links++
 			if len(s.Screenshots) >= d.lim.Links {
-				om.Links++
+				links.Links++
 				return nil
 			}
 			s.Screenshots = append(s.Screenshots, u)
