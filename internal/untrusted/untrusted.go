@@ -135,6 +135,14 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 	space := false // a space is pending: written only before more text
 	bad := false   // the last rune was invalid UTF-8
 	for i := 0; i < len(p); {
+		if c := p[i]; c > ' ' && c < 0x7f {
+			// Printable ASCII, most of any text, needs no lookup.
+			writeSpace(&b, &space)
+			b.WriteByte(c)
+			bad = false
+			i++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(p[i:])
 		i += n
 		if r == utf8.RuneError && n == 1 {
@@ -311,6 +319,18 @@ func indexFold(s, key string) int {
 		return -1
 	}
 	k0, _ := utf8.DecodeRuneInString(key)
+	if k0 < utf8.RuneSelf {
+		// An ASCII first rune: candidates are its two cases and any
+		// non-ASCII rune (the Kelvin sign folds to k, the long s to s).
+		lo, up := byte(unicode.ToLower(k0)), byte(unicode.ToUpper(k0))
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if (c == lo || c == up || (c >= utf8.RuneSelf && utf8.RuneStart(c))) && matchFold(s[i:], key) > 0 {
+				return i
+			}
+		}
+		return -1
+	}
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if equalFoldRune(r, k0) && matchFold(s[i:], key) > 0 {
@@ -328,6 +348,13 @@ func matchFold(s, key string) int {
 	for _, kr := range key {
 		if i >= len(s) {
 			return 0
+		}
+		if c := s[i]; c < utf8.RuneSelf && kr < utf8.RuneSelf {
+			if c != byte(kr) && unicode.ToLower(rune(c)) != unicode.ToLower(kr) {
+				return 0
+			}
+			i++
+			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if !equalFoldRune(r, kr) {
