@@ -502,10 +502,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	var d time.Duration
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		d = time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
+		d = time.Duration(min(max(n, 0), int64(maxRetryAfter/time.Second))) * time.Second
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = t.Sub(now)
 	}

@@ -107,40 +107,38 @@ func (d *decoder) skip(om *Omitted, where string) error {
 }
 
 // strictID reads an id: a JSON integer, or a string of one (ids have been
-// seen as strings). null is absent; anything else is an error.
-func (d *decoder) strictID(where string) (id int64, present bool, err error) {
+// seen as strings), in canonical form. null is 0, as an absent id; any other
+// value is an error.
+func (d *decoder) strictID(where string) (int64, error) {
 	v, err := d.dec.ReadValue()
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	s := string(v)
 	switch v.Kind() {
 	case 'n':
-		return 0, false, nil
+		return 0, nil
 	case '"':
-		if len(v) > 24 {
-			return 0, false, fmt.Errorf("%s: %w: a string of %d bytes, want an integer", where, errBadType, len(v))
-		}
 		s = strings.TrimSpace(unquote(v, 64))
 	case '0':
 	default:
-		return 0, false, fmt.Errorf("%s: %w: %s, want an integer", where, errBadType, kindName(v.Kind()))
+		return 0, fmt.Errorf("%s: %w: %s, want an integer", where, errBadType, kindName(v.Kind()))
 	}
 	n, perr := strconv.ParseInt(s, 10, 64)
-	if perr != nil || (len(s) > 1 && s[0] == '0') || strings.HasPrefix(s, "+") {
-		return 0, false, fmt.Errorf("%s: %w: %s, want an integer", where, errBadType, quoteNumberish(s))
+	if perr != nil || strconv.FormatInt(n, 10) != s {
+		return 0, fmt.Errorf("%s: %w: %s, want an integer", where, errBadType, quoteNumberish(s))
 	}
-	return n, true, nil
+	return n, nil
 }
 
-// lenientInt reads a decorative integer; ok is false when it was absent
-// or dropped.
-func (d *decoder) lenientInt(om *Omitted, where string) (int64, bool, error) {
+// lenientInt reads a decorative integer in [1, most]; ok is false when
+// it was absent or dropped.
+func (d *decoder) lenientInt(om *Omitted, where string, most int64) (int64, bool, error) {
 	f, ok, err := d.lenientNumber(om, where)
 	if err != nil || !ok {
 		return 0, false, err
 	}
-	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+	if f != math.Trunc(f) || f < 1 || f > float64(most) {
 		om.field(where)
 		return 0, false, nil
 	}
@@ -173,16 +171,16 @@ func (d *decoder) lenientNumber(om *Omitted, where string) (float64, bool, error
 	return f, true, nil
 }
 
-// lenientBool reads a decorative boolean; ok is false when absent or bad.
-func (d *decoder) lenientBool(om *Omitted, where string) (value, ok bool, err error) {
+// lenientBool reads a decorative boolean; a missing or bad one is false.
+func (d *decoder) lenientBool(om *Omitted, where string) (bool, error) {
 	switch d.dec.PeekKind() {
 	case 't', 'f':
 		v, err := d.dec.ReadValue()
-		return v.Kind() == 't', err == nil, err
+		return v.Kind() == 't', err
 	case 'n':
-		return false, false, d.dec.SkipValue()
+		return false, d.dec.SkipValue()
 	}
-	return false, false, d.skip(om, where)
+	return false, d.skip(om, where)
 }
 
 // text reads a decorative text: a string, or the literal of a number or
@@ -217,10 +215,7 @@ func (d *decoder) link(om *Omitted, where string) (untrusted.URL, error) {
 	if err != nil || v.Kind() == 'n' {
 		return "", err
 	}
-	if len(v) > 2*untrusted.MaxURL+2 {
-		om.Links++
-		return "", nil
-	}
+	// One byte past the cap is enough for URL to see a link too long.
 	u, ok := d.cl.URL(unquote(v, untrusted.MaxURL+1))
 	if !ok {
 		om.Links++
@@ -228,33 +223,37 @@ func (d *decoder) link(om *Omitted, where string) (untrusted.URL, error) {
 	return u, nil
 }
 
+// maxStatus bounds a status word in bytes; the documented words have six.
+const maxStatus = 32
+
 // status reads the status word. In a GET answer it decides the verdict, so
-// it must be a string without control or invisible characters: cleaning
-// those out could make a "pass\u200bed" read as "passed".
-func (d *decoder) status(strict bool, om *Omitted, where string) (untrusted.Text, bool, error) {
+// it must be a short string without control or invisible characters:
+// cleaning those out could make a "pass\u200bed" read as "passed".
+func (d *decoder) status(strict bool, om *Omitted, where string) (untrusted.Text, error) {
 	if !strict {
-		t, err := d.text(d.cl.WithCap(untrusted.MinCap), om, where)
-		return t, t != "", err
+		return d.text(d.cl.WithCap(untrusted.MinCap), om, where)
 	}
 	v, err := d.dec.ReadValue()
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
 	switch v.Kind() {
 	case 'n':
-		return "", false, nil
+		return "", nil
 	case '"':
 	default:
-		return "", false, fmt.Errorf("%s: %w: %s, want a string", where, errBadType, kindName(v.Kind()))
+		return "", fmt.Errorf("%s: %w: %s, want a string", where, errBadType, kindName(v.Kind()))
 	}
-	if len(v) > 2*untrusted.MinCap {
-		return "", false, fmt.Errorf("%s: %w: a string of %d bytes, want a status word", where, errBadType, len(v))
+	// Room for white space around the word; the word itself is checked
+	// whole, never a prefix of it.
+	word, total := unquotePrefix(v, 4*maxStatus)
+	if word = strings.TrimSpace(word); total > 4*maxStatus || len(word) > maxStatus {
+		return "", fmt.Errorf("%s: %w: a string of %d bytes, want a status word", where, errBadType, total)
 	}
-	word := strings.TrimSpace(unquote(v, 4*untrusted.MinCap))
 	if plain := untrusted.NewCleaner("", untrusted.MinCap).Text(word); string(plain) != word {
-		return "", false, fmt.Errorf("%s: %w: control or invisible characters in the status word %q", where, errBadType, plain)
+		return "", fmt.Errorf("%s: %w: control or invisible characters in the status word %q", where, errBadType, plain)
 	}
-	return d.cl.WithCap(untrusted.MinCap).Text(word), word != "", nil
+	return d.cl.WithCap(untrusted.MinCap).Text(word), nil
 }
 
 // run reads one test run object. strictStatus is set for GET answers,
@@ -271,13 +270,13 @@ func (d *decoder) run(where string, strictStatus bool) (TestRun, error) {
 		at := where + "." + name
 		switch name {
 		case "id":
-			r.ID, _, err = d.strictID(at)
+			r.ID, err = d.strictID(at)
 		case "status":
-			r.Status, _, err = d.status(strictStatus, &r.Omitted, at)
+			r.Status, err = d.status(strictStatus, &r.Omitted, at)
 		case "test_blueprint_id":
-			r.BlueprintID, _, err = d.strictID(at)
+			r.BlueprintID, err = d.strictID(at)
 		case "test_group_run_id":
-			r.GroupRunID, _, err = d.lenientInt(&r.Omitted, name)
+			r.GroupRunID, _, err = d.lenientInt(&r.Omitted, name, math.MaxInt64>>10)
 		case "blueprint_metadata":
 			err = d.metadata(&r)
 		case "results":
@@ -405,16 +404,14 @@ func (d *decoder) step(om *Omitted, where string, i int) (Step, int, int, error)
 		case "step_number":
 			var n int64
 			var ok bool
-			if n, ok, err = d.lenientInt(om, at); ok && n > 0 && n <= math.MaxInt32 {
+			if n, ok, err = d.lenientInt(om, at, math.MaxInt32); ok {
 				s.Number = int(n)
-			} else if ok {
-				om.field(at)
 			}
 		case "task":
 			s.Task, err = d.text(d.cl.WithCap(d.lim.TaskBytes), om, at)
 		case "is_successful":
 			// A step without a readable is_successful is not known to be good.
-			s.OK, _, err = d.lenientBool(om, at)
+			s.OK, err = d.lenientBool(om, at)
 		case "result":
 			s.Result, err = d.text(d.cl.WithCap(d.lim.ResultBytes), om, at)
 		case "duration":
@@ -573,7 +570,7 @@ func (d *decoder) groupRun(g *GroupRun) error {
 		var err error
 		switch name {
 		case "id":
-			g.ID, _, err = d.strictID("test_group_run.id")
+			g.ID, err = d.strictID("test_group_run.id")
 		case "name":
 			g.Name, err = d.text(d.cl.WithCap(d.lim.TitleBytes), &g.Omitted, "test_group_run.name")
 		case "status":
@@ -617,11 +614,24 @@ func unquotePrefix(v jsontext.Value, window int) (string, int) {
 	raw := v[1 : len(v)-1]
 	var b []byte
 	total := 0
+	full := false
 	emit := func(p []byte) {
 		total += len(p)
-		if n := window - len(b); n > 0 {
-			b = append(b, p[:min(n, len(p))]...)
+		if full {
+			return
 		}
+		room := window - len(b)
+		if room >= len(p) {
+			b = append(b, p...)
+			return
+		}
+		// Cut before the first character that does not fit whole, and
+		// keep nothing after it, so b stays a prefix.
+		full = true
+		for room > 0 && !utf8.RuneStart(p[room]) {
+			room--
+		}
+		b = append(b, p[:room]...)
 	}
 	var rb [utf8.UTFMax]byte
 	for i := 0; i < len(raw); {
@@ -665,18 +675,6 @@ func unquotePrefix(v jsontext.Value, window int) (string, int) {
 				r = utf8.RuneError
 			}
 			emit(rb[:utf8.EncodeRune(rb[:], r)])
-		}
-	}
-	if total > len(b) {
-		// The window may end inside a character: drop its first bytes
-		// rather than have them read as invalid UTF-8.
-		for j := len(b) - 1; j >= 0 && j >= len(b)-utf8.UTFMax; j-- {
-			if utf8.RuneStart(b[j]) {
-				if !utf8.FullRune(b[j:]) {
-					b = b[:j]
-				}
-				break
-			}
 		}
 	}
 	return string(b), total
