@@ -76,6 +76,13 @@ func TestDecodeBoundaries(t *testing.T) {
 		{name: "id minus zero", body: run(`"id":"-0","status":"failed"`), err: "want an integer"},
 		{name: "id of the key is not quoted back", body: run(`"id":"` + testKey + `","status":"failed"`), err: "text of 28 bytes"},
 		{name: "id exponent", body: run(`"id":3.8e1,"status":"failed"`), err: `"3.8e1"`},
+		{name: "long numeric id quoted", body: run(`"id":123456789012345678901234,"status":"failed"`), err: `"123456789012345678901234"`},
+		{name: "longer numeric id not quoted", body: run(`"id":1234567890123456789012345,"status":"failed"`), err: "text of 25 bytes"},
+		{name: "null actions are no bad field", body: run(`"id":38,"status":"failed","results":[{"actions":null}]`), check: func(t *testing.T, r *TestRun) {
+			if !r.Omitted.Empty() {
+				t.Errorf("omitted %+v", r.Omitted)
+			}
+		}},
 		{name: "booleans", body: run(`"id":38,"status":"failed","results":[{"is_successful":true},{"is_successful":false},{"is_successful":null},{"is_successful":1}]`), check: func(t *testing.T, r *TestRun) {
 			if !r.Steps[0].OK || r.Steps[1].OK || r.Steps[2].OK || r.Steps[3].OK || r.Omitted.Fields != 1 {
 				t.Errorf("steps %+v, omitted %+v", r.Steps, r.Omitted)
@@ -146,6 +153,9 @@ func TestClientBoundaries(t *testing.T) {
 		c, _ := newTestClient(t, func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("Content-Type") != "application/json" {
 				t.Errorf("trigger sent Content-Type %q", r.Header.Get("Content-Type"))
+			}
+			if b, err := io.ReadAll(r.Body); err != nil || string(b) != `{"test_blueprint_ids":[1]}` {
+				t.Errorf("trigger sent %q, %v", b, err)
 			}
 			_, _ = w.Write([]byte(trigger(1<<20 + 32<<10)))
 		})
@@ -229,7 +239,15 @@ func TestParseRetryAfterSeconds(t *testing.T) {
 func TestBodyReaderBounds(t *testing.T) {
 	t.Parallel()
 	br := &bodyReader{r: bytes.NewReader(bytes.Repeat([]byte("a"), 10*excerptHead)), limit: 1 << 30}
-	if n, err := io.Copy(io.Discard, br); err != nil || n != 10*excerptHead || br.n != n || len(br.head) != excerptHead || br.err != nil {
+	n := 0
+	buf := make([]byte, excerptHead/3)
+	var err error
+	for err == nil {
+		var k int
+		k, err = br.Read(buf)
+		n += k
+	}
+	if err != io.EOF || n != 10*excerptHead || br.n != int64(n) || len(br.head) != excerptHead || br.err != nil {
 		t.Errorf("read %d (%v), counted %d, head %d, err %v", n, err, br.n, len(br.head), br.err)
 	}
 	boom := errors.New("boom")
@@ -272,6 +290,13 @@ func TestUnquotePrefix(t *testing.T) {
 		{`"\ude00"`, 10, "\ufffd", 3},
 		{`"\ud83d\u0041"`, 10, "\ufffdA", 4},
 		{`"\"\\\/\b\f\n\r\t"`, 20, "\"\\/\b\f\n\r\t", 8},
+		{`"\ud7ff\ue000"`, 10, "\ud7ff\ue000", 6},
+		{`"\ud800\udc00"`, 10, "\U00010000", 4},
+		{`"\udbff\udfff"`, 10, "\U0010FFFF", 4},
+		{`"\udbff\ue000"`, 10, "\ufffd\ue000", 6},
+		{`"\ud800\udbff"`, 10, "\ufffd\ufffd", 6},
+		{`"\udfff"`, 10, "\ufffd", 3},
+		{`"\ud800"`, 10, "\ufffd", 3},
 	}
 	for _, tc := range cases {
 		got, total := unquotePrefix([]byte(tc.in), tc.window)

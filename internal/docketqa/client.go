@@ -232,7 +232,8 @@ func maybeStarted(err error) bool {
 		return !te.NotSent
 	}
 	var ae *APIError
-	return errors.As(err, &ae) && ae.TooLarge > 0 && ae.StatusCode >= 200 && ae.StatusCode <= 299
+	// Only a 2xx answer is read whole, so only it can be too large.
+	return errors.As(err, &ae) && ae.TooLarge > 0
 }
 
 // triggerRetry decides whether a trigger that certainly started nothing may

@@ -464,3 +464,30 @@ func TestOmittedString(t *testing.T) {
 		t.Errorf("field names not bounded: %+v", o)
 	}
 }
+
+// TestBudgetCountsEveryText: a step costs its task, result and links
+// beside a fixed overhead, so the byte budget, not only the step cap,
+// decides how many steps a run keeps.
+func TestBudgetCountsEveryText(t *testing.T) {
+	t.Parallel()
+	c := decoderClient(t, WithLimits(Limits{Steps: 100, TaskBytes: 200, ResultBytes: 200, RunBytes: 4 * (stepOverhead + 400)}))
+	cases := []struct {
+		name, step string
+		want       int
+	}{
+		{"task and result", `{"is_successful":true,"task":"` + strings.Repeat("t", 200) + `","result":"` + strings.Repeat("r", 200) + `"}`, 4},
+		{"task only, cut to its cap", `{"is_successful":true,"task":"` + strings.Repeat("t", 400) + `"}`, 6},
+		{"links", `{"is_successful":true,"actions":[{"screenshot_url":"https://s/` + strings.Repeat("u", 390) + `"}]}`, 4},
+		{"overhead only", `{"is_successful":true}`, 4 * (stepOverhead + 400) / stepOverhead},
+	}
+	for _, tc := range cases {
+		body := run(`"id":38,"status":"passed","results":[` + strings.TrimSuffix(strings.Repeat(tc.step+",", 40), ",") + `]`)
+		r, err := decodeGet(c, []byte(body), 38)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Steps) != tc.want || r.Omitted.Steps != 40-tc.want {
+			t.Errorf("%s: kept %d steps (%d not shown), want %d", tc.name, len(r.Steps), r.Omitted.Steps, tc.want)
+		}
+	}
+}

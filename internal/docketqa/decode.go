@@ -645,9 +645,8 @@ func unquotePrefix(v jsontext.Value, window int) (string, int) {
 			i = j
 			continue
 		}
-		if i+1 >= len(raw) {
-			break
-		}
+		// jsontext checked the token: a backslash always starts a whole
+		// escape sequence.
 		i += 2
 		switch raw[i-1] {
 		case '"', '\\', '/':

@@ -18,7 +18,7 @@ type APIError struct {
 	Message    untrusted.Text // from the JSON body's message/error/detail, if any
 	Body       untrusted.Text // excerpt of the body
 	RetryAfter time.Duration
-	TooLarge   int64 // the body limit, when the answer exceeded it
+	TooLarge   int64 // the body limit, when a 2xx answer exceeded it
 	Redirect   bool  // a redirect to another host was refused
 }
 
