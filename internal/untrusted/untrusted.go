@@ -128,7 +128,7 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 		// Cleaning only shrinks text and the key cannot span the window's
 		// end unseen, so a window of the text gives the same answer.
 		cut, origLen = true, len(p)
-		p = p[:c.Window()]
+		p = p[:runeStart(p, c.Window())]
 	}
 	var b strings.Builder
 	b.Grow(min(len(p), c.Window()))
@@ -175,9 +175,6 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 	marker := Ellipsis
 	if origLen >= 0 {
 		marker = Ellipsis + " (" + strconv.Itoa(origLen) + " bytes)"
-		if c.key != "" && indexFold(marker, c.key) >= 0 {
-			marker = Ellipsis
-		}
 	}
 	keep := c.cap - len(marker)
 	if len(s) > keep {
@@ -185,7 +182,8 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 	}
 	out := strings.TrimRight(s, " ") + marker
 	if c.key != "" && indexFold(out, c.key) >= 0 {
-		// Only a key made of the marker's own characters gets here.
+		// Only a key made of the marker's own characters gets here: the
+		// text is cut without a marker rather than show it.
 		out = strings.TrimRight(s, " ")
 	}
 	return Text(out)

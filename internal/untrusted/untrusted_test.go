@@ -1,6 +1,7 @@
 package untrusted
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"unicode"
@@ -130,7 +131,7 @@ func TestOddKeys(t *testing.T) {
 	t.Parallel()
 	for _, k := range []string{"d]x", "[red", "redacted", "a", "bytes)", "… (", "12345678", " spaced key ", "k\x00ey\n", "K"} {
 		c := NewCleaner(k, MinCap)
-		for _, in := range []string{k, "x" + k + "x", "[redacted]x" + k, strings.Repeat(k, 40), strings.Repeat("y", 100), "d]d]xx"} {
+		for _, in := range []string{k, "x" + k + "x", "[redacted]x" + k, strings.Repeat(k, 40), strings.Repeat("y", 100), "d]d]xx", strings.Repeat("\u200b", 200)} {
 			got := c.Text(in)
 			if ck := c.key; ck != "" && indexFold(string(got), ck) >= 0 {
 				t.Errorf("key %q: Text(%q) = %q still holds it", k, in, got)
@@ -247,4 +248,111 @@ func abs(n int) int {
 		return -n
 	}
 	return n
+}
+
+// TestCharacterClasses pins the edges of each class of character.
+func TestCharacterClasses(t *testing.T) {
+	t.Parallel()
+	c := NewCleaner("", 0)
+	for r, want := range map[rune]string{
+		0x1f: "a b", 0x20: "a b", 0x21: "a!b", 0x7e: "a~b", 0x7f: "a b", 0x80: "a b", 0x9f: "a b", 0xa0: "a b", 0xa1: "a¡b",
+		0xad: "ab", 0x200b: "ab", 0x2028: "a b", 0x202e: "ab", 0x2066: "ab", 0xfeff: "ab",
+		0xfdcf: "a\ufdcfb", 0xfdd0: "ab", 0xfdef: "ab", 0xfdf0: "a\ufdf0b",
+		0xfffd: "a\ufffdb", 0xfffe: "ab", 0xffff: "ab", 0x1fffd: "a\U0001fffdb", 0x1fffe: "ab", 0x10ffff: "ab",
+		0x115f: "ab", 0x1160: "ab", 0x3164: "ab", 0xffa0: "ab", 0x115e: "a\u115eb",
+	} {
+		in := "a" + string(r) + "b"
+		if got := string(c.Text(in)); got != unescape(want) {
+			t.Errorf("Text(%U) = %q, want %q", r, got, unescape(want))
+		}
+	}
+}
+
+// unescape turns the \uXXXX and \UXXXXXXXX of want strings into runes.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'U') {
+			n := 4
+			if s[i+1] == 'U' {
+				n = 8
+			}
+			var r rune
+			for _, h := range s[i+2 : i+2+n] {
+				r = r*16 + rune(strings.IndexRune("0123456789abcdef", unicode.ToLower(h)))
+			}
+			b.WriteRune(r)
+			i += 1 + n
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func TestWindowEdge(t *testing.T) {
+	t.Parallel()
+	c := NewCleaner("", MinCap)
+	w := c.Window()
+	at := "a" + strings.Repeat(" ", w-2) + "b"
+	if got := c.Text(at); got != "a b" {
+		t.Errorf("text of exactly the window: %q", got)
+	}
+	if got, want := c.Text(at+"c"), fmt.Sprintf("a b… (%d bytes)", w+1); string(got) != want {
+		t.Errorf("text one past the window: %q, want %q", got, want)
+	}
+	// The window never ends inside a character, which would read as
+	// invalid UTF-8.
+	if got, want := c.Text("a"+strings.Repeat("é", w)), "a"+strings.Repeat("é", (MinCap-len("a… (289 bytes)"))/2)+"… (289 bytes)"; string(got) != want {
+		t.Errorf("window inside a character: %q, want %q", got, want)
+	}
+	if got := c.Text(strings.Repeat("\u200b", w)); string(got) != fmt.Sprintf("… (%d bytes)", 3*w) {
+		t.Errorf("invisible text past the window: %q", got)
+	}
+}
+
+// TestFoldedKeys: the key is found in any case, also through the two
+// non-ASCII letters that fold to ASCII ones, and when it starts with a
+// non-ASCII letter.
+func TestFoldedKeys(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ key, in, want string }{
+		{"k-secret-0123456789", "x \u212a-SECRET-0123456789 y", "x [redacted] y"},
+		{"s3cr3t-token-1234", "\u017f3CR3T-TOKEN-1234", "[redacted]"},
+		{"\u00c4\u00d6\u00dc-secret-key", "a \u00e4\u00f6\u00fc-SECRET-KEY", "a [redacted]"},
+		{"\u00c4\u00d6\u00dc-secret-key", "\u00e4\u00f6 nothing", "\u00e4\u00f6 nothing"},
+		{"https://secret.example", "https://SECRET.example/x", "[redacted]/x"},
+	}
+	for _, tc := range cases {
+		c := NewCleaner(unescape(tc.key), 0)
+		if got := string(c.Text(unescape(tc.in))); got != unescape(tc.want) {
+			t.Errorf("key %q: Text(%q) = %q, want %q", tc.key, tc.in, got, tc.want)
+		}
+	}
+	c := NewCleaner("https://secret.example", 0)
+	if u, ok := c.URL("https://secret.example/x"); ok || u != "" {
+		t.Errorf("a link that is the key kept: %q", u)
+	}
+	if u, ok := c.URL("https://a.example/!~*'()"); !ok || u != "https://a.example/!~*'()" {
+		t.Errorf("printable link dropped: %q", u)
+	}
+	if _, ok := c.URL("https://a.example/\x7f"); ok {
+		t.Error("DEL in a link kept")
+	}
+}
+
+func TestKeyPrefixAtCut(t *testing.T) {
+	t.Parallel()
+	c := NewCleaner(key, 64)
+	for p, want := range map[string]string{
+		"see dqa":         "see… (100 bytes)",
+		"see dq":          "see dq… (100 bytes)",
+		"é dqa_S":         "é… (100 bytes)",
+		"ééé":             "ééé… (100 bytes)",
+		"see DQA_secret_": "see… (100 bytes)",
+	} {
+		if got := string(c.Prefix(p, 100)); got != want {
+			t.Errorf("Prefix(%q) = %q, want %q", p, got, want)
+		}
+	}
 }
