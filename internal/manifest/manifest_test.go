@@ -95,3 +95,48 @@ func TestParseCleansTexts(t *testing.T) {
 		t.Errorf("without a key the link stays: %q, %v", m.DashboardURL, err)
 	}
 }
+
+// FuzzParse: any file either is refused or gives a manifest that keeps
+// every promise of the checks, with clean one-line texts.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"version":1,"group_run_id":1,"dashboard_url":"https://app.example/g/1","runs":[{"run_id":1,"blueprint_id":1,"title":"a\nb"}]}`))
+	f.Add([]byte(`{"version":1,"group_run_id":1,"missing_blueprint_ids":[3],"runs":[]}`))
+	f.Add([]byte(`{"version":1,"group_run_id":1,"runs":[{"run_id":1,"blueprint_id":1},{"run_id":1,"blueprint_id":2}]}`))
+	const key = "fuzz-manifest-key-0123456789"
+	cl := untrusted.NewCleaner(key, 0)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := ParseClean(b, cl)
+		if err != nil {
+			return
+		}
+		if m.Version != Version || m.GroupRunID <= 0 || (len(m.Runs) == 0 && len(m.MissingBlueprintIDs) == 0) {
+			t.Fatalf("accepted %+v", m)
+		}
+		seen := map[int64]bool{}
+		texts := []string{m.GroupRunName, m.DashboardURL}
+		for _, r := range m.Runs {
+			if r.RunID <= 0 || r.BlueprintID <= 0 || seen[r.RunID] || r.StepCount < 0 {
+				t.Fatalf("accepted run %+v", r)
+			}
+			seen[r.RunID] = true
+			texts = append(texts, r.Title)
+		}
+		for _, s := range texts {
+			if strings.ContainsAny(s, "\n\r\x1b\u202e") || strings.Contains(strings.ToLower(s), key) || len(s) > 8<<10 {
+				t.Fatalf("text not clean: %q", s)
+			}
+		}
+	})
+}
+
+func TestMaxSize(t *testing.T) {
+	t.Parallel()
+	doc := `{"version":1,"group_run_id":1,"dashboard_url":"https://app.example/g/1","runs":[{"run_id":1,"blueprint_id":1}]}`
+	padded := doc + strings.Repeat(" ", MaxSize-len(doc))
+	if _, err := Parse([]byte(padded)); err != nil {
+		t.Errorf("a manifest of exactly MaxSize bytes: %v", err)
+	}
+	if _, err := Parse([]byte(padded + " ")); err == nil {
+		t.Error("a manifest over MaxSize was read")
+	}
+}
