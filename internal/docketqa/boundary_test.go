@@ -305,3 +305,24 @@ func TestUnquotePrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckBlueprint(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		r    *TestRun
+		want int64
+		err  string
+	}{
+		{nil, 180, ""},
+		{&TestRun{ID: 38}, 180, ""},
+		{&TestRun{ID: 38, BlueprintID: 180}, 180, ""},
+		{&TestRun{ID: 38, BlueprintID: 181}, 180, "GET /test_run/38: unexpected answer: answer names blueprint 181, but test run 38 was started for blueprint 180"},
+	}
+	for _, tc := range cases {
+		err := CheckBlueprint(tc.r, tc.want)
+		var de *DecodeError
+		if (tc.err == "") != (err == nil) || (err != nil && (err.Error() != tc.err || !errors.As(err, &de) || !IsTemporary(err))) {
+			t.Errorf("CheckBlueprint(%+v, %d) = %v, want %q", tc.r, tc.want, err, tc.err)
+		}
+	}
+}

@@ -161,3 +161,16 @@ func Reason(err error) string {
 	}
 	return ""
 }
+
+// CheckBlueprint compares the blueprint a GET answer names with want, the
+// blueprint the trigger (or the manifest) fixed for the run. A different
+// one is a *DecodeError naming both, so the poller treats it as an
+// unreadable answer (retried, then no verdict) and never as a change of
+// identity. An absent test_blueprint_id (0) is no disagreement.
+func CheckBlueprint(r *TestRun, want int64) error {
+	if r == nil || r.BlueprintID == 0 || r.BlueprintID == want {
+		return nil
+	}
+	return &DecodeError{Endpoint: getEndpoint(r.ID),
+		Err: fmt.Errorf("answer names blueprint %d, but test run %d was started for blueprint %d", r.BlueprintID, r.ID, want)}
+}
