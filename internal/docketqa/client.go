@@ -3,8 +3,14 @@
 //
 // DocketQA documents no error format, no rate limits and only three status
 // words, so the client assumes little: it bounds every request in time and
-// size, classifies failures into typed errors the caller can act on, parses
-// payloads leniently, and never lets the API key leave the X-API-KEY header.
+// size, classifies failures into typed errors the caller can act on, and
+// never lets the API key leave the X-API-KEY header.
+//
+// The client is the trust boundary. It decodes answers strictly where the
+// verdict is decided (see decode.go) and leniently elsewhere, cleans every
+// string into an untrusted.Text or untrusted.URL as it is decoded, keeps
+// at most Limits of each run, and builds every error text from cleaned
+// bytes, so nothing behind it sees a raw byte of an answer.
 //
 // Corporate CI networks work without options: the default transport takes
 // HTTPS_PROXY, HTTP_PROXY and NO_PROXY from the environment, and on Linux
@@ -17,7 +23,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +34,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
 // Defaults chosen for a CI job: long enough for a slow trigger of many
@@ -38,8 +48,14 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 	DefaultTriggerTimeout = 60 * time.Second
 	// DefaultMaxBody bounds a GET answer; a run with many steps and actions
-	// is a few hundred KiB at most.
+	// is a few hundred KiB at most. It bounds time and traffic more than
+	// memory: answers are decoded as they stream in.
 	DefaultMaxBody = 8 << 20
+	// errorBodyLimit is how much of a non-2xx answer is read: enough for
+	// its message, and no more, whatever the body limit.
+	errorBodyLimit = 64 << 10
+	// excerptLen caps the excerpt of an answer in an error message.
+	excerptLen = 200
 	// triggerBodyPerRun is added per requested blueprint, since the trigger
 	// answer carries every blueprint's metadata snapshot.
 	triggerBodyPerRun = 64 << 10
@@ -61,6 +77,10 @@ type Client struct {
 	maxConns       int
 	sleep          func(ctx context.Context, d time.Duration) error
 	now            func() time.Time
+	// cleaner turns every string of an answer into Text or URL, with the
+	// key redacted; limits bound what is kept of a run.
+	cleaner untrusted.Cleaner
+	limits  Limits
 }
 
 // Option configures a Client.
@@ -90,6 +110,10 @@ func WithSleep(f func(ctx context.Context, d time.Duration) error) Option {
 	return func(c *Client) { c.sleep = f }
 }
 
+// WithLimits bounds what is kept of each run; zero fields keep their
+// DefaultLimits value.
+func WithLimits(l Limits) Option { return func(c *Client) { c.limits = l } }
+
 // WithClock replaces time.Now, used to turn a Retry-After date into a wait.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
@@ -114,6 +138,8 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	c.limits = c.limits.withDefaults()
+	c.cleaner = untrusted.NewCleaner(apiKey, untrusted.DefaultCap)
 	// Keep an idle connection for every request that may be in flight:
 	// the default keeps two per host, so a poller with eight in flight
 	// would open (and TLS-handshake) new connections all the time.
@@ -164,9 +190,17 @@ func (c *Client) Trigger(ctx context.Context, ids []int64) (*GroupRun, error) {
 	}
 	limit := int64(1<<20) + int64(len(ids))*triggerBodyPerRun
 	for attempt := 0; ; attempt++ {
-		raw, err := c.do(ctx, http.MethodPost, triggerPath, body, c.triggerTimeout, limit)
+		var g *GroupRun
+		err := c.do(ctx, http.MethodPost, triggerPath, body, c.triggerTimeout, limit, func(r io.Reader) (err error) {
+			g, err = c.decodeTrigger(r)
+			return err
+		})
 		if err == nil {
-			return decodeTrigger(raw, c.key)
+			return g, nil
+		}
+		var de *DecodeError
+		if errors.As(err, &de) {
+			return nil, &UncertainTriggerError{Err: err}
 		}
 		if maybeStarted(err) {
 			return nil, &UncertainTriggerError{Err: err}
@@ -198,7 +232,8 @@ func maybeStarted(err error) bool {
 		return !te.NotSent
 	}
 	var ae *APIError
-	return errors.As(err, &ae) && ae.TooLarge > 0 && ae.StatusCode >= 200 && ae.StatusCode <= 299
+	// Only a 2xx answer is read whole, so only it can be too large.
+	return errors.As(err, &ae) && ae.TooLarge > 0
 }
 
 // triggerRetry decides whether a trigger that certainly started nothing may
@@ -223,68 +258,53 @@ func (c *Client) triggerRetry(err error, attempt int) (time.Duration, bool) {
 
 // GetRun fetches one test run. It makes exactly one request: the poller
 // decides what to do with a temporary error.
+//
+// The answer must be about run id: one whose id is present and differs is a
+// DecodeError. Its test_blueprint_id is returned as sent (0 if absent), for
+// the caller to compare with the identity the trigger fixed.
 func (c *Client) GetRun(ctx context.Context, id int64) (*TestRun, error) {
 	path := "/test_run/" + strconv.FormatInt(id, 10)
-	raw, err := c.do(ctx, http.MethodGet, path, nil, c.requestTimeout, c.maxBody)
+	var run *TestRun
+	err := c.do(ctx, http.MethodGet, path, nil, c.requestTimeout, c.maxBody, func(r io.Reader) (err error) {
+		run, err = c.decodeRun(r, id)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	return decodeRun(raw, id, c.key)
+	return run, nil
 }
 
-// decodeRun reads a GET /test_run/{id} answer. It refuses anything that does
-// not name the run asked for and carry a status word, so no malformed answer
-// can be mistaken for a result.
-func decodeRun(raw []byte, id int64, key string) (*TestRun, error) {
-	endpoint := "GET /test_run/" + strconv.FormatInt(id, 10)
-	var w wireGetResponse
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, &DecodeError{Endpoint: endpoint, Err: err, Excerpt: excerpt(raw, key)}
+// decodeRun reads a GET /test_run/{id} answer. It refuses anything that
+// names another run or carries no status word, so no malformed answer can
+// be mistaken for a result.
+func (c *Client) decodeRun(r io.Reader, id int64) (*TestRun, error) {
+	run, err := c.newDecoder(r).getAnswer()
+	switch {
+	case err != nil:
+		return nil, err
+	case run.ID != 0 && run.ID != id:
+		return nil, &DecodeError{Endpoint: getEndpoint(id), Err: fmt.Errorf("answer is for test run %d", run.ID)}
+	case run.Status == "":
+		return nil, &DecodeError{Endpoint: getEndpoint(id), Err: errors.New(`"status" is missing or null (or empty)`)}
 	}
-	if w.TestRun == nil {
-		return nil, &DecodeError{Endpoint: endpoint, Err: errors.New(`no "test_run" object`), Excerpt: excerpt(raw, key)}
-	}
-	run := w.TestRun.toRun()
-	if run.ID != id {
-		return nil, &DecodeError{Endpoint: endpoint, Err: fmt.Errorf("answer is for test run %d", run.ID)}
-	}
-	if run.Status == "" {
-		return nil, &DecodeError{Endpoint: endpoint, Err: errors.New(`"status" is missing or null`)}
-	}
-	return &run, nil
+	run.ID = id
+	return run, nil
 }
+
+func getEndpoint(id int64) string { return "GET /test_run/" + strconv.FormatInt(id, 10) }
 
 // decodeTrigger reads the trigger answer. Runs without a usable id cannot be
 // polled and are dropped (their blueprints then count as missing), and a run
 // listed twice is kept once, so no run is reported twice.
-func decodeTrigger(raw []byte, key string) (*GroupRun, error) {
-	var w wireTriggerResponse
-	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, &UncertainTriggerError{Err: &DecodeError{Endpoint: triggerEndpoint, Err: err, Excerpt: excerpt(raw, key)}}
-	}
-	if w.TestGroupRun == nil || w.TestGroupRun.ID <= 0 {
-		return nil, &UncertainTriggerError{Err: &DecodeError{Endpoint: triggerEndpoint, Err: errors.New(`no "test_group_run" with an id in the answer`), Excerpt: excerpt(raw, key)}}
-	}
-	g := &GroupRun{
-		ID:     int64(w.TestGroupRun.ID),
-		Name:   string(w.TestGroupRun.Name),
-		Status: string(w.TestGroupRun.Status),
-		Runs:   make([]TestRun, 0, len(w.TestGroupRun.TestRuns)),
-	}
-	seen := make(map[int64]bool, len(w.TestGroupRun.TestRuns))
-	for i := range w.TestGroupRun.TestRuns {
-		r := w.TestGroupRun.TestRuns[i].toRun()
-		if r.ID <= 0 || seen[r.ID] {
-			continue
-		}
-		seen[r.ID] = true
-		g.Runs = append(g.Runs, r)
-	}
-	return g, nil
+func (c *Client) decodeTrigger(r io.Reader) (*GroupRun, error) {
+	return c.newDecoder(r).triggerAnswer()
 }
 
-// do sends one request and returns the body of a 2xx answer, or a typed error.
-func (c *Client) do(ctx context.Context, method, path string, body []byte, timeout time.Duration, limit int64) ([]byte, error) {
+// do sends one request and hands the body of a 2xx answer to decode as it
+// streams in, or returns a typed error. An error from decode that is not
+// already a DecodeError becomes one, with a cleaned excerpt of the answer.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, timeout time.Duration, limit int64, decode func(io.Reader) error) error {
 	endpoint := method + " " + path
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -305,7 +325,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, timeo
 	}
 	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
 	if err != nil {
-		return nil, fmt.Errorf("%s: build request: %w", endpoint, err)
+		return fmt.Errorf("%s: build request: %w", endpoint, err)
 	}
 	req.Header.Set("X-API-KEY", c.key)
 	req.Header.Set("Accept", "application/json")
@@ -315,28 +335,105 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, timeo
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.transportError(ctx, endpoint, err, !connected.Load() || notSent(err), rctx.Err() != nil, timeout)
+		return c.transportError(ctx, endpoint, err, !connected.Load() || notSent(err), rctx.Err() != nil, timeout)
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, c.transportError(ctx, endpoint, fmt.Errorf("read answer: %w", err), false, rctx.Err() != nil, timeout)
-	}
-	if int64(len(raw)) > limit {
-		return nil, &APIError{Endpoint: endpoint, StatusCode: resp.StatusCode, TooLarge: limit,
-			Message: fmt.Sprintf("answer larger than %d bytes", limit)}
-	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &APIError{
+		// Only the start of an error answer matters; the rest is left.
+		br := &bodyReader{r: io.LimitReader(resp.Body, errorBodyLimit), limit: errorBodyLimit}
+		raw, err := io.ReadAll(br)
+		if err != nil {
+			return c.transportError(ctx, endpoint, fmt.Errorf("read answer: %w", err), false, rctx.Err() != nil, timeout)
+		}
+		return &APIError{
 			Endpoint:   endpoint,
 			StatusCode: resp.StatusCode,
-			Message:    excerpt([]byte(errorMessage(raw)), c.key),
-			Body:       excerpt(raw, c.key),
+			Message:    c.cleaner.WithCap(excerptLen).Text(string(errorMessage(raw))),
+			Body:       c.excerpt(br),
 			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
 		}
 	}
-	return raw, nil
+	err = c.decodeBody(endpoint, resp.StatusCode, resp.Body, limit, decode)
+	var re *readError
+	if errors.As(err, &re) {
+		return c.transportError(ctx, endpoint, fmt.Errorf("read answer: %w", re.err), false, rctx.Err() != nil, timeout)
+	}
+	return err
 }
+
+// decodeBody runs decode over a 2xx body of at most limit bytes. An error
+// from decode that is not already a DecodeError becomes one, with its text
+// cleaned and a cleaned excerpt of the answer; a body over the limit is an
+// APIError, and a failed read a *readError for the caller to classify.
+func (c *Client) decodeBody(endpoint string, status int, body io.Reader, limit int64, decode func(io.Reader) error) error {
+	br := &bodyReader{r: io.LimitReader(body, limit+1), limit: limit}
+	derr := decode(br)
+	switch {
+	case br.n > limit:
+		return &APIError{Endpoint: endpoint, StatusCode: status, TooLarge: limit,
+			Message: untrusted.Text(fmt.Sprintf("answer larger than %d bytes", limit))}
+	case br.err != nil:
+		return &readError{br.err}
+	case derr == nil:
+		return nil
+	}
+	var de *DecodeError
+	if errors.As(derr, &de) {
+		return derr
+	}
+	return &DecodeError{Endpoint: endpoint, Err: cleanError{c.cleaner.WithCap(excerptLen).Text(derr.Error()), derr}, Excerpt: c.excerpt(br)}
+}
+
+// readError is a body that could not be read to its end.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+
+// bodyReader counts what is read of a body, keeps its first bytes for an
+// error excerpt, and remembers a read error, so a failed decode can be told
+// apart from a failed connection or an answer over the limit.
+type bodyReader struct {
+	r     io.Reader
+	limit int64
+	n     int64
+	head  []byte
+	err   error
+}
+
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n += int64(n)
+	if room := excerptHead - len(b.head); room > 0 {
+		b.head = append(b.head, p[:min(n, room)]...)
+	}
+	if b.n > b.limit {
+		// Stop the decoder at once: the answer is refused whole.
+		return n, io.ErrUnexpectedEOF
+	}
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// excerptHead is how much of a body is kept for an excerpt: the excerpt's
+// cap plus room for white space and a key cut at the end.
+const excerptHead = 4 * excerptLen
+
+// excerpt returns a short, cleaned, one-line piece of the body read so far.
+func (c *Client) excerpt(b *bodyReader) untrusted.Text {
+	return c.cleaner.WithCap(excerptLen).Prefix(string(b.head), int(b.n))
+}
+
+// cleanError carries an error whose text may hold API bytes (a JSON name
+// from the answer, say) with that text cleaned.
+type cleanError struct {
+	text untrusted.Text
+	err  error
+}
+
+func (e cleanError) Error() string { return string(e.text) }
+func (e cleanError) Unwrap() error { return e.err }
 
 // transportError classifies a request that got no complete answer. ctx is
 // the caller's context: when it ended (deadline or interruption), that is
@@ -344,9 +441,13 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, timeo
 func (c *Client) transportError(ctx context.Context, endpoint string, err error, notSent, timedOut bool, timeout time.Duration) error {
 	var re *redirectError
 	if errors.As(err, &re) {
-		return &APIError{Endpoint: endpoint, StatusCode: 0, Message: re.Error(), Redirect: true}
+		// The target host came from the answer's Location header.
+		return &APIError{Endpoint: endpoint, StatusCode: 0, Message: c.cleaner.Text(re.Error()), Redirect: true}
 	}
-	te := &TransportError{Endpoint: endpoint, Err: stripURL(err), NotSent: notSent}
+	// Transport errors may quote the server's bytes (a malformed status
+	// line, say), so their text is cleaned too.
+	plain := stripURL(err)
+	te := &TransportError{Endpoint: endpoint, Err: cleanError{c.cleaner.WithCap(2 * excerptLen).Text(plain.Error()), plain}, NotSent: notSent}
 	var cve *tls.CertificateVerificationError
 	switch {
 	case ctx.Err() != nil:
@@ -402,10 +503,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	var d time.Duration
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n <= 0 {
-			return 0
-		}
-		d = time.Duration(min(n, int64(maxRetryAfter/time.Second))) * time.Second
+		d = time.Duration(min(max(n, 0), int64(maxRetryAfter/time.Second))) * time.Second
 	} else if t, err := http.ParseTime(v); err == nil {
 		d = t.Sub(now)
 	}
@@ -413,41 +511,26 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 // errorMessage pulls a human message out of a JSON error body, trying the
-// keys seen in DocketQA-adjacent code (message, error, detail).
+// keys seen in DocketQA-adjacent code (message, error, detail). A string is
+// the message; a number or boolean gives its literal, anything else none.
 func errorMessage(raw []byte) string {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
+	var m map[string]jsontext.Value
+	if json.Unmarshal(raw, &m, jsontext.AllowInvalidUTF8(true)) != nil {
 		return ""
 	}
 	for _, k := range []string{"message", "error", "detail"} {
-		var s flexString
-		if v, ok := m[k]; ok && json.Unmarshal(v, &s) == nil && s != "" {
-			return string(s)
+		v, ok := m[k]
+		if !ok {
+			continue
+		}
+		switch v.Kind() {
+		case '"':
+			if s := strings.TrimSpace(unquote(v, errorBodyLimit)); s != "" {
+				return s
+			}
+		case '0', 't', 'f':
+			return string(v)
 		}
 	}
 	return ""
-}
-
-const excerptLen = 200
-
-// excerpt returns a short one-line piece of a body (or of a message from
-// it) for error messages, with the key removed should the server echo it.
-func excerpt(raw []byte, key string) string {
-	window := raw[:min(len(raw), 4*excerptLen)]
-	s := strings.ToValidUTF8(string(window), "?")
-	if key != "" {
-		s = strings.ReplaceAll(s, key, "[redacted]")
-		// A key cut in two by the window leaves its start at the end.
-		for i := min(len(key)-1, len(s)); i > 0 && len(window) < len(raw); i-- {
-			if strings.HasSuffix(s, key[:i]) {
-				s = s[:len(s)-i] + "[redacted]"
-				break
-			}
-		}
-	}
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > excerptLen {
-		s = string(r[:excerptLen]) + "…"
-	}
-	return s
 }

@@ -41,9 +41,9 @@ func TestGetRunDecodesLeniently(t *testing.T) {
 					t.Errorf("got %+v", r)
 				}
 			}},
-		{name: "string ids and upper-case status", body: `{"test_run":{"id":"38","status":" PASSED ","test_blueprint_id":"180"}}`,
+		{name: "string ids and upper-case status kept as sent", body: `{"test_run":{"id":"38","status":"PASSED","test_blueprint_id":"180"}}`,
 			check: func(t *testing.T, r *TestRun) {
-				if r.ID != 38 || r.BlueprintID != 180 || r.Status != "passed" {
+				if r.ID != 38 || r.BlueprintID != 180 || r.Status != "PASSED" {
 					t.Errorf("got %+v", r)
 				}
 			}},

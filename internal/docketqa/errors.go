@@ -5,16 +5,20 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
 // APIError is a non-2xx answer (or an answer the client refused to read).
+// Its texts come from the answer and were cleaned: one line, the key
+// redacted, at most 200 bytes each.
 type APIError struct {
 	Endpoint   string // e.g. "GET /test_run/38"
 	StatusCode int
-	Message    string // from the JSON body's message/error/detail, if any
-	Body       string // trimmed, key-free excerpt of the body
+	Message    untrusted.Text // from the JSON body's message/error/detail, if any
+	Body       untrusted.Text // excerpt of the body
 	RetryAfter time.Duration
-	TooLarge   int64 // the body limit, when the answer exceeded it
+	TooLarge   int64 // the body limit, when a 2xx answer exceeded it
 	Redirect   bool  // a redirect to another host was refused
 }
 
@@ -25,9 +29,9 @@ func (e *APIError) Error() string {
 	}
 	switch {
 	case e.Message != "":
-		msg += ": " + e.Message
+		msg += ": " + string(e.Message)
 	case e.Body != "":
-		msg += ": " + e.Body
+		msg += ": " + string(e.Body)
 	}
 	if e.Auth() {
 		msg += " (check the API key: set DOCKETQA_API_KEY to a key from the DocketQA dashboard's CI/CD page)"
@@ -67,17 +71,18 @@ type TransportError struct {
 func (e *TransportError) Error() string { return e.Endpoint + ": " + e.Err.Error() }
 func (e *TransportError) Unwrap() error { return e.Err }
 
-// DecodeError is a 2xx answer whose body is not the documented JSON.
+// DecodeError is a 2xx answer whose body is not the documented JSON, or
+// that is about another run. Err's text and Excerpt were cleaned.
 type DecodeError struct {
 	Endpoint string
 	Err      error
-	Excerpt  string
+	Excerpt  untrusted.Text
 }
 
 func (e *DecodeError) Error() string {
 	msg := e.Endpoint + ": unexpected answer: " + e.Err.Error()
 	if e.Excerpt != "" {
-		msg += ": " + e.Excerpt
+		msg += ": " + string(e.Excerpt)
 	}
 	return msg
 }
@@ -120,4 +125,52 @@ func RetryAfter(err error) time.Duration {
 		return ae.RetryAfter
 	}
 	return 0
+}
+
+// Reason says in one short line why a request failed, for a run's reason
+// when polling ends without a verdict: the HTTP status and the answer's
+// message for an APIError, the cause of a TransportError, what was wrong
+// with a DecodeError. It is built from cleaned text only.
+func Reason(err error) string {
+	var ae *APIError
+	var te *TransportError
+	var de *DecodeError
+	switch {
+	case errors.As(err, &ae):
+		msg := ""
+		if ae.StatusCode != 0 {
+			msg = fmt.Sprintf("HTTP %d %s", ae.StatusCode, http.StatusText(ae.StatusCode))
+		}
+		detail := ae.Message
+		if detail == "" {
+			detail = ae.Body
+		}
+		switch {
+		case msg == "":
+			return string(detail)
+		case detail != "":
+			return msg + ": " + string(detail)
+		}
+		return msg
+	case errors.As(err, &te):
+		return te.Err.Error()
+	case errors.As(err, &de):
+		return "unreadable answer: " + de.Err.Error()
+	case err != nil:
+		return err.Error()
+	}
+	return ""
+}
+
+// CheckBlueprint compares the blueprint a GET answer names with want, the
+// blueprint the trigger (or the manifest) fixed for the run. A different
+// one is a *DecodeError naming both, so the poller treats it as an
+// unreadable answer (retried, then no verdict) and never as a change of
+// identity. An absent test_blueprint_id (0) is no disagreement.
+func CheckBlueprint(r *TestRun, want int64) error {
+	if r == nil || r.BlueprintID == 0 || r.BlueprintID == want {
+		return nil
+	}
+	return &DecodeError{Endpoint: getEndpoint(r.ID),
+		Err: fmt.Errorf("answer names blueprint %d, but test run %d was started for blueprint %d", r.BlueprintID, r.ID, want)}
 }

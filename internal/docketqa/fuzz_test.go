@@ -1,13 +1,22 @@
 package docketqa
 
 import (
-	"encoding/json"
+	"bytes"
+	"io"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
 // Seed answers: the documented examples, then the shapes seen in the wild
-// or feared (string ids, null and odd statuses, truncation, HTML).
+// or feared (string ids, null and odd statuses, duplicates, case variants,
+// truncation, HTML).
 var (
 	runSeeds = []string{
 		`{"test_run":{"id":38,"status":"running","test_blueprint_id":180,"test_group_run_id":35,"blueprint_metadata":{"title":"Login Flow","steps":[{}]},"results":null,"test_video_url":null,"is_login_test_run":false}}`,
@@ -17,8 +26,13 @@ var (
 		`{"test_run":{"id":38,"status":null}}`,
 		`{"test_run":{"id":38,"status":{"word":"passed"}}}`,
 		`{"test_run":{"id":38,"status":"pa\u0073sed"}}`,
+		`{"test_run":{"id":38,"status":"pass\u200bed"}}`,
+		`{"test_run":{"id":38,"status":"failed","status":"passed"}}`,
+		`{"test_run":{"id":38,"status":"failed","Status":"passed"}}`,
+		`{"TEST_RUN":{"id":38,"STATUS":"passed"}}`,
 		`{"test_run":{"id":38.0,"status":7}}`,
 		`{"test_run":{"id":39,"status":"passed"}}`,
+		`{"test_run":{"id":38,"status":"failed","results":[{"step_number":1e300,"duration":"abc","task":{"x":1},"actions":[{"screenshot_url":5}]}]}}`,
 		`{"test_run":{"id":38,`,
 		`{"detail":"Test run not found"}`,
 		`<html><body><h1>502 Bad Gateway</h1></body></html>`,
@@ -28,37 +42,73 @@ var (
 		`{"message":"Test group run triggered successfully","test_group_run":{"company_id":2,"id":35,"name":"Manual Run 2025-07-03 01:38:03","status":"running","test_runs":[{"id":38,"status":"running","test_blueprint_id":180,"test_group_run_id":35,"results":null,"blueprint_metadata":{"title":"Login","steps":[{},{}]},"is_login_test_run":false,"test_video_s3_key":null,"created_at":"2025-07-03T01:38:03.020496+00:00","updated_at":"2025-07-03T01:38:03.020496+00:00"}],"created_at":"2025-07-03T01:38:03.020496+00:00","updated_at":"2025-07-03T01:38:03.020496+00:00"}}`,
 		`{"test_group_run":{"id":"35","test_runs":[{"id":"38","test_blueprint_id":"180"},{"id":"38"},{"id":null},{"id":0}]}}`,
 		`{"test_group_run":{"id":35,"test_runs":null}}`,
+		`{"test_group_run":{"id":35,"test_runs":[{"id":38,"test_blueprint_id":1},{"id":39,"test_blueprint_id":1}]}}`,
+		`{"test_group_run":{"id":35,"test_runs":[{"id":38,"id":39}]}}`,
 		`{"test_group_run":{"id":-1}}`,
 		`{"detail":"Invalid API key ` + testKey + `"}`,
 		`{"test_group_run":`,
 	}
 )
 
+// decoderClient is a client for decoding only; it never sends a request.
+func decoderClient(tb testing.TB, opts ...Option) *Client {
+	tb.Helper()
+	c, err := New("https://api.docketqa.invalid", testKey, opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// decodeGet decodes raw as a 200 answer to GET /test_run/{id}, exactly as
+// GetRun would.
+func decodeGet(c *Client, raw []byte, id int64) (*TestRun, error) {
+	var run *TestRun
+	err := c.decodeBody(getEndpoint(id), 200, bytes.NewReader(raw), c.maxBody, func(r io.Reader) (err error) {
+		run, err = c.decodeRun(r, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// decodeTrig decodes raw as a 200 answer to the trigger.
+func decodeTrig(c *Client, raw []byte) (*GroupRun, error) {
+	var g *GroupRun
+	err := c.decodeBody(triggerEndpoint, 200, bytes.NewReader(raw), 1<<20, func(r io.Reader) (err error) {
+		g, err = c.decodeTrigger(r)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
 // FuzzDecodeGetRun feeds any bytes as a 200 answer to GET /test_run/38.
 func FuzzDecodeGetRun(f *testing.F) {
 	for _, s := range runSeeds {
 		f.Add([]byte(s))
 	}
+	c := decoderClient(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		run, err := decodeRun(raw, 38, testKey)
+		run, err := decodeGet(c, raw, 38)
 		if err != nil {
 			if run != nil {
 				t.Fatalf("a run alongside an error: %+v", run)
 			}
-			if strings.Contains(err.Error(), testKey) {
-				t.Fatalf("error carries the key: %v", err)
-			}
+			checkClean(t, err.Error())
 			return
 		}
 		if run.ID != 38 || run.Status == "" {
 			t.Fatalf("accepted a run with id %d and status %q", run.ID, run.Status)
 		}
-		if run.Status != strings.ToLower(strings.TrimSpace(run.Status)) {
-			t.Fatalf("status %q is not normalised", run.Status)
+		if run.Status == "passed" && !strictlyPassed(raw) {
+			t.Fatalf("decoded a pass from an answer whose test_run.status is not exactly passed: %q", raw)
 		}
-		if run.Status == "passed" && !saysPassed(raw) {
-			t.Fatalf("decoded a pass from an answer with no string saying passed: %q", raw)
-		}
+		checkRun(t, c.limits, run)
 	})
 }
 
@@ -67,61 +117,132 @@ func FuzzDecodeTrigger(f *testing.F) {
 	for _, s := range triggerSeeds {
 		f.Add([]byte(s))
 	}
+	c := decoderClient(f)
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		g, err := decodeTrigger(raw, testKey)
+		g, err := decodeTrig(c, raw)
 		if err != nil {
 			if g != nil {
 				t.Fatalf("a group alongside an error: %+v", g)
 			}
-			if strings.Contains(err.Error(), testKey) {
-				t.Fatalf("error carries the key: %v", err)
-			}
+			checkClean(t, err.Error())
 			return
 		}
 		if g.ID <= 0 {
 			t.Fatalf("accepted group id %d", g.ID)
 		}
+		checkClean(t, string(g.Name), string(g.Status))
 		seen := map[int64]bool{}
-		for _, r := range g.Runs {
+		for i := range g.Runs {
+			r := &g.Runs[i]
 			if r.ID <= 0 || seen[r.ID] {
 				t.Fatalf("run id %d is unusable or listed twice in %+v", r.ID, g.Runs)
 			}
 			seen[r.ID] = true
-			if r.Status == "passed" && !saysPassed(raw) {
-				t.Fatalf("decoded a pass from an answer with no string saying passed: %q", raw)
-			}
+			checkRun(t, c.limits, r)
 		}
 	})
 }
 
-// saysPassed is the oracle: whether any JSON string value in raw, trimmed
-// and lower-cased, is "passed". Decoding into a generic value follows the
-// same escapes as the client, so "pa\u0073sed" counts, but nothing that is
-// not such a string can.
-func saysPassed(raw []byte) bool {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
+// FuzzUnquote checks the prefix decoder of JSON strings against jsontext:
+// with room for everything it gives the same text and length, and with a
+// small window a prefix of it.
+func FuzzUnquote(f *testing.F) {
+	for _, s := range []string{`""`, `"abc"`, `"a\nb\u0041\ud83d\ude00"`, `"\ud800x"`, `"\\\"\/\b\f\r\t"`, `"é😀"`} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, s string, window int) {
+		v := jsontext.Value(s)
+		if !v.IsValid() || v.Kind() != '"' {
+			return
+		}
+		want, err := jsontext.AppendUnquote(nil, v)
+		if err != nil {
+			return
+		}
+		got, total := unquotePrefix(v, len(s)*2)
+		if got != string(want) || total != len(want) {
+			t.Fatalf("unquotePrefix(%s) = %q, %d; want %q, %d", s, got, total, want, len(want))
+		}
+		window = max(window, 0) % (len(want) + 1)
+		p, total := unquotePrefix(v, window)
+		if total != len(want) || !strings.HasPrefix(string(want), p) || len(p) > window || len(p) < window-utf8.UTFMax {
+			t.Fatalf("unquotePrefix(%s, %d) = %q, %d; want a prefix of %q", s, window, p, total, want)
+		}
+	})
+}
+
+// strictlyPassed is the oracle: the document decoded by the JSON v2 rules
+// (exact names, no duplicates) has test_run.status "passed", trimmed.
+func strictlyPassed(raw []byte) bool {
+	var doc struct {
+		TestRun *struct {
+			Status *string `json:"status"`
+		} `json:"test_run"`
+	}
+	if json.Unmarshal(raw, &doc, jsontext.AllowInvalidUTF8(true)) != nil || doc.TestRun == nil || doc.TestRun.Status == nil {
 		return false
 	}
-	var walk func(any) bool
-	walk = func(v any) bool {
-		switch v := v.(type) {
-		case string:
-			return strings.ToLower(strings.TrimSpace(v)) == "passed"
-		case []any:
-			for _, e := range v {
-				if walk(e) {
-					return true
-				}
+	return strings.TrimSpace(*doc.TestRun.Status) == "passed"
+}
+
+// checkClean fails when a text holds a control or format character or the
+// key in any letter case.
+func checkClean(t *testing.T, texts ...string) {
+	t.Helper()
+	for _, s := range texts {
+		if strings.Contains(strings.ToLower(s), strings.ToLower(testKey)) {
+			t.Fatalf("text carries the key: %q", s)
+		}
+		if i := strings.IndexFunc(s, func(r rune) bool {
+			return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029'
+		}); i >= 0 {
+			t.Fatalf("text carries a control or format character: %q", s)
+		}
+	}
+}
+
+// checkRun checks a decoded run against the boundary's promises: clean
+// texts, usable links, and no more kept than the limits allow.
+func checkRun(t *testing.T, lim Limits, r *TestRun) {
+	t.Helper()
+	checkClean(t, string(r.Status), string(r.Title))
+	size := 0
+	checkSteps := func(steps []Step) {
+		if len(steps) > lim.Steps+1 {
+			t.Fatalf("%d steps kept, limit %d", len(steps), lim.Steps)
+		}
+		for _, s := range steps {
+			checkClean(t, string(s.Task), string(s.Result))
+			if len(s.Task) > lim.TaskBytes || len(s.Result) > lim.ResultBytes || len(s.Screenshots) > lim.Links {
+				t.Fatalf("step over its caps: %d, %d bytes, %d links", len(s.Task), len(s.Result), len(s.Screenshots))
 			}
-		case map[string]any:
-			for _, e := range v {
-				if walk(e) {
-					return true
-				}
+			size += len(s.Task) + len(s.Result)
+			for _, u := range s.Screenshots {
+				checkURL(t, u)
 			}
 		}
-		return false
 	}
-	return walk(v)
+	checkSteps(r.Steps)
+	checkURL(t, r.VideoURL)
+	if len(r.Retries) > lim.Attempts {
+		t.Fatalf("%d attempts kept", len(r.Retries))
+	}
+	for _, a := range r.Retries {
+		checkSteps(a.Steps)
+		checkURL(t, a.VideoURL)
+	}
+	if len(r.Title) > lim.TitleBytes || size > lim.RunBytes+(1+len(r.Retries))*(lim.TaskBytes+lim.ResultBytes) {
+		t.Fatalf("kept %d bytes of texts", size)
+	}
+}
+
+func checkURL(t *testing.T, u untrusted.URL) {
+	t.Helper()
+	if u == "" {
+		return
+	}
+	if !strings.HasPrefix(strings.ToLower(string(u)), "http") || strings.ContainsFunc(string(u), func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+		t.Fatalf("kept link %q", u)
+	}
+	checkClean(t, string(u))
 }

@@ -161,7 +161,7 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 			}
 			return Outcome{Set: set, Stop: TriggerFailed, Err: fmt.Errorf("trigger failed: %w", err)}
 		}
-		set.GroupRunID, set.GroupRunName = grp.ID, grp.Name
+		set.GroupRunID, set.GroupRunName = grp.ID, string(grp.Name)
 		set.GroupRunURL = c.dashboardURL(grp.ID)
 		c.emit(event.Triggered{GroupRunID: grp.ID, URL: set.GroupRunURL, Runs: len(grp.Runs)})
 		targets, missing = c.targets(grp, c.requested)

@@ -14,6 +14,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
 // fakeAPI answers triggers from a script, one group run per call, and
@@ -83,7 +84,7 @@ func (r *recorder) has(match func(event.Event) bool) bool {
 }
 
 func run(id, bp int64, status string) docketqa.TestRun {
-	return docketqa.TestRun{ID: id, BlueprintID: bp, Status: status}
+	return docketqa.TestRun{ID: id, BlueprintID: bp, Status: untrusted.Text(status)}
 }
 
 func testConfig(ids ...int64) config.Config {
@@ -355,7 +356,7 @@ func TestRerunsUntilPass(t *testing.T) {
 	titled := func(id, bp int64, status string) docketqa.TestRun {
 		r := run(id, bp, status)
 		if id == 1000 {
-			r.Title = "Checkout"
+			r.Title = untrusted.Text("Checkout")
 		}
 		return r
 	}

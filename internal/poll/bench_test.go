@@ -307,7 +307,7 @@ func pollWorkload(ctx context.Context, setup benchSetup, c benchCase, seed uint6
 		if r.StepCount != len(work[r.BlueprintID-1]) {
 			return workloadMeasure{}, fmt.Errorf("run %d: trigger answer declares %d steps, want %d", r.ID, r.StepCount, len(work[r.BlueprintID-1]))
 		}
-		targets[i] = Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: r.Title, StepCount: r.StepCount}
+		targets[i] = Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: string(r.Title), StepCount: r.StepCount}
 	}
 	// OnFinish runs on the poller's scheduler goroutine only.
 	seen := make(map[int64]time.Time, len(targets))
@@ -408,7 +408,7 @@ func measureScale(tb testing.TB, runs, maxParallel int, runTime, interval, maxIn
 	}
 	targets := make([]Target, len(grp.Runs))
 	for i, r := range grp.Runs {
-		targets[i] = Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: r.Title, StepCount: r.StepCount}
+		targets[i] = Target{RunID: r.ID, BlueprintID: r.BlueprintID, Title: string(r.Title), StepCount: r.StepCount}
 	}
 	grp = nil
 	runtime.GC()

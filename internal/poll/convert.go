@@ -29,8 +29,8 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 		BlueprintID: t.BlueprintID,
 		RunID:       t.RunID,
 		Title:       t.Title,
-		Status:      r.Status,
-		VideoURL:    r.VideoURL,
+		Status:      string(r.Status),
+		VideoURL:    string(r.VideoURL),
 		Attempts:    1 + len(r.Retries),
 		NonBlocking: t.NonBlocking,
 
@@ -39,7 +39,7 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 	// The title is decorative and may be refreshed; the blueprint id is
 	// identity and comes from the target alone (see checkIdentity).
 	if r.Title != "" {
-		out.Title = r.Title
+		out.Title = string(r.Title)
 	}
 	out.Steps = convertSteps(r.Steps)
 	var stepSum time.Duration
@@ -51,7 +51,7 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 		// attempts before the final one.
 		earlier := result.Run{Status: "failed", Steps: convertSteps(a.Steps)}
 		out.Earlier = append(out.Earlier, result.Attempt{Status: "failed", Verdict: result.Failed,
-			Reason: failureReason(earlier), VideoURL: a.VideoURL})
+			Reason: failureReason(earlier), VideoURL: string(a.VideoURL)})
 	}
 	switch {
 	case !r.CreatedAt.IsZero() && r.UpdatedAt.After(r.CreatedAt):
@@ -75,7 +75,13 @@ func convertSteps(in []docketqa.Step) []result.Step {
 	}
 	out := make([]result.Step, len(in))
 	for i, s := range in {
-		out[i] = result.Step(s)
+		out[i] = result.Step{Number: s.Number, Task: string(s.Task), OK: s.OK, Result: string(s.Result), Duration: s.Duration}
+		for _, u := range s.ScreenshotsBefore {
+			out[i].ScreenshotsBefore = append(out[i].ScreenshotsBefore, string(u))
+		}
+		for _, u := range s.Screenshots {
+			out[i].Screenshots = append(out[i].Screenshots, string(u))
+		}
 	}
 	return out
 }

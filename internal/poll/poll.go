@@ -369,8 +369,8 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 	st.retry = nil
 	st.lastErr = nil
 	st.notFoundSince = time.Time{}
-	st.lastStatus = r.run.Status
-	if StillGoing(r.run.Status) {
+	st.lastStatus = string(r.run.Status)
+	if StillGoing(st.lastStatus) {
 		p.reschedule(st, 0)
 		return Finished, nil
 	}
@@ -457,8 +457,8 @@ func (p *poller) finalFetch(ctx context.Context) {
 			continue
 		}
 		r.st.lastErr = nil
-		r.st.lastStatus = r.run.Status
-		if !StillGoing(r.run.Status) {
+		r.st.lastStatus = string(r.run.Status)
+		if !StillGoing(r.st.lastStatus) {
 			p.finishAnswer(r.st, r.run)
 		}
 	}

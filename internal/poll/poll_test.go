@@ -12,6 +12,7 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
 // fakeAPI scripts GetRun answers per run: each call takes the next answer,
@@ -59,7 +60,7 @@ func (f *fakeAPI) GetRun(ctx context.Context, id int64) (*docketqa.TestRun, erro
 	if a.err != nil {
 		return nil, a.err
 	}
-	return &docketqa.TestRun{ID: id, BlueprintID: id * 10, Status: a.status}, nil
+	return &docketqa.TestRun{ID: id, BlueprintID: id * 10, Status: untrusted.Text(a.status)}, nil
 }
 
 func (f *fakeAPI) callsFor(id int64) int {
