@@ -19,6 +19,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/report/publish"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 	"github.com/docketqa-gate/docketqa-gate/internal/version"
 )
 
@@ -88,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	deps := gate.Deps{Sink: sink}
 	if cfg.Attach != "" {
-		m, err := readManifest(cfg.Attach)
+		m, err := readManifest(cfg.Attach, key)
 		if err != nil {
 			sink.Emit(event.ConfigError{Problems: []string{err.Error()}})
 			return exitUsage
@@ -234,16 +235,29 @@ func detach(cfg config.Config, out gate.Outcome, sink *ci.Sink) int {
 	return exitPassed
 }
 
-func readManifest(path string) (manifest.Manifest, error) {
-	b, err := os.ReadFile(path)
+// readManifest reads the --detach manifest, itself untrusted input: it is
+// decoded as strictly as an API answer and its texts cleaned with the key.
+func readManifest(path, key string) (manifest.Manifest, error) {
+	b, err := readAtMost(path, manifest.MaxSize+1)
 	if err != nil {
 		return manifest.Manifest{}, fmt.Errorf("read the manifest (--attach / DOCKETQA_ATTACH): %w; it is written by an earlier docketqa-gate --detach", err)
 	}
-	m, err := manifest.Parse(b)
+	m, err := manifest.ParseClean(b, untrusted.NewCleaner(key, untrusted.DefaultCap))
 	if err != nil {
 		return manifest.Manifest{}, fmt.Errorf("manifest %s (--attach / DOCKETQA_ATTACH): %w", path, err)
 	}
 	return m, nil
+}
+
+// readAtMost reads at most n bytes of path, so a huge file cannot fill
+// memory before its size is refused.
+func readAtMost(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
 }
 
 func debugMode(cfg config.Config) ci.Debug {

@@ -33,6 +33,7 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 		VideoURL:    string(r.VideoURL),
 		Attempts:    1 + len(r.Retries),
 		NonBlocking: t.NonBlocking,
+		Omitted:     r.Omitted.String(),
 
 		SharedBlueprint: t.SharedBlueprint,
 	}

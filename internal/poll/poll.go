@@ -474,7 +474,7 @@ func (p *poller) unfinishedReason(st *state, stop Stop, err error) string {
 		if st.lastErr != nil {
 			// The cause, not the symptom: the API was failing, and a
 			// longer deadline may not have helped.
-			return fmt.Sprintf("no result within %s; last status %s; the last poll failed: %v", timeoutLabel(p.opt), last, st.lastErr)
+			return fmt.Sprintf("no result within %s; last status %s; the last poll failed: %s", timeoutLabel(p.opt), last, docketqa.Reason(st.lastErr))
 		}
 		return fmt.Sprintf("no result within %s; last status %s", timeoutLabel(p.opt), last)
 	case Interrupted:
@@ -513,15 +513,10 @@ func (p *poller) progress() Progress {
 // that disagrees is an API error for that poll (retried like any unreadable
 // answer), never a change of identity. An absent field is no disagreement.
 func checkIdentity(t Target, run *docketqa.TestRun) error {
-	endpoint := fmt.Sprintf("GET /test_run/%d", t.RunID)
-	switch {
-	case run.ID != 0 && run.ID != t.RunID:
-		return &docketqa.DecodeError{Endpoint: endpoint, Err: fmt.Errorf("answer is for test run %d, not %d", run.ID, t.RunID)}
-	case run.BlueprintID != 0 && run.BlueprintID != t.BlueprintID:
-		return &docketqa.DecodeError{Endpoint: endpoint, Err: fmt.Errorf(
-			"answer says test run %d belongs to blueprint %d, but the trigger answer started it for blueprint %d", t.RunID, run.BlueprintID, t.BlueprintID)}
+	if run.ID != 0 && run.ID != t.RunID {
+		return &docketqa.DecodeError{Endpoint: fmt.Sprintf("GET /test_run/%d", t.RunID), Err: fmt.Errorf("answer is for test run %d, not %d", run.ID, t.RunID)}
 	}
-	return nil
+	return docketqa.CheckBlueprint(run, t.BlueprintID)
 }
 
 // queue is a min-heap of states by next poll time.

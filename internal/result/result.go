@@ -84,6 +84,10 @@ type Run struct {
 	NotAwaited bool
 	// Missing marks a requested blueprint DocketQA started no run for.
 	Missing bool
+	// Omitted says, in one line, what the answer held that the gate did
+	// not keep (steps beyond the caps, unreadable decorative fields,
+	// unusable links); empty when nothing was left out.
+	Omitted string
 	// SharedBlueprint is set when the trigger answer held several runs for
 	// this run's blueprint: then the run id joins the display name, since
 	// CI test views merge cases with equal names.

@@ -346,6 +346,9 @@ func systemOut(r result.Run) string {
 	if describe.Flaky(r) {
 		fmt.Fprintf(&b, "flaky: passed after %d attempts\n", total)
 	}
+	if r.Omitted != "" {
+		fmt.Fprintf(&b, "not shown: %s\n", r.Omitted)
+	}
 	if r.Verdict == result.Passed {
 		if st := r.FailedStep(); st != nil {
 			fmt.Fprintf(&b, "warning: DocketQA reported the run passed, but step %d is marked unsuccessful\n", st.Number)

@@ -73,6 +73,8 @@ type run struct {
 	// Artifacts are the files saved under --artifacts-dir; empty when none
 	// were (always present, like every field of the schema).
 	Artifacts []artifact `json:"artifacts"`
+	// Omitted says what the API's answer held that the gate did not keep.
+	Omitted string `json:"omitted"`
 }
 
 // artifact is a saved screenshot or video: the local path, relative to the
@@ -200,6 +202,7 @@ func runFor(r result.Run) run {
 		Status:          text(r.Status),
 		Verdict:         text(string(r.Verdict)),
 		Kind:            result.KindOf(r).String(),
+		Omitted:         text(r.Omitted),
 		DurationSeconds: seconds(r.Duration),
 		Reason:          text(r.Reason),
 		VideoURL:        text(r.VideoURL),
