@@ -61,7 +61,7 @@ func TestFirstHour(t *testing.T) {
 			name: "a failed trigger is said once, with what to check", setup: github,
 			bps:  []sim.Blueprint{bp(1, "", ms), bp(2, "", ms), bp(3, "", ms)},
 			args: []string{"--blueprint-ids", "1,2,3", "--base-url", "http://" + "CLOSED", "--timeout", "2s"}, want: 3,
-			stderr: []string{"check --base-url / DOCKETQA_BASE_URL, DNS, the proxy variables"},
+			stderr: []string{"check --base-url / DOCKETQA_BASE_URL, DNS, the proxy variables", "warning: trigger attempt 2 of 5 in 1s: "},
 			count:  map[string]int{"trigger failed for 3 blueprints": 2, "::error ": 1},
 		},
 		{
@@ -154,7 +154,8 @@ func TestFirstHour(t *testing.T) {
 			bps:  []sim.Blueprint{bp(1, "", ms)},
 			args: []string{"--blueprint-ids", "1", "--debug"}, want: 0, triggers: 1,
 			stdout: []string{"debug: setting timeout = \"30m\" from default", "debug: setting blueprint-ids = \"1\" from flag --blueprint-ids",
-				"debug: setting api-key = \"[redacted]\" from env DOCKETQA_API_KEY"},
+				"debug: setting api-key = \"[redacted]\" from env DOCKETQA_API_KEY",
+				"debug: POST /test_group_run/trigger_run: HTTP 200 in ", "debug: GET /test_run/38: HTTP 200 in "},
 		},
 		{
 			name: "RUNNER_DEBUG makes debug lines ::debug:: commands",

@@ -101,7 +101,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		docketqa.WithRequestTimeout(cfg.RequestTimeout),
 		docketqa.WithMaxConns(cfg.MaxParallel),
 		// A slow trigger of many blueprints is normal; it still must end.
-		docketqa.WithTriggerTimeout(max(cfg.RequestTimeout, docketqa.DefaultTriggerTimeout)))
+		docketqa.WithTriggerTimeout(max(cfg.RequestTimeout, docketqa.DefaultTriggerTimeout)),
+		// A trigger retried against an unreachable API would otherwise
+		// be seconds of silence.
+		docketqa.WithTriggerRetryNotice(func(r docketqa.TriggerRetry) {
+			sink.Emit(event.Warning{Text: fmt.Sprintf("trigger attempt %d of %d in %s: %s", r.Attempt, r.Max, r.Wait, docketqa.Reason(r.Err))})
+		}),
+		docketqa.WithObserver(debugRequests(cfg, sink)))
 	if err != nil {
 		sink.Emit(event.ConfigError{Problems: []string{err.Error()}})
 		return exitUsage
@@ -247,6 +253,24 @@ func readManifest(path, key string) (manifest.Manifest, error) {
 		return manifest.Manifest{}, fmt.Errorf("manifest %s (--attach / DOCKETQA_ATTACH): %w", path, err)
 	}
 	return m, nil
+}
+
+// debugRequests returns the observer that prints one debug line per API
+// request, or nil without --debug.
+func debugRequests(cfg config.Config, sink *ci.Sink) func(docketqa.Exchange) {
+	if !cfg.Debug {
+		return nil
+	}
+	return func(x docketqa.Exchange) {
+		line := fmt.Sprintf("%s %s: HTTP %d in %s, %d bytes", x.Method, x.Path, x.Status, x.Duration.Round(time.Millisecond), x.Bytes)
+		if x.Err != nil {
+			line += "; " + docketqa.Reason(x.Err)
+			if docketqa.IsTemporary(x.Err) {
+				line += " (temporary)"
+			}
+		}
+		sink.Emit(event.Debug{Text: line})
+	}
 }
 
 // readAtMost reads at most n bytes of path, so a huge file cannot fill

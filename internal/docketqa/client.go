@@ -81,6 +81,10 @@ type Client struct {
 	// key redacted; limits bound what is kept of a run.
 	cleaner untrusted.Cleaner
 	limits  Limits
+	// observe and onTriggerRetry report requests and trigger retries
+	// (--debug, and the line a waiting user sees); nil when unused.
+	observe        func(Exchange)
+	onTriggerRetry func(TriggerRetry)
 }
 
 // Option configures a Client.
@@ -212,6 +216,9 @@ func (c *Client) Trigger(ctx context.Context, ids []int64) (*GroupRun, error) {
 		if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
 			return nil, fmt.Errorf("%w; not retrying, since the wait of %s would end past the deadline", err, wait)
 		}
+		if c.onTriggerRetry != nil {
+			c.onTriggerRetry(TriggerRetry{Attempt: attempt + 2, Max: c.triggerRetries + 1, Wait: wait, Err: err})
+		}
 		if serr := c.sleep(ctx, wait); serr != nil {
 			return nil, fmt.Errorf("%w; stopped waiting to retry: %w", err, serr)
 		}
@@ -301,10 +308,72 @@ func (c *Client) decodeTrigger(r io.Reader) (*GroupRun, error) {
 	return c.newDecoder(r).triggerAnswer()
 }
 
-// do sends one request and hands the body of a 2xx answer to decode as it
+// Exchange is one request and how it ended, for --debug. It never holds
+// the key, and Err's text, like every error of this package, is cleaned.
+type Exchange struct {
+	Method, Path string
+	// Status is the HTTP status, 0 when no answer came.
+	Status   int
+	Duration time.Duration
+	// Bytes counts the body of a 2xx answer read so far.
+	Bytes int64
+	Err   error
+}
+
+// TriggerRetry is a trigger about to be sent again: the request certainly
+// started nothing (or DocketQA asked for a retry), and Wait is the pause.
+type TriggerRetry struct {
+	Attempt, Max int
+	Wait         time.Duration
+	Err          error
+}
+
+// WithObserver calls f after every request, from the goroutine that made it.
+func WithObserver(f func(Exchange)) Option { return func(c *Client) { c.observe = f } }
+
+// WithTriggerRetryNotice calls f before each trigger retry, so a user
+// waiting for an unreachable API is told what is going on.
+func WithTriggerRetryNotice(f func(TriggerRetry)) Option {
+	return func(c *Client) { c.onTriggerRetry = f }
+}
+
+// do sends one request (see send) and reports it to the observer.
+func (c *Client) do(ctx context.Context, method, path string, body []byte, timeout time.Duration, limit int64, decode func(io.Reader) error) error {
+	if c.observe == nil {
+		return c.send(ctx, method, path, body, timeout, limit, decode)
+	}
+	start := c.now()
+	ex := Exchange{Method: method, Path: path}
+	err := c.send(ctx, method, path, body, timeout, limit, func(r io.Reader) error {
+		cr := &countingReader{r: r}
+		defer func() { ex.Bytes = cr.n }()
+		ex.Status = http.StatusOK
+		return decode(cr)
+	})
+	var ae *APIError
+	if errors.As(err, &ae) {
+		ex.Status = ae.StatusCode
+	}
+	ex.Duration, ex.Err = c.now().Sub(start), err
+	c.observe(ex)
+	return err
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// send sends one request and hands the body of a 2xx answer to decode as it
 // streams in, or returns a typed error. An error from decode that is not
 // already a DecodeError becomes one, with a cleaned excerpt of the answer.
-func (c *Client) do(ctx context.Context, method, path string, body []byte, timeout time.Duration, limit int64, decode func(io.Reader) error) error {
+func (c *Client) send(ctx context.Context, method, path string, body []byte, timeout time.Duration, limit int64, decode func(io.Reader) error) error {
 	endpoint := method + " " + path
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -348,3 +348,40 @@ func TestTriggerConnectionRefusedIsRetried(t *testing.T) {
 		t.Errorf("retries = %d, want 4", sleeps)
 	}
 }
+
+// TestObserverAndTriggerRetryNotice: every request is reported once with
+// its status and body size, and a trigger retry is announced before the
+// wait, with the attempt number and the cause.
+func TestObserverAndTriggerRetryNotice(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		if calls == 1 {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, `{"detail":"slow down"}`, http.StatusTooManyRequests)
+			return
+		}
+		_, _ = w.Write([]byte(`{"test_group_run":{"id":35,"test_runs":[{"id":38,"test_blueprint_id":180,"status":"running"}]}}`))
+	}))
+	t.Cleanup(srv.Close)
+	var seen []Exchange
+	var retries []TriggerRetry
+	c, err := New(srv.URL, "k",
+		WithSleep(func(context.Context, time.Duration) error { return nil }),
+		WithObserver(func(x Exchange) { seen = append(seen, x) }),
+		WithTriggerRetryNotice(func(r TriggerRetry) { retries = append(retries, r) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Trigger(context.Background(), []int64{180}); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2 || seen[0].Status != 429 || seen[0].Err == nil || seen[1].Status != 200 || seen[1].Bytes == 0 || seen[1].Err != nil ||
+		seen[1].Method != http.MethodPost || seen[1].Path != "/test_group_run/trigger_run" {
+		t.Errorf("exchanges = %+v", seen)
+	}
+	if len(retries) != 1 || retries[0].Attempt != 2 || retries[0].Wait != time.Second || !IsTemporary(retries[0].Err) {
+		t.Errorf("retries = %+v", retries)
+	}
+}
