@@ -91,6 +91,9 @@ type Config struct {
 	DotenvPath string
 	// ResultsJSONPath is the JSON results file; empty means none.
 	ResultsJSONPath string
+	// HistoryPath is the file of recent run durations that forecasts
+	// polling; empty means none.
+	HistoryPath string
 	// Demo runs against a built-in fake API instead of DocketQA.
 	Demo bool
 	// DemoScenario is "pass" or "fail"; it only matters with Demo.

@@ -105,6 +105,7 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 	c.SummaryPath = l.get(sSummary).raw
 	c.DotenvPath = l.get(sDotenv).raw
 	c.ResultsJSONPath = l.get(sResultsJSON).raw
+	c.HistoryPath = l.get(sHistory).raw
 	l.checkModes(c)
 	l.checkRequired(c)
 	l.checkFiles()
@@ -488,7 +489,7 @@ func (l *loader) checkRequired(c Config) {
 // overwrite a report or the manifest.
 func (l *loader) checkFiles() {
 	seen := make(map[string]value)
-	for _, name := range []string{sJUnit, sSummary, sDotenv, sResultsJSON, sDetach, sAttach} {
+	for _, name := range []string{sJUnit, sSummary, sDotenv, sResultsJSON, sHistory, sDetach, sAttach} {
 		v := l.get(name)
 		if v.raw == "" {
 			continue

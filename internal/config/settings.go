@@ -43,6 +43,7 @@ const (
 	sSummary          = "summary"
 	sDotenv           = "dotenv"
 	sResultsJSON      = "results-json"
+	sHistory          = "history"
 	sDemo             = "demo"
 	sDemoScenario     = "demo-scenario"
 	sDryRun           = "dry-run"
@@ -106,6 +107,8 @@ func specs() []spec {
 			Help: "File to write the outcome to as KEY=value lines, for GitLab's artifacts:reports:dotenv."}, "PATH"},
 		{Setting{Name: sResultsJSON, Flag: "--results-json", Env: []string{"DOCKETQA_RESULTS_JSON"}, Input: "results-json",
 			Help: "File to write every run's result to as JSON."}, "PATH"},
+		{Setting{Name: sHistory, Flag: "--history", Env: []string{"DOCKETQA_HISTORY"}, Input: "history-path",
+			Help: "File of recent run durations per blueprint, read to forecast when runs finish and updated after the verdict; keep it between CI runs (cache)."}, "PATH"},
 		{Setting{Name: sDemo, Flag: "--demo", Default: "false",
 			Help: "Run against a built-in fake DocketQA instead of the real API; needs no key and no ids."}, ""},
 		{Setting{Name: sDemoScenario, Flag: "--demo-scenario", Default: "pass",
