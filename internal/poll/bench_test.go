@@ -99,7 +99,7 @@ func loadBenchSetup(b *testing.B) benchSetup {
 		gate: benchCase{
 			name: fmt.Sprintf("docketqa-gate (adaptive, %s..%s)", cfg.PollInterval, cfg.MaxPollInterval),
 			strategy: func(scaled func(time.Duration) time.Duration) Strategy {
-				return Adaptive{StepTime: scaled(DefaultStepTime)}
+				return Adaptive{}
 			},
 			interval: cfg.PollInterval, max: cfg.MaxPollInterval,
 		},
@@ -436,7 +436,7 @@ func measureScale(tb testing.TB, runs, maxParallel int, runTime, interval, maxIn
 		}
 	}()
 	out := Run(ctx, client, targets, Options{Interval: interval, MaxInterval: maxInterval, MaxParallel: maxParallel,
-		Deadline: time.Now().Add(time.Minute), Strategy: Adaptive{StepTime: runTime / 8}})
+		Deadline: time.Now().Add(time.Minute), Strategy: Adaptive{}})
 	close(done)
 	<-sampled
 	if out.Stop != Finished {
