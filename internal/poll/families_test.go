@@ -34,9 +34,11 @@ type family struct {
 	// seeds is how many seeds the full benchmark draws; short how many the
 	// -short mode does (0: skip the family).
 	seeds, short int
-	// scale is how many times faster than real time the benchmark runs it.
-	scale int64
-	draw  func(seed uint64) []familyRun
+	// scale is how many times faster than real time the benchmark runs it,
+	// and parallel how many seeds at once (0: the default).
+	scale    int64
+	parallel int
+	draw     func(seed uint64) []familyRun
 }
 
 // stepRuns draws n runs of k steps, k uniform in minK..maxK, each step a
@@ -87,7 +89,7 @@ func families() []family {
 				}
 				return runs
 			}},
-		{name: "heavy tail (20 runs, 2 of them 20–40 min)", heavy: true, seeds: 10, short: 0, scale: 400,
+		{name: "heavy tail (20 runs, 2 of them 20–40 min)", heavy: true, seeds: 10, short: 0, scale: 200,
 			draw: func(seed uint64) []familyRun {
 				rng := familyRNG(seed)
 				runs := stepRuns(rng, 20, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
@@ -134,7 +136,7 @@ func families() []family {
 				}
 				return runs
 			}},
-		{name: "200 runs (reference model)", seeds: 8, short: 1, scale: 100,
+		{name: "200 runs (reference model)", seeds: 6, short: 1, scale: 50, parallel: 1,
 			draw: func(seed uint64) []familyRun {
 				return stepRuns(familyRNG(seed), 200, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
 			}},
@@ -161,3 +163,19 @@ func previous(seed uint64, runs []familyRun) []time.Duration {
 	}
 	return prev
 }
+
+// failFastFamily is the reference model with one run failing, at a random
+// point of its duration, for measuring --fail-fast.
+func failFastFamily() family {
+	return family{name: "reference, one run failing", seeds: 20, short: 2, scale: 100,
+		draw: func(seed uint64) []familyRun {
+			rng := familyRNG(seed)
+			runs := stepRuns(rng, refRuns, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
+			i := rng.IntN(len(runs))
+			runs[i] = withDuration(runs[i], time.Duration((0.05+0.95*rng.Float64())*float64(runs[i].ends)))
+			runs[i].fails = true
+			return runs
+		}}
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(max(b, 1)) }
