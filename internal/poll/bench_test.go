@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -418,17 +419,21 @@ func warmHistory(baseURL string, work []familyRun, prev []time.Duration, scaled 
 	return func(t Target) Forecast { return Forecast(h.Forecast(t.BlueprintID)) }, nil
 }
 
+// noGoal marks a measure without a goal: the goals with history leave
+// the median verdict lag free.
+var noGoal = math.Inf(1)
+
 // goals returns the goals of the polling issue for family f against fixed
 // 5 s polling: requests, verdict lag p50 and p95, as ratios.
 func goals(f family, warm bool) (gets, p50, p95 float64) {
 	n := len(f.draw(0))
 	switch {
 	case warm && n >= 10 && f.heavy:
-		return 0.5, 1, 0.75
+		return 0.5, noGoal, 0.75
 	case warm && n >= 10:
-		return 0.35, 1, 0.75
+		return 0.35, noGoal, 0.75
 	case warm:
-		return 0.6, 1, 1
+		return 0.6, noGoal, 1
 	case n >= 10 && !f.heavy:
 		return 0.5, 0.75, 1
 	}

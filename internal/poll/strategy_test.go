@@ -588,35 +588,20 @@ func TestAdaptiveFamilyGoals(t *testing.T) {
 			name := f.name + map[bool]string{false: "/cold", true: "/warm"}[warm]
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				seeds := uint64(f.seeds)
-				if testing.Short() {
-					seeds = uint64(max(f.short, 1))
-				}
-				g, fx := judgeFamily(f, seeds, warm)
+				g, fx := judgeFamily(f, uint64(f.seeds), warm)
 				gets, p50, p95 := g.getsPerRun/fx.getsPerRun, ratio(g.lagP50, fx.lagP50), ratio(g.lagP95, fx.lagP95)
 				worst := slices.Max(g.verdictLags)
 				t.Logf("%.2f× requests (%.1f vs %.1f per run), lag p50 %.2f× (%v vs %v), p95 %.2f× (%v vs %v), worst %v",
 					gets, g.getsPerRun, fx.getsPerRun, p50, g.lagP50, fx.lagP50, p95, g.lagP95, fx.lagP95, worst)
-				n := len(f.draw(0))
-				wantGets, wantP50, wantP95 := 1.0, 1.0, 1.0
-				switch {
-				case warm && n >= 10 && f.heavy:
-					wantGets, wantP95 = 0.5, 0.75
-				case warm && n >= 10:
-					wantGets, wantP95 = 0.35, 0.75
-				case warm:
-					wantGets = 0.6
-				case n >= 10 && !f.heavy:
-					wantGets, wantP50 = 0.5, 0.75
-				}
+				wantGets, wantP50, wantP95 := goals(f, warm)
 				if gets > wantGets {
 					t.Errorf("requests %.2f× fixed 5 s, want at most %.2f×", gets, wantGets)
 				}
 				if p50 > wantP50 || p95 > wantP95 {
 					t.Errorf("verdict lag p50 %.2f×, p95 %.2f× fixed 5 s, want at most %.2f× and %.2f×", p50, p95, wantP50, wantP95)
 				}
-				if worst > 6*time.Second {
-					t.Errorf("a seed's verdict lag was %v, want at most 6s", worst)
+				if worst > maxVerdictLag {
+					t.Errorf("a seed's verdict lag was %v, want at most %v", worst, maxVerdictLag)
 				}
 			})
 		}
