@@ -365,7 +365,8 @@ func pollWorkload(ctx context.Context, setup benchSetup, c benchCase, f family, 
 	st := srv.Stats()
 	m.gets, m.peak = st.Gets, st.PeakInFlight
 	if failFast {
-		if out.Stop != FailFast {
+		// Finished rather than FailFast when the failing run was the last.
+		if out.Stop != FailFast && out.Stop != Finished {
 			return workloadMeasure{}, fmt.Errorf("polling stopped with %q, want fail-fast", out.Stop)
 		}
 		for _, info := range srv.Runs() {

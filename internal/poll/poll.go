@@ -400,14 +400,15 @@ func (p *poller) finish(st *state, r result.Run) {
 	st.done = true
 	p.pending--
 	p.out[st.idx] = r
-	if r.Verdict != result.Error {
+	calibrated := r.Verdict != result.Error
+	if calibrated {
 		took := st.took
 		if took <= 0 {
 			took = p.opt.Now().Sub(p.start)
 		}
 		p.calib.Observe(st.target.StepCount, took)
 	}
-	p.revisit()
+	p.revisit(calibrated)
 	if p.opt.OnFinish != nil {
 		p.opt.OnFinish(r)
 	}
@@ -415,9 +416,13 @@ func (p *poller) finish(st *state, r result.Run) {
 
 // revisit lets a Revisiter move polls scheduled earlier forward after a
 // run finished. Runs backing off after errors keep their waits.
-func (p *poller) revisit() {
+func (p *poller) revisit(calibrated bool) {
+	finished := 0
+	if calibrated {
+		finished = p.calib.Stats().Runs
+	}
 	r, ok := p.opt.Strategy.(Revisiter)
-	if !ok || !r.Revisit(p.pending, p.calib.Stats().Runs) {
+	if !ok || !r.Revisit(p.pending, finished) {
 		return
 	}
 	now := p.opt.Now()

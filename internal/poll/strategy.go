@@ -53,7 +53,9 @@ type Strategy interface {
 // decided again when runs finish: Revisit reports, after a run finished,
 // whether the poller should ask Next once more for every waiting run and
 // move a poll earlier if the new answer is sooner. pending counts the runs
-// still going, finished those that calibrate (see Calibration).
+// still going; finished counts the runs that calibrate the forecasts (see
+// Calibration), or is 0 when the run that just finished does not (it ended
+// in an error), so a strategy can revisit once per new calibration.
 type Revisiter interface {
 	Revisit(pending, finished int) bool
 }
@@ -86,6 +88,9 @@ const (
 	// overdueEvery is the wait, in Intervals, for one of the last few runs
 	// once it has outlived its forecast (4 s at the default).
 	overdueEvery = 2.0
+	// windowZ is where the forecast window starts: this many spreads
+	// below the median (the 5th percentile).
+	windowZ = 1.65
 	// overdueTail is where a run counts as having outlived its forecast:
 	// the longest of the runs is longer than that with this chance.
 	overdueTail = 0.05
@@ -101,10 +106,10 @@ const (
 	// last one is polled every Interval, which costs little next to what
 	// its siblings saved.
 	lagPrice = 0.1
-	// soloPrice / total² is the least price: an invocation of one or two
+	// soloPrice / total^1.5 is the least price: an invocation of one or two
 	// runs, with no siblings to save requests on, does not spend them on
 	// polling every Interval.
-	soloPrice = 1.0
+	soloPrice = 0.6
 	// stormPrice bounds the load: with n runs pending, no run waits less
 	// than stormPrice*n Intervals (or Max) after its first look.
 	stormPrice = 0.04
@@ -233,7 +238,7 @@ func (a Adaptive) next(v RunView, lo, hi time.Duration) time.Duration {
 		return min(hi, time.Duration(overdueEvery*float64(lo)))
 	default:
 		total := float64(max(v.Total, n))
-		budget := lo.Seconds() * max(lagPrice*math.Pow(float64(n), 3)/total, soloPrice/(total*total))
+		budget := lo.Seconds() * max(lagPrice*math.Pow(float64(n), 3)/total, soloPrice/math.Pow(total, 1.5))
 		d = f.longestWait(v.Elapsed, lo, hi, budget)
 		if few {
 			// One of the last few is polled at least as often as a run
@@ -310,7 +315,7 @@ type finish struct {
 
 // windowStart is the elapsed time before which the run is unlikely to end.
 func (f finish) windowStart() time.Duration {
-	return time.Duration(float64(f.median) * math.Exp(-2*f.spread))
+	return time.Duration(float64(f.median) * math.Exp(-windowZ*f.spread))
 }
 
 // overdue reports whether a run still going at t has outlived the forecast,
@@ -494,3 +499,4 @@ func median(xs []float64) float64 {
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2
 }
+
