@@ -80,7 +80,7 @@ func families() []family {
 			draw: func(seed uint64) []familyRun {
 				return stepRuns(familyRNG(seed), refRuns, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
 			}},
-		{name: "step count unrelated to duration (20 runs, 30 s–15 min)", seeds: 12, short: 1, scale: 200,
+		{name: "step count unrelated to duration (20 runs, 30 s–15 min)", seeds: 20, short: 1, scale: 200,
 			draw: func(seed uint64) []familyRun {
 				rng := familyRNG(seed)
 				runs := stepRuns(rng, 20, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
@@ -89,7 +89,7 @@ func families() []family {
 				}
 				return runs
 			}},
-		{name: "heavy tail (20 runs, 2 of them 20–40 min)", heavy: true, seeds: 10, short: 0, scale: 200,
+		{name: "heavy tail (20 runs, 2 of them 20–40 min)", heavy: true, seeds: 16, short: 0, scale: 200,
 			draw: func(seed uint64) []familyRun {
 				rng := familyRNG(seed)
 				runs := stepRuns(rng, 20, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
@@ -98,7 +98,7 @@ func families() []family {
 				}
 				return runs
 			}},
-		{name: "queueing waves (20 runs, 4 at a time)", seeds: 12, short: 1, scale: 200,
+		{name: "queueing waves (20 runs, 4 at a time)", seeds: 16, short: 1, scale: 200,
 			draw: func(seed uint64) []familyRun {
 				rng := familyRNG(seed)
 				runs := stepRuns(rng, 20, refMinSteps, refMaxSteps, 10*time.Second, refStepSigma)
