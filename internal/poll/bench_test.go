@@ -139,7 +139,9 @@ type familyResult struct {
 	seeds   int
 	scale   int64
 	tallies []benchTally
-	reruns  int
+	// reruns counts seeds measured again after a stall, dropped those
+	// left out after maxStallRetries stalls in a row.
+	reruns, dropped int
 }
 
 // BenchmarkPolling measures the gate's polling, cold and with the history
@@ -188,7 +190,7 @@ func BenchmarkPolling(b *testing.B) {
 }
 
 // maxStallRetries bounds how often a seed is measured again after a stall.
-const maxStallRetries = 3
+const maxStallRetries = 5
 
 func pollFamily(ctx context.Context, setup benchSetup, cases []benchCase, f family, seeds int, scale int64, parallel int) (familyResult, error) {
 	res := familyResult{f: f, seeds: seeds, scale: scale, tallies: make([]benchTally, len(cases))}
@@ -215,14 +217,22 @@ func pollFamily(ctx context.Context, setup benchSetup, cases []benchCase, f fami
 					errs <- fmt.Errorf("seed %d: %w", seed, err)
 					return
 				}
-				if stall > stallLimit && attempt < maxStallRetries {
+				if stall > stallLimit {
 					// The machine stopped this process for longer than
 					// the gate's shortest wait: the lags would measure
-					// the machine, not the polling. Measure again.
+					// the machine, not the polling. Measure again, and
+					// leave the seed out (for every strategy alike) if
+					// the machine keeps stalling.
 					mu.Lock()
 					res.reruns++
+					if attempt == maxStallRetries {
+						res.dropped++
+					}
 					mu.Unlock()
-					continue
+					if attempt < maxStallRetries {
+						continue
+					}
+					return
 				}
 				mu.Lock()
 				for i, m := range ms {
@@ -457,8 +467,12 @@ func printFamilyTable(w io.Writer, setup benchSetup, cases []benchCase, results 
 	var misses []string
 	for _, r := range results {
 		f5 := r.tallies[2]
+		if len(f5.verdict) == 0 {
+			misses = append(misses, r.f.name+": every seed stalled; nothing measured")
+			continue
+		}
 		p50f, p95f := percentile(slices.Clone(f5.verdict), 50), percentile(slices.Clone(f5.verdict), 95)
-		label := fmt.Sprintf("%s; %d seeds, 1/%d time", r.f.name, r.seeds, r.scale)
+		label := fmt.Sprintf("%s; %d seeds, 1/%d time", r.f.name, len(f5.verdict), r.scale)
 		for i, c := range cases {
 			t := r.tallies[i]
 			p50, p95 := percentile(slices.Clone(t.verdict), 50), percentile(slices.Clone(t.verdict), 95)
@@ -485,11 +499,13 @@ func printFamilyTable(w io.Writer, setup benchSetup, cases []benchCase, results 
 			}
 		}
 	}
-	reruns := 0
+	reruns, dropped := 0, 0
 	for _, r := range results {
 		reruns += r.reruns
+		dropped += r.dropped
 	}
-	fmt.Fprintf(w, "\nSeeds measured again because the machine stalled the benchmark for longer than the scaled --poll-interval: %d.\n", reruns)
+	fmt.Fprintf(w, "\nSeeds measured again because the machine stalled the benchmark for longer than the scaled --poll-interval: %d; "+
+		"left out after %d stalls in a row: %d.\n", reruns, maxStallRetries+1, dropped)
 	if len(misses) == 0 {
 		fmt.Fprintln(w, "Goals: all met.")
 	} else {
