@@ -415,7 +415,7 @@ func warmHistory(baseURL string, work []familyRun, prev []time.Duration, scaled 
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "history.json")
-	h, warns := history.Load(path, baseURL)
+	h, _ := history.Load(path, baseURL) // no file yet: an empty history
 	runs := make([]result.Run, len(work))
 	for i := range work {
 		runs[i] = result.Run{BlueprintID: int64(i + 1), Verdict: result.Passed, Duration: scaled(prev[i])}
@@ -424,7 +424,8 @@ func warmHistory(baseURL string, work []familyRun, prev []time.Duration, scaled 
 	if err := h.Save(path); err != nil {
 		return nil, err
 	}
-	if h, warns = history.Load(path, baseURL); len(warns) > 0 {
+	h, warns := history.Load(path, baseURL)
+	if len(warns) > 0 {
 		return nil, errors.New(strings.Join(warns, "; "))
 	}
 	return func(t Target) Forecast { return Forecast(h.Forecast(t.BlueprintID)) }, nil

@@ -88,6 +88,10 @@ const (
 	// overdueEvery is the wait, in Intervals, for one of the last few runs
 	// once it has outlived its forecast (4 s at the default).
 	overdueEvery = 2.0
+	// failFastEvery is the longest wait, in Intervals, with FailFast
+	// (3 s at the default), whatever the forecast: any failure decides the
+	// verdict, so every run may be the one.
+	failFastEvery = 1.5
 	// windowZ is where the forecast window starts: this many spreads
 	// below the median (the 5th percentile).
 	windowZ = 1.65
@@ -167,7 +171,7 @@ const (
 // waits blindEvery Intervals if it is one of the last few (a lone run is
 // polled like the peers poll), else about blindShare of its elapsed time.
 // With FailFast any failure decides the verdict, so no run waits longer than
-// overdueEvery Intervals.
+// failFastEvery (1.5) Intervals.
 //
 // The load is bounded too: no wait after the first look is shorter than
 // stormPrice * Interval * pending runs (or Max), so the runs polled faster
@@ -200,7 +204,7 @@ func (a Adaptive) Next(v RunView) time.Duration {
 	if v.FailFast && v.Polls > 0 {
 		// Any failure decides the verdict, so every run may be the one.
 		storm := time.Duration(stormPrice * float64(max(v.Pending, 1)) * float64(lo))
-		d = min(d, max(storm, time.Duration(overdueEvery*float64(lo))))
+		d = min(d, max(storm, time.Duration(failFastEvery*float64(lo))))
 	}
 	return min(max(d, lo), hi)
 }

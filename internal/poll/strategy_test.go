@@ -308,7 +308,7 @@ func TestAdaptiveStaysWithinBounds(t *testing.T) {
 		}
 		// The safety rule: one of the last few runs, without a history
 		// that puts its finish later, waits no longer than blindEvery
-		// Intervals; with FailFast no run waits longer than overdueEvery
+		// Intervals; with FailFast no run waits longer than failFastEvery
 		// Intervals (unless the storm bound says so).
 		if v.Polls > 0 && v.Pending <= lastFew && v.History.Median == 0 {
 			if limit := max(lo, min(hi, time.Duration(blindEvery*float64(lo)))); got > limit {
@@ -316,7 +316,7 @@ func TestAdaptiveStaysWithinBounds(t *testing.T) {
 			}
 		}
 		if v.Polls > 0 && v.FailFast {
-			if limit := max(lo, min(hi, max(time.Duration(overdueEvery*float64(lo)), time.Duration(stormPrice*float64(v.Pending)*float64(lo))))); got > limit {
+			if limit := max(lo, min(hi, max(time.Duration(failFastEvery*float64(lo)), time.Duration(stormPrice*float64(v.Pending)*float64(lo))))); got > limit {
 				t.Fatalf("Next(%+v) = %v, above the fail-fast bound %v", v, got, limit)
 			}
 		}
