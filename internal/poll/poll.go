@@ -141,17 +141,19 @@ type state struct {
 	// retry spaces polls out while the API is in trouble (network errors,
 	// 429, 5xx, unreadable answers): created at the first error of a
 	// streak, dropped at the next good answer.
-	retry      *backoff.ExponentialBackOff
-	next       time.Time
-	heapIdx    int
-	lastStatus string
-	polls      int
-	history    Forecast
-	// took is the run's duration by DocketQA's timestamps, once known.
-	took          time.Duration
+	retry         *backoff.ExponentialBackOff
+	next          time.Time
+	heapIdx       int
+	lastStatus    string
+	polls         int
 	notFoundSince time.Time
 	bad           int
 	done          bool
+
+	// history is what Options.Forecast said of the run's blueprint; took
+	// is the run's duration by DocketQA's timestamps, once known.
+	history Forecast
+	took    time.Duration
 }
 
 type reply struct {
