@@ -156,8 +156,8 @@ const (
 // longest one whose expected cost stays within a budget: the chance that the
 // run finishes during the wait times the wait must not exceed a price that
 // falls steeply as fewer runs are pending. So a run far from its forecast
-// finish, or one of many pending, waits up to Max, and the last run is
-// polled every Interval.
+// finish, or one of many pending, waits up to Max, and the last run, once
+// inside its forecast window, is polled every Interval.
 //
 // The safety rule, which a wrong forecast cannot break: once at most
 // lastFew (5) runs are pending, and the poller revisits their waits at that
@@ -174,8 +174,9 @@ const (
 // failFastEvery (1.5) Intervals.
 //
 // The load is bounded too: no wait after the first look is shorter than
-// stormPrice * Interval * pending runs (or Max), so the runs polled faster
-// than Max together make at most 1/stormPrice = 25 requests per Interval,
+// about stormPrice * Interval * pending runs (or Max; jitter takes up to
+// 15 % off), so the runs polled faster than Max together make at most about
+// 1/stormPrice = 25 requests per Interval,
 // however many runs there are; first looks are spread likewise.
 //
 // Delays stay within [Interval, Max]; with Interval equal to Max the
