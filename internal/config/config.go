@@ -99,6 +99,9 @@ type Config struct {
 	ArtifactsDir string
 	// ArtifactsMode is "failed" or "all": whose evidence is saved.
 	ArtifactsMode string
+	// HistoryPath is the file of recent run durations that forecasts
+	// polling; empty means none.
+	HistoryPath string
 	// Demo runs against a built-in fake API instead of DocketQA.
 	Demo bool
 	// DemoScenario is "pass" or "fail"; it only matters with Demo.

@@ -12,7 +12,7 @@ import (
 // pathSettings are the settings that name a file the gate reads or writes.
 // They must all differ, and none may be a symbolic link. A new report path
 // (history, artifacts) belongs here.
-var pathSettings = []string{sJUnit, sSummary, sDotenv, sResultsJSON, sDetach, sAttach, sArtifactsDir}
+var pathSettings = []string{sJUnit, sSummary, sDotenv, sResultsJSON, sDetach, sAttach, sArtifactsDir, sHistory}
 
 // readOnlySettings name files the gate only reads and that no report may
 // overwrite. They are not refused as links: nothing is ever written

@@ -126,6 +126,7 @@ func LoadSystem(args []string, sys System) (Config, []string, error) {
 	c.ResultsJSONPath = l.get(sResultsJSON).raw
 	c.ArtifactsDir = l.get(sArtifactsDir).raw
 	c.ArtifactsMode = l.choice(sArtifacts, "failed", "all")
+	c.HistoryPath = l.get(sHistory).raw
 	l.checkModes(c)
 	l.checkRequired(c)
 	l.checkPaths()

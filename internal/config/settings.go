@@ -45,6 +45,7 @@ const (
 	sResultsJSON      = "results-json"
 	sArtifactsDir     = "artifacts-dir"
 	sArtifacts        = "artifacts"
+	sHistory          = "history"
 	sDemo             = "demo"
 	sDemoScenario     = "demo-scenario"
 	sDryRun           = "dry-run"
@@ -132,6 +133,8 @@ func specs() []spec {
 			Help: "Directory to save failed runs' screenshots and videos in, for CI artifacts; the reports point at the files. None by default."}, "DIR", ""},
 		{Setting{Name: sArtifacts, Flag: "--artifacts", Env: []string{"DOCKETQA_ARTIFACTS"}, Input: "artifacts", Default: "failed",
 			Help: "Whose evidence --artifacts-dir saves: failed (runs that failed or have no verdict) or all."}, "WHICH", ""},
+		{Setting{Name: sHistory, Flag: "--history", Env: []string{"DOCKETQA_HISTORY"}, Input: "history-path",
+			Help: "File of recent run durations per blueprint, read to forecast when runs finish and updated after the verdict; keep it between CI runs (cache)."}, "PATH", ""},
 		{Setting{Name: sDemo, Flag: "--demo", Default: "false",
 			Help: "Run against a built-in fake DocketQA instead of the real API; needs no key and no ids."}, "", ""},
 		{Setting{Name: sDemoScenario, Flag: "--demo-scenario", Default: "pass",

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -98,6 +99,9 @@ type Options struct {
 	FailFast bool
 	// Strategy picks poll delays; nil means Adaptive.
 	Strategy Strategy
+	// Forecast tells what earlier invocations saw of a target's blueprint
+	// (see package history); nil or a zero Forecast means nothing.
+	Forecast func(Target) Forecast
 	// ProgressInterval is the period of OnProgress calls (0: never).
 	ProgressInterval time.Duration
 	// OnFinish is called, from one goroutine, as each run gets a verdict.
@@ -154,6 +158,11 @@ type state struct {
 	// lastErr is the last failed poll of a streak, so a run that gets no
 	// verdict says what the API answered rather than only "no result".
 	lastErr error
+
+	// history is what Options.Forecast said of the run's blueprint; took
+	// is the run's duration by DocketQA's timestamps, once known.
+	history Forecast
+	took    time.Duration
 }
 
 type reply struct {
@@ -170,6 +179,9 @@ func Run(ctx context.Context, api API, targets []Target, opt Options) Outcome {
 	p.states = make([]*state, len(targets))
 	for i, t := range targets {
 		st := &state{idx: i, target: t, bo: p.newBackOff()}
+		if opt.Forecast != nil {
+			st.history = opt.Forecast(t)
+		}
 		p.states[i] = st
 		p.out[i] = result.Run{BlueprintID: t.BlueprintID, RunID: t.RunID, Title: t.Title, NonBlocking: t.NonBlocking, SharedBlueprint: t.SharedBlueprint}
 	}
@@ -231,6 +243,8 @@ func (p *poller) view(st *state) RunView {
 		Pending:   p.pending,
 		Total:     len(p.states),
 		Calib:     &p.calib,
+		History:   st.history,
+		FailFast:  p.opt.FailFast,
 		BackOff:   st.bo,
 		Interval:  p.opt.Interval,
 		Max:       p.opt.MaxInterval,
@@ -391,6 +405,9 @@ func (p *poller) reschedule(st *state, atLeast time.Duration) {
 // timing gets the time the gate observed since the trigger.
 func (p *poller) finishAnswer(st *state, run *docketqa.TestRun) result.Run {
 	res := Convert(st.target, run)
+	if !run.CreatedAt.IsZero() && run.UpdatedAt.After(run.CreatedAt) {
+		st.took = run.UpdatedAt.Sub(run.CreatedAt)
+	}
 	if res.Duration <= 0 {
 		res.Duration = p.opt.Now().Sub(p.start)
 	}
@@ -402,11 +419,40 @@ func (p *poller) finish(st *state, r result.Run) {
 	st.done = true
 	p.pending--
 	p.out[st.idx] = r
-	if r.Verdict != result.Error {
-		p.calib.Observe(st.target.StepCount, p.opt.Now().Sub(p.start))
+	calibrated := r.Verdict != result.Error
+	if calibrated {
+		took := st.took
+		if took <= 0 {
+			took = p.opt.Now().Sub(p.start)
+		}
+		p.calib.Observe(st.target.StepCount, took)
 	}
+	p.revisit(calibrated)
 	if p.opt.OnFinish != nil {
 		p.opt.OnFinish(r)
+	}
+}
+
+// revisit lets a Revisiter move polls scheduled earlier forward after a
+// run finished. Runs backing off after errors keep their waits.
+func (p *poller) revisit(calibrated bool) {
+	finished := 0
+	if calibrated {
+		finished = p.calib.Stats().Runs
+	}
+	r, ok := p.opt.Strategy.(Revisiter)
+	if !ok || !r.Revisit(p.pending, finished) {
+		return
+	}
+	now := p.opt.Now()
+	for _, st := range slices.Clone(p.queue) {
+		if st.retry != nil || st.polls == 0 {
+			continue
+		}
+		if at := now.Add(p.opt.Strategy.Next(p.view(st))); at.Before(st.next) {
+			st.next = at
+			heap.Fix(&p.queue, st.heapIdx)
+		}
 	}
 }
 
