@@ -15,7 +15,9 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/gate"
+	"github.com/docketqa-gate/docketqa-gate/internal/history"
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
+	"github.com/docketqa-gate/docketqa-gate/internal/poll"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/publish"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
@@ -113,6 +115,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	deps.API = client
+	hist := loadHistory(cfg, sink)
+	if hist != nil && cfg.Attach == "" {
+		// With --attach the runs started before this process, and the
+		// poller counts from its own start: forecasts would come late.
+		deps.Forecast = func(t poll.Target) poll.Forecast { return poll.Forecast(hist.Forecast(t.BlueprintID)) }
+	}
 	var evidence *artifacts.Downloader
 	if cfg.ArtifactsDir != "" {
 		// Evidence is a bonus: a directory that cannot be used is said
@@ -144,6 +152,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			sink.Emit(event.Evidence{Text: strings.TrimPrefix(line, "evidence: "), Problems: len(idx.Problems()) > 0})
 		}
 	}
+	saveHistory(cfg, hist, out.Set.Runs, sink)
 	tally := out.Set.Tally()
 	written := publish.Reports(out.Set, tally, publish.Paths{
 		JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, ResultsJSON: cfg.ResultsJSONPath, Dotenv: cfg.DotenvPath,
@@ -271,6 +280,34 @@ func debugRequests(cfg config.Config, sink *ci.Sink) func(docketqa.Exchange) {
 		}
 		sink.Emit(event.Debug{Text: line})
 	}
+}
+
+// loadHistory reads --history, or returns nil when there is none to use:
+// not asked for, or a demo (whose loopback runs would only pollute it). A
+// missing or unreadable file is a cold start with a warning, never an error.
+func loadHistory(cfg config.Config, sink *ci.Sink) *history.File {
+	if cfg.HistoryPath == "" || cfg.Demo || cfg.Detach != "" {
+		return nil
+	}
+	h, warnings := history.Load(cfg.HistoryPath, cfg.BaseURL)
+	for _, w := range warnings {
+		sink.Emit(event.Warning{Text: w})
+	}
+	return h
+}
+
+// saveHistory records the observed finishes and writes the file. It never
+// changes the verdict: a file that cannot be written is a warning.
+func saveHistory(cfg config.Config, h *history.File, runs []result.Run, sink *ci.Sink) {
+	if h == nil {
+		return
+	}
+	h.Record(time.Now(), runs)
+	if err := h.Save(cfg.HistoryPath); err != nil {
+		sink.Emit(event.Warning{Text: fmt.Sprintf("polling history (--history / DOCKETQA_HISTORY) not saved: %v", err)})
+		return
+	}
+	sink.Emit(event.ReportWritten{Kind: "polling history", Path: cfg.HistoryPath})
 }
 
 // readAtMost reads at most n bytes of path, so a huge file cannot fill

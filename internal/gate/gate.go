@@ -48,6 +48,9 @@ type Deps struct {
 	Manifest *manifest.Manifest
 	// Strategy overrides the poller's strategy (tests); nil is the default.
 	Strategy poll.Strategy
+	// Forecast tells the poller what earlier invocations saw of a
+	// blueprint (--history); nil means a cold start.
+	Forecast func(poll.Target) poll.Forecast
 	// Evidence, when set, is handed every run the moment it is final, so
 	// screenshots and videos of a failure download while the other runs
 	// are still polled.
@@ -235,6 +238,7 @@ func (c *conductor) wait(ctx context.Context, targets []poll.Target, deadline ti
 		FailFast:         c.cfg.FailFast && lastAttempt,
 		ProgressInterval: c.cfg.ProgressInterval,
 		Strategy:         c.d.Strategy,
+		Forecast:         c.d.Forecast,
 		OnFinish:         c.finished,
 		OnProgress:       c.progress,
 	})
