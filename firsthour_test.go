@@ -155,7 +155,8 @@ func TestFirstHour(t *testing.T) {
 			args: []string{"--blueprint-ids", "1", "--debug"}, want: 0, triggers: 1,
 			stdout: []string{"debug: setting timeout = \"30m\" from default", "debug: setting blueprint-ids = \"1\" from flag --blueprint-ids",
 				"debug: setting api-key = \"[redacted]\" from env DOCKETQA_API_KEY",
-				"debug: POST /test_group_run/trigger_run: HTTP 200 in ", "debug: GET /test_run/38: HTTP 200 in "},
+				"debug: POST /test_group_run/trigger_run: HTTP 200 in ", "debug: GET /test_run/38: HTTP 200 in ",
+				"debug: next poll of test run 38 in "},
 		},
 		{
 			name: "RUNNER_DEBUG makes debug lines ::debug:: commands",

@@ -115,6 +115,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	deps.API = client
+	if cfg.Debug {
+		deps.OnDelay = func(t poll.Target, d time.Duration, why string) {
+			sink.Emit(event.Debug{Text: fmt.Sprintf("next poll of test run %d in %s (%s)", t.RunID, d.Round(time.Millisecond), why)})
+		}
+	}
 	hist := loadHistory(cfg, sink)
 	if hist != nil && cfg.Attach == "" {
 		// With --attach the runs started before this process, and the

@@ -48,6 +48,8 @@ type Deps struct {
 	Manifest *manifest.Manifest
 	// Strategy overrides the poller's strategy (tests); nil is the default.
 	Strategy poll.Strategy
+	// OnDelay, when set, hears each poll delay chosen and why (--debug).
+	OnDelay func(t poll.Target, d time.Duration, why string)
 	// Forecast tells the poller what earlier invocations saw of a
 	// blueprint (--history); nil means a cold start.
 	Forecast func(poll.Target) poll.Forecast
@@ -239,6 +241,7 @@ func (c *conductor) wait(ctx context.Context, targets []poll.Target, deadline ti
 		ProgressInterval: c.cfg.ProgressInterval,
 		Strategy:         c.d.Strategy,
 		Forecast:         c.d.Forecast,
+		OnDelay:          c.d.OnDelay,
 		OnFinish:         c.finished,
 		OnProgress:       c.progress,
 	})

@@ -105,7 +105,10 @@ type Options struct {
 	// ProgressInterval is the period of OnProgress calls (0: never).
 	ProgressInterval time.Duration
 	// OnFinish is called, from one goroutine, as each run gets a verdict.
-	OnFinish   func(result.Run)
+	OnFinish func(result.Run)
+	// OnDelay is called, from the same goroutine, with each wait chosen
+	// for a run and why (--debug).
+	OnDelay    func(t Target, d time.Duration, why string)
 	OnProgress func(Progress)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -187,8 +190,12 @@ func Run(ctx context.Context, api API, targets []Target, opt Options) Outcome {
 	}
 	p.pending = len(targets)
 	for _, st := range p.states {
-		st.next = p.start.Add(opt.Strategy.Next(p.view(st)))
+		d := opt.Strategy.Next(p.view(st))
+		st.next = p.start.Add(d)
 		heap.Push(&p.queue, st)
+		if opt.OnDelay != nil {
+			opt.OnDelay(st.target, d, "first look")
+		}
 	}
 	stop, err := p.loop(ctx)
 	if stop == Deadline {
@@ -376,7 +383,12 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 		}
 		// A struggling API gets exponentially fewer requests, bounded by
 		// --max-poll-interval; its Retry-After, when it sends one, wins.
-		p.reschedule(st, max(min(st.retry.NextBackOff(), p.opt.MaxInterval), docketqa.RetryAfter(r.err)))
+		backoff, hint := min(st.retry.NextBackOff(), p.opt.MaxInterval), docketqa.RetryAfter(r.err)
+		why := "API error, backing off: " + docketqa.Reason(r.err)
+		if hint > backoff {
+			why = fmt.Sprintf("API error, Retry-After %s: %s", hint, docketqa.Reason(r.err))
+		}
+		p.reschedule(st, max(backoff, hint), why)
 		return Finished, nil
 	}
 	st.bad = 0
@@ -385,7 +397,7 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 	st.notFoundSince = time.Time{}
 	st.lastStatus = string(r.run.Status)
 	if StillGoing(st.lastStatus) {
-		p.reschedule(st, 0)
+		p.reschedule(st, 0, "status "+st.lastStatus)
 		return Finished, nil
 	}
 	res := p.finishAnswer(st, r.run)
@@ -395,10 +407,13 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 	return Finished, nil
 }
 
-func (p *poller) reschedule(st *state, atLeast time.Duration) {
+func (p *poller) reschedule(st *state, atLeast time.Duration, why string) {
 	d := max(p.opt.Strategy.Next(p.view(st)), atLeast)
 	st.next = p.opt.Now().Add(d)
 	heap.Push(&p.queue, st)
+	if p.opt.OnDelay != nil {
+		p.opt.OnDelay(st.target, d, why)
+	}
 }
 
 // finishAnswer records a run's final answer. A run whose answer carries no
