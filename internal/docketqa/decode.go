@@ -318,12 +318,8 @@ func (d *decoder) run(where string, strictStatus bool) (TestRun, error) {
 
 func (d *decoder) metadata(r *TestRun) error {
 	const where = "blueprint_metadata"
-	switch d.dec.PeekKind() {
-	case '{':
-	case 'n':
-		return d.dec.SkipValue()
-	default:
-		return d.skip(&r.Omitted, where)
+	if ok, err := d.open('{', &r.Omitted, where); !ok {
+		return err
 	}
 	return d.object(func(name string) error {
 		switch name {
@@ -361,12 +357,8 @@ func (d *decoder) time(om *Omitted, where string) (t time.Time, err error) {
 // and the run's byte budget allow; the first failing step is kept anyway,
 // and the rest are only counted.
 func (d *decoder) steps(om *Omitted, where string, budget *int) ([]Step, int, error) {
-	switch d.dec.PeekKind() {
-	case '[':
-	case 'n':
-		return nil, 0, d.dec.SkipValue()
-	default:
-		return nil, 0, d.skip(om, where)
+	if ok, err := d.open('[', om, where); !ok {
+		return nil, 0, err
 	}
 	var out []Step
 	notShown := 0
@@ -450,14 +442,25 @@ func (d *decoder) step(om *Omitted, where string, i int) (Step, int, int, error)
 	return s, cost, links.Links, err
 }
 
+// open says whether a decorative container of the given kind ('{' or '[')
+// is next. A null is skipped, and any other value is dropped and noted, so
+// the caller only reads the container itself.
+func (d *decoder) open(kind jsontext.Kind, om *Omitted, where string) (bool, error) {
+	switch d.dec.PeekKind() {
+	case kind:
+		return true, nil
+	case 'n':
+		return false, d.dec.SkipValue()
+	default:
+		return false, d.skip(om, where)
+	}
+}
+
 // actions reads a step's actions for their screenshot links; links counts
 // the links dropped.
 func (d *decoder) actions(s *Step, om, links *Omitted, where string) error {
-	if d.dec.PeekKind() != '[' {
-		if d.dec.PeekKind() == 'n' {
-			return d.dec.SkipValue()
-		}
-		return d.skip(om, where)
+	if ok, err := d.open('[', om, where); !ok {
+		return err
 	}
 	return d.array(func(i int) error {
 		if d.dec.PeekKind() != '{' {
@@ -491,12 +494,8 @@ func (d *decoder) actions(s *Step, om, links *Omitted, where string) error {
 
 func (d *decoder) attempts(r *TestRun, budget *int) error {
 	const where = "additional_attempts"
-	switch d.dec.PeekKind() {
-	case '[':
-	case 'n':
-		return d.dec.SkipValue()
-	default:
-		return d.skip(&r.Omitted, where)
+	if ok, err := d.open('[', &r.Omitted, where); !ok {
+		return err
 	}
 	return d.array(func(i int) error {
 		at := where + "[" + strconv.Itoa(i) + "]"

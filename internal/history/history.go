@@ -27,6 +27,7 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/stats"
 )
 
 // Version is the file format's version; a file of another version is
@@ -185,13 +186,10 @@ func (f *File) Forecast(blueprintID int64) Forecast {
 	for i, r := range e.Runs {
 		ds[i] = r.Seconds
 	}
-	m := median(ds)
-	for i, d := range ds {
-		ds[i] = math.Abs(math.Log(d / m))
-	}
+	m := stats.Median(ds)
 	return Forecast{
 		Median: time.Duration(m * float64(time.Second)),
-		Spread: 1.4826 * median(ds),
+		Spread: stats.LogSpread(ds, m),
 		Runs:   len(e.Runs),
 	}
 }
@@ -265,17 +263,4 @@ func (f *File) Save(path string) error {
 		return fmt.Errorf("save history: %w", err)
 	}
 	return nil
-}
-
-// median sorts xs and returns its median (0 for none).
-func median(xs []float64) float64 {
-	n := len(xs)
-	if n == 0 {
-		return 0
-	}
-	slices.Sort(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }

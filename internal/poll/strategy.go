@@ -3,10 +3,11 @@ package poll
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/stats"
 )
 
 // RunView is what a Strategy may look at to pick the next poll delay.
@@ -465,18 +466,15 @@ func (c *Calibration) recompute() {
 	}
 	st := CalibStats{Runs: len(runs), StepRuns: len(perStep), Steps: steps}
 	if len(runs) > 0 {
-		m := median(runs)
+		m := stats.Median(runs)
 		st.RunTime = time.Duration(m)
 		for _, r := range runs[max(0, len(runs)-recentFinishes):] {
 			st.Latest = append(st.Latest, time.Duration(r))
 		}
-		for i, r := range runs {
-			runs[i] = math.Abs(math.Log(r / m))
-		}
-		st.RunSpread = 1.4826 * median(runs)
+		st.RunSpread = stats.LogSpread(runs, m)
 	}
 	if len(perStep) > 0 {
-		m := median(perStep)
+		m := stats.Median(perStep)
 		st.StepTime = time.Duration(m)
 		// Median absolute deviation in log space, scaled by sqrt(steps)
 		// and by 1.4826 to estimate a standard deviation: robust against
@@ -487,20 +485,7 @@ func (c *Calibration) recompute() {
 				dev = append(dev, math.Sqrt(float64(s.steps))*math.Abs(math.Log(float64(s.d)/float64(s.steps)/m)))
 			}
 		}
-		st.Spread = 1.4826 * median(dev)
+		st.Spread = 1.4826 * stats.Median(dev)
 	}
 	c.stats = st
-}
-
-// median sorts xs and returns its median (0 for none).
-func median(xs []float64) float64 {
-	n := len(xs)
-	if n == 0 {
-		return 0
-	}
-	slices.Sort(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
 }
