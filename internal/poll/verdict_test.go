@@ -2,6 +2,7 @@ package poll
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -304,7 +305,9 @@ func TestDeadlineFinalFetchAnswers(t *testing.T) {
 			1: func(context.Context) (*docketqa.TestRun, error) { return answerFor(1, "running"), nil },
 			2: func(context.Context) (*docketqa.TestRun, error) { return answerFor(2, "passed"), nil },
 			3: func(context.Context) (*docketqa.TestRun, error) { return nil, e503 },
-			4: func(context.Context) (*docketqa.TestRun, error) { return &docketqa.TestRun{ID: 99, BlueprintID: 40, Status: "passed"}, nil },
+			4: func(context.Context) (*docketqa.TestRun, error) {
+				return &docketqa.TestRun{ID: 99, BlueprintID: 40, Status: "passed"}, nil
+			},
 			5: func(context.Context) (*docketqa.TestRun, error) { return &docketqa.TestRun{Status: "failed"}, nil },
 		}, want: map[int64]want{
 			1: {result.Error, "no result within the deadline; last status running"},
@@ -354,6 +357,223 @@ func TestDeadlineFinalFetchAnswers(t *testing.T) {
 				if n := api.callsFor(id); n != 1 {
 					t.Errorf("run %d fetched %d times, want once", id, n)
 				}
+			}
+		})
+	}
+}
+
+func TestConvertTitleAndFlaky(t *testing.T) {
+	t.Parallel()
+	target := Target{RunID: 1, BlueprintID: 2, Title: "from the trigger"}
+	cases := []struct {
+		name      string
+		run       docketqa.TestRun
+		title     string
+		flaky     bool
+		attempts  int
+		verdict   result.Verdict
+		durationD time.Duration
+	}{
+		{name: "no title keeps the trigger's", run: docketqa.TestRun{Status: "passed"}, title: "from the trigger", attempts: 1, verdict: result.Passed},
+		{name: "a title is refreshed", run: docketqa.TestRun{Status: "passed", Title: "renamed"}, title: "renamed", attempts: 1, verdict: result.Passed},
+		{name: "a pass after retries is flaky", run: docketqa.TestRun{Status: "passed", Retries: []docketqa.Retry{{}}}, title: "from the trigger", flaky: true, attempts: 2, verdict: result.Passed},
+		{name: "a failure after retries is not flaky", run: docketqa.TestRun{Status: "failed", Retries: []docketqa.Retry{{}}}, title: "from the trigger", attempts: 2, verdict: result.Failed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := Convert(target, &tc.run)
+			if r.Title != tc.title || r.Flaky != tc.flaky || r.Attempts != tc.attempts || r.Verdict != tc.verdict {
+				t.Errorf("got title %q flaky %v attempts %d verdict %s", r.Title, r.Flaky, r.Attempts, r.Verdict)
+			}
+		})
+	}
+}
+
+// recorder is a Strategy and Revisiter that polls at once and records what
+// the poller showed it.
+type recorder struct {
+	mu      sync.Mutex
+	polls   map[int][]int // by step count, which the test makes unique per run
+	revisit [][2]int
+	calib   *Calibration
+}
+
+func (r *recorder) Next(v RunView) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.polls[v.StepCount] = append(r.polls[v.StepCount], v.Polls)
+	r.calib = v.Calib
+	return 0
+}
+
+func (r *recorder) Revisit(pending, finished int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.revisit = append(r.revisit, [2]int{pending, finished})
+	return false
+}
+
+// TestViewsAndCalibration checks what a strategy is told: the polls made,
+// and a calibration fed by the runs that got a verdict, with DocketQA's
+// duration when the answer has one and the gate's observed one otherwise.
+func TestViewsAndCalibration(t *testing.T) {
+	t.Parallel()
+	created := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name    string
+		timed   bool
+		wantDur time.Duration
+	}{
+		// Every call is 10s after the one before; run 2 passes at the 4th.
+		{name: "no timestamps: the time observed", wantDur: 40 * time.Second},
+		{name: "timestamps: DocketQA's duration", timed: true, wantDur: 7 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newVClock()
+			api := newScript(func(_ context.Context, id int64, call, total int) (*docketqa.TestRun, error) {
+				c.set(time.Duration(total) * 10 * time.Second)
+				switch {
+				case id == 1:
+					return nil, e400
+				case call < 3:
+					return answerFor(2, "running"), nil
+				}
+				run := answerFor(2, "passed")
+				if tc.timed {
+					run.CreatedAt, run.UpdatedAt = created, created.Add(7*time.Second)
+				}
+				return run, nil
+			})
+			rec := &recorder{polls: map[int][]int{}}
+			opt := virtualOptions(c)
+			opt.Strategy = rec
+			targets := targetsFor(1, 2)
+			targets[0].StepCount, targets[1].StepCount = 1, 2
+			out := Run(context.Background(), api, targets, opt)
+			if out.Stop != Finished || out.Runs[0].Verdict != result.Error || out.Runs[1].Verdict != result.Passed {
+				t.Fatalf("stop %q runs %+v", out.Stop, out.Runs)
+			}
+			if got := fmt.Sprint(rec.polls[2]); got != "[0 1 2]" {
+				t.Errorf("run 2 was shown polls %s, want [0 1 2]", got)
+			}
+			// The error finishes first and calibrates nothing.
+			if got := fmt.Sprint(rec.revisit); got != "[[1 0] [0 1]]" {
+				t.Errorf("revisits (pending, finished) %s, want [[1 0] [0 1]]", got)
+			}
+			if d := out.Runs[1].Duration; d != tc.wantDur {
+				t.Errorf("duration %v, want %v", d, tc.wantDur)
+			}
+			if st := rec.calib.Stats(); st.Runs != 1 || st.RunTime != tc.wantDur {
+				t.Errorf("calibration %+v, want one run of %v", st, tc.wantDur)
+			}
+		})
+	}
+}
+
+// TestSchedulerIdlesWhileWorkersBusy checks that, with every worker busy
+// and a poll due, the scheduler neither blocks handing it out nor spins on
+// its timer: it still reports progress, and reads no clock meanwhile. The
+// first poll is held until the first progress report.
+func TestSchedulerIdlesWhileWorkersBusy(t *testing.T) {
+	t.Parallel()
+	c := newVClock()
+	reported := make(chan struct{})
+	var once sync.Once
+	var first Progress
+	readsAtProgress, readsAtCall := 0, 0
+	api := newScript(func(ctx context.Context, id int64, _, total int) (*docketqa.TestRun, error) {
+		if total == 1 {
+			readsAtCall = c.readCount()
+		}
+		select {
+		case <-reported:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return answerFor(id, "passed"), nil
+	})
+	opt := virtualOptions(c)
+	opt.ProgressInterval = 5 * time.Millisecond
+	opt.OnProgress = func(p Progress) {
+		once.Do(func() {
+			first, readsAtProgress = p, c.readCount()
+			close(reported)
+		})
+	}
+	out := Run(context.Background(), api, targetsFor(1, 2), opt)
+	if out.Stop != Finished || out.Runs[0].Verdict != result.Passed || out.Runs[1].Verdict != result.Passed {
+		t.Fatalf("stop %q runs %+v", out.Stop, out.Runs)
+	}
+	if first.Done != 0 || first.Total != 2 || len(first.Waiting) != 2 || first.Waiting[0].RunID != 1 || first.Waiting[1].RunID != 2 {
+		t.Errorf("first progress %+v", first)
+	}
+	if spin := readsAtProgress - readsAtCall; spin > 2 {
+		t.Errorf("the scheduler read the clock %d times while waiting for a busy worker", spin)
+	}
+}
+
+// TestProgressOff checks that no progress is reported without an interval.
+func TestProgressOff(t *testing.T) {
+	t.Parallel()
+	c := newVClock()
+	api := newScript(func(_ context.Context, id int64, call, _ int) (*docketqa.TestRun, error) {
+		if call < 3 {
+			return answerFor(id, "running"), nil
+		}
+		return answerFor(id, "passed"), nil
+	})
+	opt := virtualOptions(c)
+	calls := 0
+	opt.OnProgress = func(Progress) { calls++ }
+	out := Run(context.Background(), api, targetsFor(1), opt)
+	if out.Stop != Finished || calls != 0 {
+		t.Errorf("stop %q, %d progress reports", out.Stop, calls)
+	}
+}
+
+// TestAPIErrorWaitExplained checks the reason given with the wait after an
+// API error: Retry-After only when it is longer than the own backoff.
+func TestAPIErrorWaitExplained(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name    string
+		err     error
+		why     string
+		minWait time.Duration
+	}{
+		{name: "retry-after longer than the backoff", err: &docketqa.APIError{Endpoint: "GET /test_run/1", StatusCode: 429, RetryAfter: time.Minute},
+			why: "API error, Retry-After 1m0s: HTTP 429", minWait: time.Minute},
+		{name: "retry-after shorter than the backoff", err: &docketqa.APIError{Endpoint: "GET /test_run/1", StatusCode: 429, RetryAfter: time.Nanosecond},
+			why: "API error, backing off: HTTP 429", minWait: 7 * time.Second},
+		{name: "no retry-after", err: e503, why: "API error, backing off: HTTP 503", minWait: 7 * time.Second},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := newVClock()
+			api := newScript(func(_ context.Context, id int64, call, _ int) (*docketqa.TestRun, error) {
+				if call == 1 {
+					return nil, tc.err
+				}
+				return answerFor(id, "passed"), nil
+			})
+			opt := virtualOptions(c)
+			opt.Interval, opt.MaxInterval = 10*time.Second, 10*time.Second
+			var whys []string
+			var waits []time.Duration
+			opt.OnDelay = func(_ Target, d time.Duration, why string) {
+				c.advance(d)
+				whys, waits = append(whys, why), append(waits, d)
+			}
+			out := Run(context.Background(), api, targetsFor(1), opt)
+			if out.Runs[0].Verdict != result.Passed || len(whys) != 2 {
+				t.Fatalf("verdict %s, delays %q", out.Runs[0].Verdict, whys)
+			}
+			if !strings.HasPrefix(whys[1], tc.why) || waits[1] < tc.minWait {
+				t.Errorf("wait %v %q, want at least %v with %q", waits[1], whys[1], tc.minWait, tc.why)
 			}
 		})
 	}
