@@ -87,8 +87,9 @@ const (
 	// rhythm of the peers, so a lone run is never found later than by them.
 	blindEvery = 2.5
 	// overdueEvery is the wait, in Intervals, for one of the last few runs
-	// once it has outlived its forecast (4 s at the default).
-	overdueEvery = 2.0
+	// once it has outlived its forecast (3 s at the default): it is the
+	// likeliest to decide the verdict, and it is alone or nearly so.
+	overdueEvery = 1.5
 	// failFastEvery is the longest wait, in Intervals, with FailFast
 	// (3 s at the default), whatever the forecast: any failure decides the
 	// verdict, so every run may be the one.
@@ -103,8 +104,14 @@ const (
 	// of a run with many siblings pending when nothing forecasts it yet.
 	// scoutShare spreads it (±60 %) so some runs look early and find the
 	// first finishes, which then forecast the others.
-	blindShare = 3.0
+	blindShare = 4.0
 	scoutShare = 0.6
+	// maxFinishChance bounds every wait chosen on the siblings' forecast:
+	// none is so long that the run more likely than not ends during it.
+	// Runs that end together (a burst of short runs) then cannot all sit
+	// on long waits while the gate still counts them pending, which would
+	// leave the last of them seen late.
+	maxFinishChance = 0.5
 	// lagPrice is what one request is worth, in expected verdict lag per
 	// Interval, with n of total runs pending: lagPrice * n³ / total. With
 	// many pending a run is unlikely to be the last, so it waits long; the
@@ -158,21 +165,29 @@ const (
 // run finishes during the wait times the wait must not exceed a price that
 // falls steeply as fewer runs are pending. So a run far from its forecast
 // finish, or one of many pending, waits up to Max, and the last run, once
-// inside its forecast window, is polled every Interval.
+// inside its forecast window, is polled every Interval. A wait chosen on the
+// siblings' forecast is also never one during which the run more likely
+// than not ends (maxFinishChance), so runs that end in a burst are not all
+// seen late.
 //
 // The safety rule, which a wrong forecast cannot break: once at most
 // lastFew (5) runs are pending, and the poller revisits their waits at that
 // moment, none of them waits longer than blindEvery (2.5) Intervals, 5 s at
 // the default, the peers' fixed rhythm, except before the forecast window
 // that history shows; one that has outlived its forecast is polled every
-// overdueEvery (2) Intervals, so a bad forecast costs requests, not lag.
+// overdueEvery (1.5) Intervals, so a bad forecast costs requests, not lag.
 // Before that, no run waits longer than its share of the time the siblings'
 // recent finish rate needs to leave only the last few, so a burst of
 // finishes cannot leave the last runs on long waits. A run nothing forecasts
-// waits blindEvery Intervals if it is one of the last few (a lone run is
-// polled like the peers poll), else about blindShare of its elapsed time.
+// waits blindEvery Intervals if it is one of the last few, else about
+// blindShare of its elapsed time, so some runs scout for the first finishes.
 // With FailFast any failure decides the verdict, so no run waits longer than
 // failFastEvery (1.5) Intervals.
+//
+// One or two runs without history are polled exactly like fixed 5 s polling
+// (at the default Interval): with nothing known of when a run ends, a
+// schedule that makes no more requests than a fixed rhythm cannot see the
+// end sooner, in median or in the tail, so a tie is the best there is.
 //
 // The load is bounded too: no wait after the first look is shorter than
 // about stormPrice * Interval * pending runs (or Max; jitter takes up to
@@ -228,11 +243,17 @@ func (a Adaptive) next(v RunView, lo, hi time.Duration) time.Duration {
 		if few {
 			return blind
 		}
-		// A first look soon after the trigger catches runs that die at once
-		// (bad starting URL, unknown blueprint), which matters with
-		// --fail-fast; many runs spread their first looks out.
-		end := min(hi, max(blind, time.Duration(float64(n)/firstLooksPerInterval*float64(lo))))
-		return lo + time.Duration(a.random()*float64(end-lo))
+		// With --fail-fast a first look soon after the trigger catches runs
+		// that die at once (bad starting URL, unknown blueprint). Without
+		// it, such a run decides nothing until its siblings end, so the
+		// first looks come no sooner than the peers' (blind), spread over
+		// as long again. Many runs spread their first looks further.
+		start, end := lo, blind
+		if !v.FailFast {
+			start, end = blind, 2*blind
+		}
+		end = min(hi, max(end, time.Duration(float64(n)/firstLooksPerInterval*float64(lo))))
+		return start + time.Duration(a.random()*float64(max(end-start, 0)))
 	}
 	var d time.Duration
 	switch {
@@ -245,7 +266,13 @@ func (a Adaptive) next(v RunView, lo, hi time.Duration) time.Duration {
 	default:
 		total := float64(max(v.Total, n))
 		budget := lo.Seconds() * max(lagPrice*math.Pow(float64(n), 3)/total, soloPrice/math.Pow(total, 1.5))
-		d = f.longestWait(v.Elapsed, lo, hi, budget)
+		chance := maxFinishChance
+		if v.History.Median > 0 {
+			// A blueprint's own history is a tight forecast: the
+			// budget alone decides.
+			chance = 1
+		}
+		d = f.longestWait(v.Elapsed, lo, hi, budget, chance)
 		if few {
 			// One of the last few is polled at least as often as a run
 			// nothing forecasts, except before the forecast window that
@@ -346,12 +373,15 @@ func (f finish) survival(t time.Duration) float64 {
 // expected lag, P(finish within d | running at t) * d, stays within budget
 // seconds; lo if even the shortest exceeds it. The expected lag grows with
 // d, so a bisection on a log scale finds it.
-func (f finish) longestWait(t, lo, hi time.Duration, budget float64) time.Duration {
+func (f finish) longestWait(t, lo, hi time.Duration, budget, maxChance float64) time.Duration {
 	alive := f.survival(t)
 	cost := func(d time.Duration) float64 {
 		p := 1.0
 		if alive > 0 {
 			p = 1 - f.survival(t+d)/alive
+		}
+		if p > maxChance {
+			return math.Inf(1)
 		}
 		return p * d.Seconds()
 	}
