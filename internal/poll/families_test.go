@@ -76,11 +76,11 @@ func familyRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x5ee
 // families returns every family of the benchmark.
 func families() []family {
 	return []family{
-		{name: "reference (20 runs, 3–12 steps of median 25 s)", seeds: 20, short: 2, scale: 100,
+		{name: "reference (20 runs, 3–12 steps of median 25 s)", seeds: 40, short: 2, scale: 100,
 			draw: func(seed uint64) []familyRun {
 				return stepRuns(familyRNG(seed), refRuns, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
 			}},
-		{name: "step count unrelated to duration (20 runs, 30 s–15 min)", seeds: 20, short: 1, scale: 200,
+		{name: "step count unrelated to duration (20 runs, 30 s–15 min)", seeds: 48, short: 1, scale: 200,
 			draw: func(seed uint64) []familyRun {
 				rng := familyRNG(seed)
 				runs := stepRuns(rng, 20, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
@@ -89,7 +89,7 @@ func families() []family {
 				}
 				return runs
 			}},
-		{name: "heavy tail (20 runs, 2 of them 20–40 min)", heavy: true, seeds: 16, short: 0, scale: 200,
+		{name: "heavy tail (20 runs, 2 of them 20–40 min)", heavy: true, seeds: 32, short: 0, scale: 200,
 			draw: func(seed uint64) []familyRun {
 				rng := familyRNG(seed)
 				runs := stepRuns(rng, 20, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
@@ -98,7 +98,7 @@ func families() []family {
 				}
 				return runs
 			}},
-		{name: "queueing waves (20 runs, 4 at a time)", seeds: 16, short: 1, scale: 200,
+		{name: "queueing waves (20 runs, 4 at a time)", seeds: 32, short: 1, scale: 200,
 			draw: func(seed uint64) []familyRun {
 				rng := familyRNG(seed)
 				runs := stepRuns(rng, 20, refMinSteps, refMaxSteps, 10*time.Second, refStepSigma)
@@ -116,19 +116,19 @@ func families() []family {
 				}
 				return runs
 			}},
-		{name: "short steps (12 runs, 3–12 steps of median 5 s)", seeds: 20, short: 2, scale: 100,
+		{name: "short steps (12 runs, 3–12 steps of median 5 s)", seeds: 60, short: 2, scale: 100,
 			draw: func(seed uint64) []familyRun {
 				return stepRuns(familyRNG(seed), 12, refMinSteps, refMaxSteps, 5*time.Second, refStepSigma)
 			}},
-		{name: "single run (about 45 s)", seeds: 30, short: 3, scale: 100,
+		{name: "single run (about 45 s)", seeds: 40, short: 3, scale: 10, parallel: 8,
 			draw: func(seed uint64) []familyRun {
 				return aboutRuns(familyRNG(seed), 1, 45*time.Second)
 			}},
-		{name: "two runs (about 45 s)", seeds: 30, short: 3, scale: 100,
+		{name: "two runs (about 45 s)", seeds: 40, short: 3, scale: 10, parallel: 8,
 			draw: func(seed uint64) []familyRun {
 				return aboutRuns(familyRNG(seed), 2, 45*time.Second)
 			}},
-		{name: "no step metadata (20 runs)", seeds: 20, short: 2, scale: 100,
+		{name: "no step metadata (20 runs)", seeds: 40, short: 2, scale: 100,
 			draw: func(seed uint64) []familyRun {
 				runs := stepRuns(familyRNG(seed), refRuns, refMinSteps, refMaxSteps, refStepMedian, refStepSigma)
 				for i := range runs {
