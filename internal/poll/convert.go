@@ -54,10 +54,8 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 		out.Earlier = append(out.Earlier, result.Attempt{Status: "failed", Verdict: result.Failed,
 			Reason: failureReason(earlier), VideoURL: string(a.VideoURL)})
 	}
-	switch {
-	case !r.CreatedAt.IsZero() && r.UpdatedAt.After(r.CreatedAt):
-		out.Duration = r.UpdatedAt.Sub(r.CreatedAt)
-	default:
+	out.Duration = serverTook(r)
+	if out.Duration == 0 {
 		out.Duration = stepSum
 	}
 	if r.Status == "passed" {
@@ -107,3 +105,12 @@ func failureReason(r result.Run) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// serverTook is the run's duration by DocketQA's own timestamps, from
+// created_at to updated_at; 0 when they do not tell one.
+func serverTook(r *docketqa.TestRun) time.Duration {
+	if r.CreatedAt.IsZero() || !r.UpdatedAt.After(r.CreatedAt) {
+		return 0
+	}
+	return r.UpdatedAt.Sub(r.CreatedAt)
+}

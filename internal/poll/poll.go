@@ -416,9 +416,7 @@ func (p *poller) reschedule(st *state, atLeast time.Duration, why string) {
 // timing gets the time the gate observed since the trigger.
 func (p *poller) finishAnswer(st *state, run *docketqa.TestRun) result.Run {
 	res := Convert(st.target, run)
-	if !run.CreatedAt.IsZero() && run.UpdatedAt.After(run.CreatedAt) {
-		st.took = run.UpdatedAt.Sub(run.CreatedAt)
-	}
+	st.took = serverTook(run)
 	if res.Duration <= 0 {
 		res.Duration = p.opt.Now().Sub(p.start)
 	}
