@@ -14,6 +14,7 @@ package history
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -230,19 +231,9 @@ func (f *File) Record(now time.Time, runs []result.Run) {
 	if len(f.blueprints) > maxBlueprints {
 		// Most recently seen first; the stable sort keeps the file's order
 		// among equals.
-		slices.SortStableFunc(f.blueprints, func(a, b *entry) int { return -cmpInt(a.Seen, b.Seen) })
+		slices.SortStableFunc(f.blueprints, func(a, b *entry) int { return cmp.Compare(b.Seen, a.Seen) })
 		f.blueprints = f.blueprints[:maxBlueprints]
 	}
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Save writes the history to path atomically: a reader (or a CI cache
