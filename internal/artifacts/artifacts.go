@@ -18,7 +18,9 @@
 //     dials the proxy, so the target's name is resolved and all its
 //     addresses checked before the request is handed to the proxy;
 //   - a fresh client with its own transport and no cookie jar: the API key,
-//     cookies and the gate's own headers never reach a media host;
+//     cookies and the gate's own headers never reach a media host, and no
+//     request carries a Referer, which net/http would fill on a redirect
+//     with the previous (pre-signed, so secret) URL;
 //   - caps on bytes per file, files per run, total bytes and time per
 //     download; a body over the cap is cut, deleted and recorded;
 //   - a file is kept only if its first bytes are PNG, JPEG, GIF, WebP, WebM
@@ -303,7 +305,23 @@ func (d *Downloader) newClient() *http.Client {
 		// what a hostile one can make the gate hold in header memory.
 		MaxResponseHeaderBytes: 64 << 10,
 	}
-	return &http.Client{Transport: t, CheckRedirect: d.guard.checkRedirect}
+	return &http.Client{Transport: noReferer{t}, CheckRedirect: d.guard.checkRedirect}
+}
+
+// noReferer sends every media request without a Referer header. net/http
+// adds one on redirects, holding the previous URL with its query, which
+// for a pre-signed link is its signature and credential: the redirect
+// target would receive them. checkRedirect removes it already; this is the
+// last line, so no request leaves with one whatever path it took.
+type noReferer struct{ next http.RoundTripper }
+
+func (n noReferer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if _, ok := req.Header["Referer"]; ok {
+		// A RoundTripper must not change the caller's request.
+		req = req.Clone(req.Context())
+		req.Header.Del("Referer")
+	}
+	return n.next.RoundTrip(req)
 }
 
 // proxySet holds the proxies' host:port seen by the Proxy hook; dials to
