@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -759,5 +760,61 @@ func TestNoRefererTransport(t *testing.T) {
 	}
 	if req.Header.Get("Referer") == "" {
 		t.Error("the caller's request was changed")
+	}
+}
+
+// TestEvidencePriority: the video and the failing step's first screenshots
+// come first in a run's file budget; further screenshots only fill what is
+// left. A step with a dozen screenshot links used to fill the cap and
+// leave the video unsaved.
+func TestEvidencePriority(t *testing.T) {
+	t.Parallel()
+	m := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".webm") {
+			_, _ = w.Write(webmBody)
+			return
+		}
+		_, _ = w.Write(pngBody)
+	})
+	for _, before := range []int{0, 12} {
+		t.Run(fmt.Sprintf("12 after, %d before", before), func(t *testing.T) {
+			t.Parallel()
+			run := failedRun(5, 50, "", "", m.URL+"/v.webm")
+			st := &run.Steps[2]
+			for i := range 12 {
+				st.Screenshots = append(st.Screenshots, fmt.Sprintf("%s/after-%d.png", m.URL, i))
+			}
+			for i := range before {
+				st.ScreenshotsBefore = append(st.ScreenshotsBefore, fmt.Sprintf("%s/before-%d.png", m.URL, i))
+			}
+			d, _ := newDownloader(t, Options{})
+			d.Add(context.Background(), run)
+			idx := d.Finish(context.Background(), time.Minute)
+			var saved []string
+			skipped := 0
+			for _, e := range idx.Entries {
+				switch e.Outcome {
+				case Saved:
+					saved = append(saved, path.Base(e.Path))
+				case Skipped:
+					skipped++
+				default:
+					t.Errorf("entry %+v", e)
+				}
+			}
+			want := []string{"5-50-step3-after.png", "5-50-step3-before.png", "5-50-video.webm", "5-50-step3-after-2.png", "5-50-step3-before-2.png", "5-50-step3-after-3.png"}
+			if before == 0 {
+				want = []string{"5-50-step3-after.png", "5-50-video.webm", "5-50-step3-after-2.png", "5-50-step3-after-3.png", "5-50-step3-after-4.png", "5-50-step3-after-5.png"}
+			}
+			if !slices.Equal(saved, want) {
+				t.Errorf("saved %q, want %q", saved, want)
+			}
+			if total := 12 + before + 1; skipped != total-DefaultFilesPerRun {
+				t.Errorf("%d skipped, want %d", skipped, total-DefaultFilesPerRun)
+			}
+			if a := idx.Artifacts(5, 50); len(a) == 0 || a[0].Kind != result.ShotAfter {
+				t.Errorf("the report's first file is not the failing step's screenshot: %+v", a)
+			}
+		})
 	}
 }
