@@ -100,13 +100,13 @@ type Want struct {
 // error Open returns for them wraps one, and its text says what to do.
 var (
 	// ErrNoMAC: a version 1 manifest, or one whose MAC was removed.
-	ErrNoMAC = errors.New("manifest has no MAC")
+	ErrNoMAC = errors.New("no MAC")
 	// ErrBadMAC: the file was changed after --detach, or written with
 	// another API key; the two cannot be told apart, by design.
-	ErrBadMAC = errors.New("manifest MAC does not verify")
+	ErrBadMAC = errors.New("the MAC does not verify")
 	// ErrOtherCommit: a manifest --detach wrote for another commit, such
 	// as an old green pipeline's, replayed.
-	ErrOtherCommit = errors.New("manifest for another commit")
+	ErrOtherCommit = errors.New("for another commit")
 )
 
 // Marshal encodes m, with its MAC under key, as indented JSON with a
