@@ -12,6 +12,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
 func TestDetachThenAttachWithRerunsAndNonBlocking(t *testing.T) {
@@ -34,7 +35,7 @@ func TestDetachThenAttachWithRerunsAndNonBlocking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	man, err := manifest.Parse(b)
+	man, err := manifest.Open(b, manifest.Want{Key: h.env["DOCKETQA_API_KEY"]}, untrusted.NewCleaner("", 0))
 	if err != nil || len(man.Runs) != 3 || man.GroupRunID == 0 || !strings.HasSuffix(man.DashboardURL, "/dashboard/grouprun/35") {
 		t.Fatalf("manifest %+v, %v", man, err)
 	}

@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sink.Emit(gate.Plan(cfg))
 		return exitPassed
 	}
-	w, err := wire(cfg, key, sink)
+	w, err := wire(cfg, key, getenv, sink)
 	if err != nil {
 		return configError(cfg, err, sink)
 	}
@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	out := gate.Run(ctx, cfg, w.deps)
 	if out.Stop == gate.Detached {
-		return detach(cfg, out, sink)
+		return w.detach(out)
 	}
 	w.afterVerdict(ctx, out)
 	tally := out.Set.Tally()

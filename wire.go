@@ -55,20 +55,33 @@ func startDemo(ctx context.Context, cfg *config.Config, key *string, sink *ci.Si
 // wiring is the conductor's collaborators, and what happens between its
 // outcome and the reports.
 type wiring struct {
-	cfg      config.Config
-	sink     *ci.Sink
-	deps     gate.Deps
-	evidence *artifacts.Downloader
-	history  *history.File
+	cfg config.Config
+	// key signs the --detach manifest.
+	key string
+	// commit is what the CI names as this job's commit, and commitVar the
+	// variable it came from: a manifest is bound to it.
+	commit, commitVar string
+	sink              *ci.Sink
+	deps              gate.Deps
+	evidence          *artifacts.Downloader
+	history           *history.File
 }
 
 // wire builds the API client (with its trigger-retry notice and debug
-// observer), reads the --attach manifest, and sets up evidence downloads
-// and the polling history. Only a bad manifest or base URL is an error.
-func wire(cfg config.Config, key string, sink *ci.Sink) (*wiring, error) {
-	w := &wiring{cfg: cfg, sink: sink, deps: gate.Deps{Sink: sink}}
+// observer), reads and verifies the --attach manifest, and sets up
+// evidence downloads and the polling history. Only a bad manifest, commit
+// variable or base URL is an error.
+func wire(cfg config.Config, key string, getenv func(string) string, sink *ci.Sink) (*wiring, error) {
+	w := &wiring{cfg: cfg, key: key, sink: sink, deps: gate.Deps{Sink: sink}}
+	if cfg.Attach != "" || cfg.Detach != "" {
+		commit, from, err := manifest.Commit(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("the commit a manifest (--detach / --attach) is bound to: %w", err)
+		}
+		w.commit, w.commitVar = commit, from
+	}
 	if cfg.Attach != "" {
-		m, err := readManifest(cfg.Attach, key)
+		m, err := readManifest(cfg.Attach, manifest.Want{Key: key, Commit: w.commit, CommitVar: w.commitVar})
 		if err != nil {
 			return nil, err
 		}
@@ -152,10 +165,14 @@ func configError(cfg config.Config, err error, sink *ci.Sink) int {
 // evidenceBudget is how long evidence downloads may go on after the verdict.
 const evidenceBudget = 60 * time.Second
 
-// detach records the triggered runs for a later --attach and exits 0: the
-// runs go on without anybody waiting here.
-func detach(cfg config.Config, out gate.Outcome, sink *ci.Sink) int {
-	w := publish.Manifest(cfg.Detach, *out.Manifest)
+// detach records the triggered runs for a later --attach, authenticated
+// with the API key and bound to the CI's commit, and exits 0: the runs go
+// on without anybody waiting here.
+func (wi *wiring) detach(out gate.Outcome) int {
+	cfg, sink := wi.cfg, wi.sink
+	m := *out.Manifest
+	m.Commit = wi.commit
+	w := publish.Manifest(cfg.Detach, m, wi.key)
 	if w.Err != nil {
 		sink.Emit(event.Fatal{Err: fmt.Errorf("%w; the runs were triggered: %s", w.Err, out.Set.GroupRunURL)})
 		return exitNoVerdict
@@ -174,13 +191,14 @@ func detach(cfg config.Config, out gate.Outcome, sink *ci.Sink) int {
 }
 
 // readManifest reads the --detach manifest, itself untrusted input: it is
-// decoded as strictly as an API answer and its texts cleaned with the key.
-func readManifest(path, key string) (manifest.Manifest, error) {
+// decoded as strictly as an API answer, its MAC and commit verified against
+// want before anything in it is used, and its texts cleaned with the key.
+func readManifest(path string, want manifest.Want) (manifest.Manifest, error) {
 	b, err := readAtMost(path, manifest.MaxSize+1)
 	if err != nil {
 		return manifest.Manifest{}, fmt.Errorf("read the manifest (--attach / DOCKETQA_ATTACH): %w; it is written by an earlier docketqa-gate --detach", err)
 	}
-	m, err := manifest.ParseClean(b, untrusted.NewCleaner(key, untrusted.DefaultCap))
+	m, err := manifest.Open(b, want, untrusted.NewCleaner(want.Key, untrusted.DefaultCap))
 	if err != nil {
 		return manifest.Manifest{}, fmt.Errorf("manifest %s (--attach / DOCKETQA_ATTACH): %w", path, err)
 	}

@@ -18,7 +18,9 @@
 //     dials the proxy, so the target's name is resolved and all its
 //     addresses checked before the request is handed to the proxy;
 //   - a fresh client with its own transport and no cookie jar: the API key,
-//     cookies and the gate's own headers never reach a media host;
+//     cookies and the gate's own headers never reach a media host, and no
+//     request carries a Referer, which net/http would fill on a redirect
+//     with the previous (pre-signed, so secret) URL;
 //   - caps on bytes per file, files per run, total bytes and time per
 //     download; a body over the cap is cut, deleted and recorded;
 //   - a file is kept only if its first bytes are PNG, JPEG, GIF, WebP, WebM
@@ -303,7 +305,23 @@ func (d *Downloader) newClient() *http.Client {
 		// what a hostile one can make the gate hold in header memory.
 		MaxResponseHeaderBytes: 64 << 10,
 	}
-	return &http.Client{Transport: t, CheckRedirect: d.guard.checkRedirect}
+	return &http.Client{Transport: noReferer{t}, CheckRedirect: d.guard.checkRedirect}
+}
+
+// noReferer sends every media request without a Referer header. net/http
+// adds one on redirects, holding the previous URL with its query, which
+// for a pre-signed link is its signature and credential: the redirect
+// target would receive them. checkRedirect removes it already; this is the
+// last line, so no request leaves with one whatever path it took.
+type noReferer struct{ next http.RoundTripper }
+
+func (n noReferer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if _, ok := req.Header["Referer"]; ok {
+		// A RoundTripper must not change the caller's request.
+		req = req.Clone(req.Context())
+		req.Header.Del("Referer")
+	}
+	return n.next.RoundTrip(req)
 }
 
 // proxySet holds the proxies' host:port seen by the Proxy hook; dials to
@@ -330,7 +348,8 @@ func (p *proxySet) has(hostport string) bool {
 
 // Add plans and starts saving the evidence of r, if its verdict calls for
 // it under the mode: for a failed run (or one without a verdict) the
-// failing step's screenshots, after first, then before, and the video. A
+// failing step's screenshots, after first, then before, and the video,
+// the video before any second screenshot (see plan). A
 // run without a failing step gets its last step's. It returns at once;
 // downloads run on the Downloader's own workers. ctx ends this run's
 // downloads when cancelled, so pass the gate's interrupt context, not the
@@ -382,9 +401,12 @@ type planned struct {
 	name string // without extension
 }
 
-// plan lists r's evidence in report order: the failing (else last) step's
-// screenshots, each after before its before, then the video. Duplicate and
-// empty URLs are dropped.
+// plan lists r's evidence in the order the file budget is spent: first
+// what explains the failure, the failing (else last) step's first
+// screenshot after and first before, and the video; then the step's
+// further screenshots, each after before its before. Add skips whatever
+// is past FilesPerRun, so a step with a dozen screenshots can never crowd
+// out the video. Duplicate and empty URLs are dropped.
 func plan(r result.Run) []planned {
 	var out []planned
 	seen := make(map[string]bool)
@@ -399,22 +421,27 @@ func plan(r result.Run) []planned {
 	if st == nil && len(r.Steps) > 0 {
 		st = &r.Steps[len(r.Steps)-1]
 	}
-	if st != nil {
-		n := max(len(st.Screenshots), len(st.ScreenshotsBefore))
-		for i := range n {
-			suffix := ""
-			if i > 0 {
-				suffix = "-" + strconv.Itoa(i+1)
-			}
-			if i < len(st.Screenshots) {
-				addOne(planned{result.ShotAfter, st.Number, st.Screenshots[i], fmt.Sprintf("step%d-after%s", st.Number, suffix)})
-			}
-			if i < len(st.ScreenshotsBefore) {
-				addOne(planned{result.ShotBefore, st.Number, st.ScreenshotsBefore[i], fmt.Sprintf("step%d-before%s", st.Number, suffix)})
-			}
+	shots := func(i int) {
+		suffix := ""
+		if i > 0 {
+			suffix = "-" + strconv.Itoa(i+1)
+		}
+		if i < len(st.Screenshots) {
+			addOne(planned{result.ShotAfter, st.Number, st.Screenshots[i], fmt.Sprintf("step%d-after%s", st.Number, suffix)})
+		}
+		if i < len(st.ScreenshotsBefore) {
+			addOne(planned{result.ShotBefore, st.Number, st.ScreenshotsBefore[i], fmt.Sprintf("step%d-before%s", st.Number, suffix)})
 		}
 	}
+	if st != nil {
+		shots(0)
+	}
 	addOne(planned{kind: result.Video, url: r.VideoURL, name: "video"})
+	if st != nil {
+		for i := 1; i < max(len(st.Screenshots), len(st.ScreenshotsBefore)); i++ {
+			shots(i)
+		}
+	}
 	return out
 }
 

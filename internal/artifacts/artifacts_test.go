@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -668,4 +669,152 @@ func TestReportPathRelativeToWorkDir(t *testing.T) {
 		t.Errorf("path %q, want %q", got, want)
 	}
 	d.Finish(context.Background(), 0)
+}
+
+// TestNoRefererOnRedirect: net/http puts the previous URL, query and all,
+// in a Referer header when it follows a redirect; for a pre-signed link
+// that is its signature. No hop may receive it, nor any header holding the
+// original URL.
+func TestNoRefererOnRedirect(t *testing.T) {
+	t.Parallel()
+	const signature = "X-Amz-Signature=c2VjcmV0LXNpZ25hdHVyZQ&X-Amz-Credential=AKIASECRETCREDENTIAL"
+	var mu sync.Mutex
+	var seen []http.Header
+	record := func(r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, r.Header.Clone())
+	}
+	target := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		if strings.HasSuffix(r.URL.Path, ".webm") {
+			_, _ = w.Write(webmBody)
+			return
+		}
+		_, _ = w.Write(pngBody)
+	})
+	hop := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		// A second hop on another host: its own query must not travel on either.
+		http.Redirect(w, r, target.URL+"/final"+r.URL.Path+"?hop=2", http.StatusTemporaryRedirect)
+	})
+	origin := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		code := http.StatusFound
+		if strings.Contains(r.URL.Path, "moved") {
+			code = http.StatusMovedPermanently
+		}
+		if strings.Contains(r.URL.Path, "two-hops") {
+			http.Redirect(w, r, hop.URL+r.URL.Path, code)
+			return
+		}
+		http.Redirect(w, r, target.URL+r.URL.Path, code)
+	})
+	d, _ := newDownloader(t, Options{})
+	run := failedRun(5, 50, origin.URL+"/found.png?"+signature, origin.URL+"/moved.png?"+signature, origin.URL+"/two-hops.webm?"+signature)
+	d.Add(context.Background(), run)
+	idx := d.Finish(context.Background(), time.Minute)
+	if p := idx.Problems(); len(p) != 0 {
+		t.Fatalf("not saved: %+v", p)
+	}
+	if n := target.hits.Load(); n != 3 {
+		t.Fatalf("the redirect target saw %d requests, want 3", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range seen {
+		if ref, ok := h["Referer"]; ok {
+			t.Errorf("a media request carried Referer %q", ref)
+		}
+		for name, vs := range h {
+			for _, v := range vs {
+				if strings.Contains(v, "X-Amz") || strings.Contains(v, "SECRET") || strings.Contains(v, "hop=2") || strings.Contains(v, origin.URL) {
+					t.Errorf("header %s carries the original URL: %q", name, v)
+				}
+			}
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestNoRefererTransport: the transport drops a Referer however it got
+// onto a request, without changing the caller's request.
+func TestNoRefererTransport(t *testing.T) {
+	t.Parallel()
+	var got http.Header
+	rt := noReferer{roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r.Header
+		return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody}, nil
+	})}
+	req := httptest.NewRequest(http.MethodGet, "https://cdn.example/a.png", nil)
+	req.Header.Set("Referer", "https://cdn.example/b.png?X-Amz-Signature=s")
+	req.Header.Set("Accept", "image/*")
+	if _, err := rt.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["Referer"]; ok || got.Get("Accept") != "image/*" {
+		t.Errorf("sent headers %v, want Accept without Referer", got)
+	}
+	if req.Header.Get("Referer") == "" {
+		t.Error("the caller's request was changed")
+	}
+}
+
+// TestEvidencePriority: the video and the failing step's first screenshots
+// come first in a run's file budget; further screenshots only fill what is
+// left. A step with a dozen screenshot links used to fill the cap and
+// leave the video unsaved.
+func TestEvidencePriority(t *testing.T) {
+	t.Parallel()
+	m := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".webm") {
+			_, _ = w.Write(webmBody)
+			return
+		}
+		_, _ = w.Write(pngBody)
+	})
+	for _, before := range []int{0, 12} {
+		t.Run(fmt.Sprintf("12 after, %d before", before), func(t *testing.T) {
+			t.Parallel()
+			run := failedRun(5, 50, "", "", m.URL+"/v.webm")
+			st := &run.Steps[2]
+			for i := range 12 {
+				st.Screenshots = append(st.Screenshots, fmt.Sprintf("%s/after-%d.png", m.URL, i))
+			}
+			for i := range before {
+				st.ScreenshotsBefore = append(st.ScreenshotsBefore, fmt.Sprintf("%s/before-%d.png", m.URL, i))
+			}
+			d, _ := newDownloader(t, Options{})
+			d.Add(context.Background(), run)
+			idx := d.Finish(context.Background(), time.Minute)
+			var saved []string
+			skipped := 0
+			for _, e := range idx.Entries {
+				switch e.Outcome {
+				case Saved:
+					saved = append(saved, path.Base(e.Path))
+				case Skipped:
+					skipped++
+				default:
+					t.Errorf("entry %+v", e)
+				}
+			}
+			want := []string{"5-50-step3-after.png", "5-50-step3-before.png", "5-50-video.webm", "5-50-step3-after-2.png", "5-50-step3-before-2.png", "5-50-step3-after-3.png"}
+			if before == 0 {
+				want = []string{"5-50-step3-after.png", "5-50-video.webm", "5-50-step3-after-2.png", "5-50-step3-after-3.png", "5-50-step3-after-4.png", "5-50-step3-after-5.png"}
+			}
+			if !slices.Equal(saved, want) {
+				t.Errorf("saved %q, want %q", saved, want)
+			}
+			if total := 12 + before + 1; skipped != total-DefaultFilesPerRun {
+				t.Errorf("%d skipped, want %d", skipped, total-DefaultFilesPerRun)
+			}
+			if a := idx.Artifacts(5, 50); len(a) == 0 || a[0].Kind != result.ShotAfter {
+				t.Errorf("the report's first file is not the failing step's screenshot: %+v", a)
+			}
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"regexp"
@@ -28,6 +29,8 @@ type Reporter struct {
 	gh *githubactions.Action
 	// key is the secret Mask was given; every line is redacted of it.
 	key string
+	// random draws the delimiters of step outputs.
+	random io.Reader
 	// excused says which runs without a verdict a policy lets pass
 	// (--fail-on-no-verdict=false, --fail-on-missing=false): they are
 	// annotated as warnings, not errors.
@@ -57,6 +60,7 @@ func NewReporter(p Platform, w io.Writer, getenv func(string) string, opts ...Op
 		out:      &logWriter{w: w},
 		getenv:   getenv,
 		now:      time.Now,
+		random:   rand.Reader,
 	}
 	for _, opt := range opts {
 		opt(r)
@@ -183,36 +187,17 @@ func (r *Reporter) Annotate(runs []result.Run) {
 	}
 }
 
-// SetOutputs publishes o as GitHub step outputs (see OutputNames). It does
+// SetOutputs publishes o as GitHub step outputs (see OutputNames), each
+// value behind its own random delimiter (see appendGitHubFile). It does
 // nothing off GitHub or when the runner provides no GITHUB_OUTPUT file.
-// go-githubactions panics when it cannot write the file; that is turned
-// into an error so the gate still exits with its real verdict.
 func (r *Reporter) SetOutputs(o Outputs) error {
-	if r.gh == nil || r.getenv("GITHUB_OUTPUT") == "" {
+	path := r.getenv("GITHUB_OUTPUT")
+	if r.gh == nil || path == "" {
 		return nil
 	}
-	for _, out := range o.outputs() {
-		if err := setOutput(r.gh, out.name, oneLine(out.value)); err != nil {
-			return err
-		}
+	if err := appendGitHubFile(path, o.outputs(), r.random); err != nil {
+		return fmt.Errorf("set step outputs in the file named by GITHUB_OUTPUT: %w", err)
 	}
-	return nil
-}
-
-// setOutput calls SetOutput, recovering its panic. The value must be one
-// line: the heredoc delimiter go-githubactions uses is fixed, so a value
-// could otherwise smuggle in further outputs.
-func setOutput(gh *githubactions.Action, name, value string) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			cause, ok := p.(error)
-			if !ok {
-				cause = fmt.Errorf("%v", p)
-			}
-			err = fmt.Errorf("set step output %q: %w (is the file named by GITHUB_OUTPUT writable?)", name, cause)
-		}
-	}()
-	gh.SetOutput(name, value)
 	return nil
 }
 

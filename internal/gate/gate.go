@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -144,7 +145,8 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 	var targets []poll.Target
 	var missing []result.Run
 	if m := c.d.Manifest; m != nil {
-		set.GroupRunID, set.GroupRunName, set.GroupRunURL = m.GroupRunID, m.GroupRunName, m.DashboardURL
+		// The link is rebuilt, never taken from the file.
+		set.GroupRunID, set.GroupRunName, set.GroupRunURL = m.GroupRunID, m.GroupRunName, c.dashboardURL(m.GroupRunID)
 		for _, r := range m.Runs {
 			c.requested = appendUnique(c.requested, r.BlueprintID)
 		}
@@ -189,7 +191,7 @@ func (c *conductor) plan(m *manifest.Manifest) event.Plan {
 	p := Plan(c.cfg)
 	p.BlueprintIDs, p.Reports = c.requested, nil
 	if m != nil {
-		p.GroupRunID, p.GroupRunURL, p.Runs = m.GroupRunID, m.DashboardURL, len(m.Runs)
+		p.GroupRunID, p.GroupRunURL, p.Runs = m.GroupRunID, c.dashboardURL(m.GroupRunID), len(m.Runs)
 	}
 	return p
 }
@@ -511,8 +513,24 @@ func triggerFailed(rerun, blueprints int, err error) event.TriggerFailed {
 	}
 }
 
+// dashboardURL is the group run's page, built from --dashboard-url and the
+// numeric id only: no link read from a manifest or an API answer ever
+// reaches an output, where a later step may paste it into a script.
 func (c *conductor) dashboardURL(id int64) string {
-	return c.cfg.DashboardURL + "/dashboard/grouprun/" + strconv.FormatInt(id, 10)
+	return GroupRunURL(c.cfg.DashboardURL, id)
+}
+
+// GroupRunURL is the dashboard page of group run id under the dashboard
+// root, parsed and re-serialised by net/url: "" unless root is an http(s)
+// URL with a host and no credentials (the configuration refuses others
+// already) and id is positive.
+func GroupRunURL(root string, id int64) string {
+	u, err := url.Parse(root)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" || id <= 0 {
+		return ""
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u.JoinPath("dashboard", "grouprun", strconv.FormatInt(id, 10)).String()
 }
 
 func idSet(ids []int64) map[int64]bool {

@@ -32,6 +32,19 @@ import (
 // otherwise fall back to the suite or show an empty class.
 const classname = "docketqa"
 
+// The values of every type attribute: the gate's own words, never the
+// API's. Consumers interpret the attribute: GitLab reads JUnit through
+// ActiveSupport's XML parser, which takes type="yaml", "symbol" or
+// "integer" as a type cast, so an API status word there can make GitLab
+// reject the whole report or turn a failure's text into 0. The status word
+// goes into the message and body instead.
+const (
+	typeFailed      = "failed"
+	typeNoVerdict   = "no-verdict"
+	typeNotAwaited  = "not-awaited"
+	typeNonBlocking = "non-blocking"
+)
+
 // report is the <testsuites> document.
 type report struct {
 	gojunit.Testsuites
@@ -170,18 +183,20 @@ func testcaseFor(r result.Run) testcase {
 	body := clean(details(r))
 	switch kind {
 	case result.KindNonBlocking:
-		tc.Skipped = &gojunit.Result{Message: nonBlockingPrefix(r) + problem, Type: "non-blocking", Data: body}
+		tc.Skipped = &gojunit.Result{Message: nonBlockingPrefix(r) + problem, Type: typeNonBlocking, Data: body}
 	case result.KindFailed:
-		tc.Failure = &gojunit.Result{Message: problem, Type: clean(describe.StatusWord(r)), Data: body}
+		// The API's status word is in the message and body, never here
+		// (see typeFailed).
+		tc.Failure = &gojunit.Result{Message: problem, Type: typeFailed, Data: body}
 		tc.SystemOut.Data += savedFiles(r, true)
 		return tc
 	case result.KindNotAwaited:
 		// Fail-fast stopped waiting after another run failed; this one may
 		// well pass, so it is not reported as broken. The gate's verdict
 		// is already "failed" because of the run that triggered fail-fast.
-		tc.Skipped = &gojunit.Result{Message: problem, Type: "not-awaited", Data: body}
+		tc.Skipped = &gojunit.Result{Message: problem, Type: typeNotAwaited, Data: body}
 	default:
-		tc.Error = &gojunit.Result{Message: problem, Type: "no-verdict", Data: body}
+		tc.Error = &gojunit.Result{Message: problem, Type: typeNoVerdict, Data: body}
 		tc.SystemOut.Data += savedFiles(r, true)
 		return tc
 	}
@@ -263,17 +278,14 @@ func addAttempts(tc *testcase, r result.Run) {
 	}
 }
 
-// attemptType is the attempt's status word for the type attribute, which
-// the schema requires; a word made only of characters XML cannot hold
-// falls back to the verdict class.
+// attemptType is the type attribute of an earlier attempt, which the
+// schema requires: the gate's word for its verdict class. The API's status
+// word is in the message and in <system-out>.
 func attemptType(a result.Attempt) string {
-	if t := strings.TrimSpace(clean(describe.AttemptStatus(a))); t != "" {
-		return t
-	}
 	if describe.AttemptErrored(a) {
-		return "error"
+		return typeNoVerdict
 	}
-	return "failed"
+	return typeFailed
 }
 
 // attemptOut is the <system-out> of an earlier attempt: where to look at
@@ -283,6 +295,7 @@ func attemptOut(a result.Attempt) string {
 	if a.RunID != 0 {
 		fmt.Fprintf(&b, "run id: %d\n", a.RunID)
 	}
+	fmt.Fprintf(&b, "status: %s\n", describe.AttemptStatus(a))
 	if a.VideoURL != "" {
 		fmt.Fprintf(&b, "video: %s\n", a.VideoURL)
 	}
@@ -315,7 +328,7 @@ func noRunsCase(s result.Set) gojunit.Testcase {
 		Name:      "no test runs",
 		Classname: classname,
 		Time:      seconds(0),
-		Error:     &gojunit.Result{Message: msg, Type: "no-verdict"},
+		Error:     &gojunit.Result{Message: msg, Type: typeNoVerdict},
 	}
 }
 

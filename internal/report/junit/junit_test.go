@@ -158,30 +158,31 @@ func TestBuildAttempts(t *testing.T) {
 			name:   "flaky by DocketQA retry",
 			run:    result.Run{Verdict: result.Passed, Attempts: 2, Flaky: true, Earlier: []result.Attempt{retry}},
 			flakyF: 1, firstMessage: "attempt 1 of 2 (DocketQA retry): step 2: Click: missing", firstType: "failed",
-			firstOut: "video: https://cdn.example/a1.mp4\n",
+			firstOut: "status: failed\nvideo: https://cdn.example/a1.mp4\n",
 		},
 		{
 			name:   "earlier attempts without the flag",
 			run:    result.Run{Verdict: result.Passed, Attempts: 3, Earlier: []result.Attempt{retry, lost}},
 			flakyF: 1, flakyE: 1, firstMessage: "attempt 1 of 3 (DocketQA retry): step 2: Click: missing", firstType: "failed",
-			firstOut: "video: https://cdn.example/a1.mp4\n",
+			firstOut: "status: failed\nvideo: https://cdn.example/a1.mp4\n",
 		},
 		{
 			name:   "failed after a rerun without verdict",
 			run:    result.Run{Verdict: result.Failed, Attempts: 2, Earlier: []result.Attempt{lost}},
-			rerunE: 1, failures: 1, firstMessage: "attempt 1 of 2 (test run 70): no result within 30m", firstType: "running",
-			firstOut: "run id: 70\n",
+			rerunE: 1, failures: 1, firstMessage: "attempt 1 of 2 (test run 70): no result within 30m", firstType: "no-verdict",
+			firstOut: "run id: 70\nstatus: running\n",
 		},
 		{
 			name:   "no verdict after failures",
 			run:    result.Run{Verdict: result.Error, Attempts: 3, Earlier: []result.Attempt{retry, retry}},
 			rerunF: 2, errors: 1, firstMessage: "attempt 1 of 3 (DocketQA retry): step 2: Click: missing", firstType: "failed",
-			firstOut: "video: https://cdn.example/a1.mp4\n",
+			firstOut: "status: failed\nvideo: https://cdn.example/a1.mp4\n",
 		},
 		{
 			name:   "non-blocking failure",
 			run:    result.Run{Verdict: result.Failed, NonBlocking: true, Attempts: 2, Earlier: []result.Attempt{{}}},
 			rerunF: 1, skipped: 1, firstMessage: "attempt 1 of 2 (DocketQA retry): status failed", firstType: "failed",
+			firstOut: "status: failed\n",
 		},
 	}
 	for _, tc := range cases {
@@ -418,4 +419,66 @@ func resultData(r *gojunit.Result) string {
 		return ""
 	}
 	return r.Message + r.Data
+}
+
+// TestTypeIsTheGatesOwnWord: whatever status word the API sends, every
+// type attribute is one of the gate's words, and the status word is still
+// in the failure's body. GitLab reads type as an ActiveSupport type cast:
+// "yaml" or "symbol" there makes it reject the whole report.
+func TestTypeIsTheGatesOwnWord(t *testing.T) {
+	t.Parallel()
+	own := map[string]bool{typeFailed: true, typeNoVerdict: true, typeNotAwaited: true, typeNonBlocking: true}
+	for _, word := range []string{"yaml", "symbol", "integer", "array", "hash", "boolean", "base64Binary", "string", "failed", `"><x/>`, " "} {
+		t.Run(word, func(t *testing.T) {
+			t.Parallel()
+			earlier := []result.Attempt{
+				{Rerun: true, RunID: 7, Status: word, Verdict: result.Failed},
+				{Rerun: true, RunID: 8, Status: word, Verdict: result.Error, Reason: "gone"},
+			}
+			set := result.Set{GroupRunID: 1, Runs: []result.Run{
+				{BlueprintID: 1, RunID: 9, Title: "Failed", Status: word, Verdict: result.Failed, Attempts: 3, Earlier: earlier},
+				{BlueprintID: 2, RunID: 10, Title: "No verdict", Status: word, Verdict: result.Error, Attempts: 1},
+				{BlueprintID: 3, RunID: 11, Title: "Non-blocking", Status: word, Verdict: result.Failed, NonBlocking: true, Attempts: 1},
+				{BlueprintID: 4, RunID: 12, Title: "Flaky", Status: "passed", Verdict: result.Passed, Flaky: true, Attempts: 2, Earlier: earlier[:1]},
+			}}
+			var buf bytes.Buffer
+			if err := Write(&buf, set); err != nil {
+				t.Fatal(err)
+			}
+			dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
+			types := 0
+			var text strings.Builder
+			for {
+				tok, err := dec.Token()
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						t.Fatalf("token: %v", err)
+					}
+					break
+				}
+				if cd, ok := tok.(xml.CharData); ok {
+					text.Write(cd)
+				}
+				se, ok := tok.(xml.StartElement)
+				if !ok {
+					continue
+				}
+				for _, a := range se.Attr {
+					if a.Name.Local != "type" {
+						continue
+					}
+					types++
+					if !own[a.Value] {
+						t.Errorf("<%s type=%q>: not one of the gate's words", se.Name.Local, a.Value)
+					}
+				}
+			}
+			if types != 6 {
+				t.Errorf("%d type attributes, want 6 (3 results, 3 attempts)", types)
+			}
+			if w := strings.TrimSpace(word); w != "" && strings.Count(text.String(), "status: "+w) < 6 {
+				t.Errorf("the status word %q is not in the bodies:\n%s", word, buf.String())
+			}
+		})
+	}
 }

@@ -85,10 +85,11 @@ func WriteOutputs(o ci.Outputs, dotenv string, outs OutputSetter) []Written {
 	return w
 }
 
-// Manifest writes the --detach manifest.
-func Manifest(path string, m manifest.Manifest) Written {
+// Manifest writes the --detach manifest, authenticated with a MAC under
+// the API key (see package manifest).
+func Manifest(path string, m manifest.Manifest, key string) Written {
 	return file("manifest", path, "--detach / DOCKETQA_DETACH", func() error {
-		b, err := manifest.Marshal(m)
+		b, err := manifest.Marshal(m, key)
 		if err != nil {
 			return err
 		}
