@@ -28,7 +28,7 @@ const (
 // the platform's sink, the conductor, the reports, the exit code. The
 // wiring of each collaborator lives in wire.go.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, warnings, err := config.Load(args, getenv)
+	cfg, warnings, err := config.LoadSystem(args, config.System{Getenv: getenv, Context: ctx})
 	sink := newSink(cfg, getenv, stdout, stderr)
 	switch {
 	case err != nil:
@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sink.Emit(gate.Plan(cfg))
 		return exitPassed
 	}
-	w, err := wire(cfg, key, sink)
+	w, err := wire(ctx, cfg, key, sink)
 	if err != nil {
 		return configError(cfg, err, sink)
 	}

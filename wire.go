@@ -20,6 +20,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/publish"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
 	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 	"github.com/docketqa-gate/docketqa-gate/internal/version"
@@ -65,10 +66,14 @@ type wiring struct {
 // wire builds the API client (with its trigger-retry notice and debug
 // observer), reads the --attach manifest, and sets up evidence downloads
 // and the polling history. Only a bad manifest or base URL is an error.
-func wire(cfg config.Config, key string, sink *ci.Sink) (*wiring, error) {
+// The files are read under ctx, which the first signal cancels, and
+// within --timeout; no read can block (see safefile).
+func wire(ctx context.Context, cfg config.Config, key string, sink *ci.Sink) (*wiring, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
 	w := &wiring{cfg: cfg, sink: sink, deps: gate.Deps{Sink: sink}}
 	if cfg.Attach != "" {
-		m, err := readManifest(cfg.Attach, key)
+		m, err := readManifest(ctx, cfg.Attach, key)
 		if err != nil {
 			return nil, err
 		}
@@ -95,7 +100,7 @@ func wire(cfg config.Config, key string, sink *ci.Sink) (*wiring, error) {
 			sink.Emit(event.Debug{Text: fmt.Sprintf("next poll of test run %d in %s (%s)", t.RunID, d.Round(time.Millisecond), why)})
 		}
 	}
-	w.history = loadHistory(cfg, sink)
+	w.history = loadHistory(ctx, cfg, sink)
 	if h := w.history; h != nil && cfg.Attach == "" {
 		// With --attach the runs started before this process, and the
 		// poller counts from its own start: forecasts would come late.
@@ -173,12 +178,16 @@ func detach(cfg config.Config, out gate.Outcome, sink *ci.Sink) int {
 	return exitPassed
 }
 
+// manifestKind is how safefile reads the --attach manifest.
+var manifestKind = safefile.Kind{Name: "manifest", Setting: "--attach / DOCKETQA_ATTACH", Max: manifest.MaxSize}
+
 // readManifest reads the --detach manifest, itself untrusted input: it is
-// decoded as strictly as an API answer and its texts cleaned with the key.
-func readManifest(path, key string) (manifest.Manifest, error) {
-	b, err := readAtMost(path, manifest.MaxSize+1)
+// read like every file the gate did not write (safefile), decoded as
+// strictly as an API answer and its texts cleaned with the key.
+func readManifest(ctx context.Context, path, key string) (manifest.Manifest, error) {
+	b, err := safefile.Read(ctx, path, manifestKind)
 	if err != nil {
-		return manifest.Manifest{}, fmt.Errorf("read the manifest (--attach / DOCKETQA_ATTACH): %w; it is written by an earlier docketqa-gate --detach", err)
+		return manifest.Manifest{}, fmt.Errorf("%w; the manifest is written by an earlier docketqa-gate --detach", err)
 	}
 	m, err := manifest.ParseClean(b, untrusted.NewCleaner(key, untrusted.DefaultCap))
 	if err != nil {
@@ -208,11 +217,11 @@ func debugRequests(cfg config.Config, sink *ci.Sink) func(docketqa.Exchange) {
 // loadHistory reads --history, or returns nil when there is none to use:
 // not asked for, or a demo (whose loopback runs would only pollute it). A
 // missing or unreadable file is a cold start with a warning, never an error.
-func loadHistory(cfg config.Config, sink *ci.Sink) *history.File {
+func loadHistory(ctx context.Context, cfg config.Config, sink *ci.Sink) *history.File {
 	if cfg.HistoryPath == "" || cfg.Demo || cfg.Detach != "" {
 		return nil
 	}
-	h, warnings := history.Load(cfg.HistoryPath, cfg.BaseURL)
+	h, warnings := history.Load(ctx, cfg.HistoryPath, cfg.BaseURL, time.Now())
 	for _, w := range warnings {
 		sink.Emit(event.Warning{Text: w})
 	}
@@ -231,17 +240,6 @@ func saveHistory(cfg config.Config, h *history.File, runs []result.Run, sink *ci
 		return
 	}
 	sink.Emit(event.ReportWritten{Kind: "polling history", Path: cfg.HistoryPath})
-}
-
-// readAtMost reads at most n bytes of path, so a huge file cannot fill
-// memory before its size is refused.
-func readAtMost(path string, n int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, n))
 }
 
 func debugMode(cfg config.Config) ci.Debug {

@@ -2,11 +2,14 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
 
 // fileValue is one setting read from the --config file.
@@ -34,7 +37,12 @@ func (l *loader) readFile() {
 		l.problemf("config file %s%s: %s", l.quote(v.raw), v.from(), fmt.Sprintf(format, args...))
 	}
 	data, err := l.readF(v.raw)
-	if err != nil {
+	var fe *safefile.Error
+	switch {
+	case errors.As(err, &fe):
+		fail("%s", fe.Reason())
+		return
+	case err != nil:
 		fail("%v", err)
 		return
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
 
 // System is what Load reads besides the command line, injected so tests
@@ -25,12 +28,20 @@ import (
 type System struct {
 	// Getenv reads an environment variable; nil means an empty environment.
 	Getenv func(string) string
-	// ReadFile reads the --config file; nil means os.ReadFile.
+	// ReadFile reads the --config file; nil means safefile.Read with
+	// ConfigFileKind: no link followed, regular files only, bounded.
 	ReadFile func(string) ([]byte, error)
+	// Context ends the read of the --config file (a signal); nil means
+	// context.Background.
+	Context context.Context
 	// Lstat describes a path without following a final symbolic link; nil
 	// means os.Lstat.
 	Lstat func(string) (fs.FileInfo, error)
 }
+
+// ConfigFileKind bounds the --config file: a few dozen settings, or a list
+// of 10,000 blueprint ids, take far less.
+var ConfigFileKind = safefile.Kind{Name: "config file", Setting: "--config / DOCKETQA_CONFIG", Max: 1 << 20}
 
 // Load builds a Config from args (the command line without the program
 // name) and the environment, read only through getenv (nil means an empty
@@ -290,7 +301,11 @@ func newLoader(sys System) *loader {
 		l.getenv = func(string) string { return "" }
 	}
 	if l.readF == nil {
-		l.readF = os.ReadFile
+		ctx := sys.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		l.readF = func(path string) ([]byte, error) { return safefile.Read(ctx, path, ConfigFileKind) }
 	}
 	if l.lstat == nil {
 		l.lstat = os.Lstat

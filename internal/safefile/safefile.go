@@ -56,23 +56,28 @@ type Error struct {
 	Err  error
 }
 
-// Error implements error.
+// Error implements error: the file, its setting, and Reason.
 func (e *Error) Error() string {
-	msg := fmt.Sprintf("%s %q (%s): ", e.Kind.Name, e.Path, e.Kind.Setting)
+	return fmt.Sprintf("%s %q (%s): %s", e.Kind.Name, e.Path, e.Kind.Setting, e.Reason())
+}
+
+// Reason says what is wrong and how to fix it, without naming the file,
+// for callers that name it themselves.
+func (e *Error) Reason() string {
 	switch {
 	case errors.Is(e.Err, ErrSymlink):
-		return msg + e.Err.Error() + " (it could point at a device or a secret); replace the link with the file itself"
+		return e.Err.Error() + " (it could point at a device or a secret); replace the link with the file itself"
 	case errors.Is(e.Err, ErrNotRegular):
-		return msg + "it is " + e.What + ", not a regular file; give the path of a regular file"
+		return "it is " + e.What + ", not a regular file; give the path of a regular file"
 	case errors.Is(e.Err, ErrTooLarge):
-		return fmt.Sprintf("%sit is larger than %s, more than a %s ever needs; check that the path names the right file",
-			msg, size(e.Kind.Max), e.Kind.Name)
+		return fmt.Sprintf("it is larger than %s, more than a %s ever needs; check that the path names the right file",
+			size(e.Kind.Max), e.Kind.Name)
 	case errors.Is(e.Err, fs.ErrNotExist):
-		return msg + "no such file; check the path (it is relative to the working directory)"
+		return "no such file; check the path (it is relative to the working directory)"
 	case errors.Is(e.Err, fs.ErrPermission):
-		return msg + "permission denied; make the file readable by the user the gate runs as"
+		return "permission denied; make the file readable by the user the gate runs as"
 	}
-	return msg + e.Err.Error()
+	return e.Err.Error()
 }
 
 // Unwrap returns the cause.
