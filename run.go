@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	tally := out.Set.Tally()
 	written := publish.Reports(out.Set, tally, publish.Paths{
 		JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, ResultsJSON: cfg.ResultsJSONPath, Dotenv: cfg.DotenvPath,
-		SummaryFromRunner: cfg.SummaryFromRunner,
+		SummaryFromRunner: cfg.SummaryFromRunner, SummaryNotes: policyNotes(cfg),
 	}, sink)
 	sink.Emit(event.Verdict{Set: out.Set, Tally: tally, Untriggered: out.Set.GroupRunID == 0})
 	for _, w := range written {
@@ -92,6 +92,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sink.Emit(event.Fatal{Err: out.Err})
 	}
 	return exitCode(cfg, tally, out, publish.Failed(written))
+}
+
+// policyNotes names the config file that set policies, for the summary:
+// "Policies from gate.yml: fail-on-missing=false".
+func policyNotes(cfg config.Config) []string {
+	p := cfg.FilePolicies()
+	if len(p) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("Policies from %s: %s", cfg.ConfigFile, strings.Join(p, ", "))}
 }
 
 // exitCode maps the outcome to the documented exit codes. A failed run

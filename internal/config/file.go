@@ -94,6 +94,10 @@ func (l *loader) readFile() {
 			fail("line %d: the API key is refused in a file, which is committed and read by anyone with the repository; "+
 				"set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store", k.Line)
 			continue
+		case !ok && l.known(key) && l.spec(key).withoutVerdict():
+			fail("line %d: %s cannot be set in a config file: it lets the gate exit without a verdict, and the file is "+
+				"committed and often changed by the pull request under test; set it with %s", k.Line, key, l.spec(key).where())
+			continue
 		case !ok && l.known(key):
 			fail("line %d: %s cannot be set in a config file; give it as a flag", k.Line, key)
 			continue

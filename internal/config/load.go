@@ -605,8 +605,24 @@ func (l *loader) url(name string) string {
 		return fail("use https; plain http is allowed only for localhost, 127.0.0.1 or ::1")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return fail("remove the ?query and #fragment; a path prefix such as /api is fine")
+	case name == sBaseURL && v.kind == SourceFile && !fileBaseURL(u):
+		// The key goes to this host: a file a pull request can change
+		// must not send it elsewhere.
+		return fail("a config file may point the API only at an https host under docketqa.com or at loopback, " +
+			"because the API key is sent there; set any other host with " + v.where())
 	}
 	return strings.TrimRight(u.String(), "/")
+}
+
+// fileBaseURL reports whether a config file may name u as the API root:
+// https on docketqa.com or a host under it, or loopback (local fakes and
+// tunnels, which only this machine can answer on).
+func fileBaseURL(u *url.URL) bool {
+	host := strings.ToLower(u.Hostname())
+	if isLoopback(host) {
+		return true
+	}
+	return u.Scheme == "https" && (host == "docketqa.com" || strings.HasSuffix(host, ".docketqa.com"))
 }
 
 func isLoopback(host string) bool {
@@ -641,6 +657,12 @@ func (l *loader) checkModes(c Config) {
 	}
 	if c.Demo && c.Attach != "" {
 		conflict(sDemo, sAttach, "demo runs exist only inside this process and cannot be attached to later")
+	}
+	if c.Demo && l.get(sBaseURL).set() {
+		// The demo serves its own API; the URL would be ignored, and a
+		// gate meant to judge that API would go green on simulated runs.
+		conflict(sDemo, sBaseURL, "the demo runs against its own built-in API and would ignore the base URL; "+
+			"remove --demo to test against that API, or unset the base URL to see the demo")
 	}
 }
 
