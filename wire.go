@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/artifacts"
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
@@ -140,18 +141,43 @@ func (w *wiring) afterVerdict(ctx context.Context, out gate.Outcome) {
 // ::error annotation on GitHub, the problems on stderr, and a JUnit report
 // (and summary) with one error case, so CI test views show the cause. No
 // request is sent.
+//
+// This is the one place the problems are bounded, whatever the input held
+// (a manifest with thousands of errors): one problem per line, at most
+// bound.MaxItems of them and then how many more, each cut to bound.Line.
+// The log lines, the annotation, the JUnit report and the summary are all
+// built from that list.
 func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	var ue *config.UsageError
 	problems := []string{err.Error()}
 	if errors.As(err, &ue) {
 		problems = ue.Problems
 	}
+	problems = boundProblems(problems)
 	sink.Emit(event.ConfigError{Problems: problems})
 	msg := "docketqa-gate configuration: " + strings.Join(problems, "; ")
 	for _, w := range publish.ConfigError(publish.Paths{JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, SummaryFromRunner: cfg.SummaryFromRunner}, msg) {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
 	return exitUsage
+}
+
+// boundProblems splits problems into lines (a joined error holds one
+// problem per line) and bounds their number and length.
+func boundProblems(problems []string) []string {
+	var lines []string
+	for _, p := range problems {
+		for l := range strings.Lines(p) {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	lines = bound.List(lines)
+	for i := range lines {
+		lines[i] = bound.Text(lines[i])
+	}
+	return lines
 }
 
 // evidenceBudget is how long evidence downloads may go on after the verdict.
