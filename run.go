@@ -62,6 +62,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := config.CheckWritable(cfg.ReportPaths()); err != nil {
 			return configError(cfg, err, sink)
 		}
+		// As in a real run, evidence that cannot be saved is a warning,
+		// and an existing directory is what a real run wants.
+		if cfg.ArtifactsDir != "" {
+			if err := config.CheckDir(cfg.ArtifactsDir); err != nil {
+				sink.Emit(event.Warning{Text: fmt.Sprintf("evidence (--artifacts-dir / DOCKETQA_ARTIFACTS_DIR) would not be saved: %v", err)})
+			}
+		}
 		sink.Emit(gate.Plan(cfg))
 		return exitPassed
 	}
