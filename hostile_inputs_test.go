@@ -469,3 +469,24 @@ func TestHostileDryRunArtifactsDir(t *testing.T) {
 		})
 	}
 }
+
+// 19. Policies may come from the file, but the summary says so: a reader
+// of a green summary sees that a file, which the pull request may have
+// changed, excused a failure.
+func TestHostileConfigPoliciesNamed(t *testing.T) {
+	t.Parallel()
+	h := newGateRun(t, hgPlain)
+	args := passing(h.api, true)
+	cfg := filepath.Join(h.dir, "gate.yml")
+	if err := os.WriteFile(cfg, []byte("non-blocking-ids: [181]\nfail-on-missing: false\ntimeout: 1m\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.runWithin(60*time.Second, append(args, "--config", cfg)...)
+	h.assertCode(0)
+	h.assertVerdictAgrees()
+	h.assertPromises(180, 181)
+	want := "Policies from " + cfg + ": non-blocking-ids=181, fail-on-missing=false"
+	if !strings.Contains(h.summary(), want) {
+		t.Errorf("the summary does not say %q:\n%s", want, h.summary())
+	}
+}
