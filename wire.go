@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/artifacts"
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
@@ -20,6 +21,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/publish"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
 	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 	"github.com/docketqa-gate/docketqa-gate/internal/version"
@@ -70,8 +72,12 @@ type wiring struct {
 // wire builds the API client (with its trigger-retry notice and debug
 // observer), reads and verifies the --attach manifest, and sets up
 // evidence downloads and the polling history. Only a bad manifest, commit
-// variable or base URL is an error.
-func wire(cfg config.Config, key string, getenv func(string) string, sink *ci.Sink) (*wiring, error) {
+// variable or base URL is an error. The files are read under ctx, which
+// the first signal cancels, and within --timeout; no read can block (see
+// safefile).
+func wire(ctx context.Context, cfg config.Config, key string, getenv func(string) string, sink *ci.Sink) (*wiring, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
 	w := &wiring{cfg: cfg, key: key, sink: sink, deps: gate.Deps{Sink: sink}}
 	if cfg.Attach != "" || cfg.Detach != "" {
 		commit, from, err := manifest.Commit(getenv)
@@ -81,7 +87,7 @@ func wire(cfg config.Config, key string, getenv func(string) string, sink *ci.Si
 		w.commit, w.commitVar = commit, from
 	}
 	if cfg.Attach != "" {
-		m, err := readManifest(cfg.Attach, manifest.Want{Key: key, Commit: w.commit, CommitVar: w.commitVar})
+		m, err := readManifest(ctx, cfg.Attach, manifest.Want{Key: key, Commit: w.commit, CommitVar: w.commitVar})
 		if err != nil {
 			return nil, err
 		}
@@ -108,7 +114,7 @@ func wire(cfg config.Config, key string, getenv func(string) string, sink *ci.Si
 			sink.Emit(event.Debug{Text: fmt.Sprintf("next poll of test run %d in %s (%s)", t.RunID, d.Round(time.Millisecond), why)})
 		}
 	}
-	w.history = loadHistory(cfg, sink)
+	w.history = loadHistory(ctx, cfg, sink)
 	if h := w.history; h != nil && cfg.Attach == "" {
 		// With --attach the runs started before this process, and the
 		// poller counts from its own start: forecasts would come late.
@@ -148,18 +154,43 @@ func (w *wiring) afterVerdict(ctx context.Context, out gate.Outcome) {
 // ::error annotation on GitHub, the problems on stderr, and a JUnit report
 // (and summary) with one error case, so CI test views show the cause. No
 // request is sent.
+//
+// This is the one place the problems are bounded, whatever the input held
+// (a manifest with thousands of errors): one problem per line, at most
+// bound.MaxItems of them and then how many more, each cut to bound.Line.
+// The log lines, the annotation, the JUnit report and the summary are all
+// built from that list.
 func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	var ue *config.UsageError
 	problems := []string{err.Error()}
 	if errors.As(err, &ue) {
 		problems = ue.Problems
 	}
+	problems = boundProblems(problems)
 	sink.Emit(event.ConfigError{Problems: problems})
 	msg := "docketqa-gate configuration: " + strings.Join(problems, "; ")
 	for _, w := range publish.ConfigError(publish.Paths{JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, SummaryFromRunner: cfg.SummaryFromRunner}, msg) {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
 	return exitUsage
+}
+
+// boundProblems splits problems into lines (a joined error holds one
+// problem per line) and bounds their number and length.
+func boundProblems(problems []string) []string {
+	var lines []string
+	for _, p := range problems {
+		for l := range strings.Lines(p) {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	lines = bound.List(lines)
+	for i := range lines {
+		lines[i] = bound.Text(lines[i])
+	}
+	return lines
 }
 
 // evidenceBudget is how long evidence downloads may go on after the verdict.
@@ -190,13 +221,17 @@ func (wi *wiring) detach(out gate.Outcome) int {
 	return exitPassed
 }
 
+// manifestKind is how safefile reads the --attach manifest.
+var manifestKind = safefile.Kind{Name: "manifest", Setting: "--attach / DOCKETQA_ATTACH", Max: manifest.MaxSize}
+
 // readManifest reads the --detach manifest, itself untrusted input: it is
-// decoded as strictly as an API answer, its MAC and commit verified against
-// want before anything in it is used, and its texts cleaned with the key.
-func readManifest(path string, want manifest.Want) (manifest.Manifest, error) {
-	b, err := readAtMost(path, manifest.MaxSize+1)
+// read like every file the gate did not write (safefile), decoded as
+// strictly as an API answer, its MAC and commit verified against want
+// before anything in it is used, and its texts cleaned with the key.
+func readManifest(ctx context.Context, path string, want manifest.Want) (manifest.Manifest, error) {
+	b, err := safefile.Read(ctx, path, manifestKind)
 	if err != nil {
-		return manifest.Manifest{}, fmt.Errorf("read the manifest (--attach / DOCKETQA_ATTACH): %w; it is written by an earlier docketqa-gate --detach", err)
+		return manifest.Manifest{}, fmt.Errorf("%w; the manifest is written by an earlier docketqa-gate --detach", err)
 	}
 	m, err := manifest.Open(b, want, untrusted.NewCleaner(want.Key, untrusted.DefaultCap))
 	if err != nil {
@@ -226,11 +261,11 @@ func debugRequests(cfg config.Config, sink *ci.Sink) func(docketqa.Exchange) {
 // loadHistory reads --history, or returns nil when there is none to use:
 // not asked for, or a demo (whose loopback runs would only pollute it). A
 // missing or unreadable file is a cold start with a warning, never an error.
-func loadHistory(cfg config.Config, sink *ci.Sink) *history.File {
+func loadHistory(ctx context.Context, cfg config.Config, sink *ci.Sink) *history.File {
 	if cfg.HistoryPath == "" || cfg.Demo || cfg.Detach != "" {
 		return nil
 	}
-	h, warnings := history.Load(cfg.HistoryPath, cfg.BaseURL)
+	h, warnings := history.Load(ctx, cfg.HistoryPath, cfg.BaseURL, time.Now())
 	for _, w := range warnings {
 		sink.Emit(event.Warning{Text: w})
 	}
@@ -249,17 +284,6 @@ func saveHistory(cfg config.Config, h *history.File, runs []result.Run, sink *ci
 		return
 	}
 	sink.Emit(event.ReportWritten{Kind: "polling history", Path: cfg.HistoryPath})
-}
-
-// readAtMost reads at most n bytes of path, so a huge file cannot fill
-// memory before its size is refused.
-func readAtMost(path string, n int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, n))
 }
 
 func debugMode(cfg config.Config) ci.Debug {

@@ -33,8 +33,29 @@ func Write(path string, data []byte) error {
 // WriteFunc replaces path with what write produces. The content streams to
 // the temporary file, so a large report never sits in memory as a whole.
 func WriteFunc(path string, write func(io.Writer) error) error {
-	if err := refuseLink(path); err != nil {
+	return writeFunc(path, write, true)
+}
+
+// Replace is Write for a file only the gate writes and nobody else reads
+// as a report, such as the polling history: a symbolic link at path is
+// replaced by the new file instead of being refused. The rename replaces
+// the link itself and never writes through it, so its target is left as
+// it was, and a link that a cache restore left behind heals with the next
+// write instead of failing every run.
+func Replace(path string, data []byte) error {
+	return writeFunc(path, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
+	}, false)
+}
+
+// writeFunc is WriteFunc; refuse says whether a link at path is refused
+// (reports) or replaced (Replace).
+func writeFunc(path string, write func(io.Writer) error, refuse bool) error {
+	if refuse {
+		if err := refuseLink(path); err != nil {
+			return err
+		}
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -62,9 +83,11 @@ func WriteFunc(path string, write func(io.Writer) error) error {
 	}
 	// Checked again right before the rename: the link may have been made
 	// while the report was written.
-	if err := refuseLink(path); err != nil {
-		os.Remove(tmp)
-		return err
+	if refuse {
+		if err := refuseLink(path); err != nil {
+			os.Remove(tmp)
+			return err
+		}
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)

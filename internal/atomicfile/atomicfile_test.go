@@ -125,3 +125,44 @@ func TestAppendShared(t *testing.T) {
 		t.Errorf("the owner's link was replaced")
 	}
 }
+
+// TestReplaceNeverWritesThroughALink proves Replace, used for the polling
+// history, replaces a link left at its path with a regular file and leaves
+// the link's target untouched: the history heals, and nothing is written
+// outside it.
+func TestReplaceNeverWritesThroughALink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "environ")
+	if err := os.WriteFile(target, []byte("DOCKETQA_API_KEY=very-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "history.json")
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(p, []byte("new\n")); err != nil {
+		t.Fatalf("Replace over a link: %v", err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != "DOCKETQA_API_KEY=very-secret\n" {
+		t.Errorf("the link's target was written through: %q", got)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the path is not a regular file after Replace: %v %v", fi, err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "new\n" {
+		t.Errorf("content %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+	// A directory in the way is an error, never a write into it.
+	d := filepath.Join(dir, "d")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(d, []byte("x")); err == nil {
+		t.Error("Replace over a directory succeeded")
+	}
+}

@@ -308,17 +308,33 @@ func plural(n int, one, many string) string {
 }
 
 // logWriter records the first write error and drops later writes instead
-// of failing them, which keeps go-githubactions from panicking.
+// of failing them, which keeps go-githubactions from panicking. With a
+// limit, it writes at most limit bytes in all: the line that would pass it
+// is replaced by one that says so, and everything after is dropped.
 type logWriter struct {
 	w   io.Writer
 	err error
+	// limit bounds the bytes written; 0 means none.
+	limit, written int
+	full           bool
 }
 
+// limitNotice ends a log cut at its limit. It is the gate's own text.
+const limitNotice = program + ": output limit reached; further messages are left out (the reports hold every result)\n"
+
 func (l *logWriter) Write(p []byte) (int, error) {
+	if l.full {
+		return len(p), nil
+	}
+	out := p
+	if l.limit > 0 && l.written+len(p) > l.limit-len(limitNotice) {
+		out, l.full = []byte(limitNotice), true
+	}
 	if l.err == nil {
-		if _, err := l.w.Write(p); err != nil {
+		if _, err := l.w.Write(out); err != nil {
 			l.err = err
 		}
 	}
+	l.written += len(out)
 	return len(p), nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
@@ -56,7 +57,9 @@ func WithDebug(d Debug) SinkOption { return func(s *Sink) { s.debug = d } }
 // NewSink returns the sink for platform p. Options for the underlying
 // Reporter (clock, annotation policy) are passed through.
 func NewSink(p Platform, stdout, stderr io.Writer, getenv func(string) string, opts []Option, sopts ...SinkOption) *Sink {
-	s := &Sink{rep: NewReporter(p, stdout, getenv, opts...), errw: &logWriter{w: stderr}}
+	// Warnings and errors can echo inputs of any size: stderr as a whole
+	// stays within bound.Stderr.
+	s := &Sink{rep: NewReporter(p, stdout, getenv, opts...), errw: &logWriter{w: stderr, limit: bound.Stderr}}
 	for _, o := range sopts {
 		o(s)
 	}
@@ -285,10 +288,15 @@ func (s *Sink) verdict(e event.Verdict) {
 	}
 }
 
+// joinIDs lists ids for a log line: at most bound.MaxItems of them, then
+// how many more, since an API answer can list thousands.
 func joinIDs(ids []int64) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.FormatInt(id, 10)
+	s := make([]string, min(len(ids), bound.MaxItems+1))
+	for i := range s {
+		s[i] = strconv.FormatInt(ids[i], 10)
+	}
+	if len(ids) > bound.MaxItems {
+		s[bound.MaxItems] = fmt.Sprintf("… and %d more", len(ids)-bound.MaxItems)
 	}
 	return strings.Join(s, ", ")
 }

@@ -16,6 +16,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -156,6 +157,21 @@ type Config struct {
 	// true, Load returned early: no other field is set and nothing was
 	// validated, so help works even with a broken environment.
 	ShowHelp, ShowVersion bool
+}
+
+// FilePolicies returns the policies (non-blocking-ids, fail-on-no-verdict,
+// fail-on-missing, rerun-failed) that the --config file set, as
+// "name=value" in --help order; nil when it set none. The file may hold
+// them, but a reader of the summary must see that a file, which a pull
+// request can change, decided them.
+func (c Config) FilePolicies() []string {
+	var out []string
+	for _, s := range c.Sources {
+		if s.Source == SourceFile && slices.Contains(policies, s.Name) {
+			out = append(out, s.Name+"="+s.Value)
+		}
+	}
+	return out
 }
 
 // Source says where a setting's value came from.

@@ -2,11 +2,14 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
 
 // fileValue is one setting read from the --config file.
@@ -34,7 +37,12 @@ func (l *loader) readFile() {
 		l.problemf("config file %s%s: %s", l.quote(v.raw), v.from(), fmt.Sprintf(format, args...))
 	}
 	data, err := l.readF(v.raw)
-	if err != nil {
+	var fe *safefile.Error
+	switch {
+	case errors.As(err, &fe):
+		fail("%s", fe.Reason())
+		return
+	case err != nil:
 		fail("%v", err)
 		return
 	}
@@ -85,6 +93,10 @@ func (l *loader) readFile() {
 		case key == sAPIKey || strings.EqualFold(key, "DOCKETQA_API_KEY") || strings.EqualFold(key, "DOCKET_API_KEY"):
 			fail("line %d: the API key is refused in a file, which is committed and read by anyone with the repository; "+
 				"set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store", k.Line)
+			continue
+		case !ok && l.known(key) && l.spec(key).withoutVerdict():
+			fail("line %d: %s cannot be set in a config file: it lets the gate exit without a verdict, and the file is "+
+				"committed and often changed by the pull request under test; set it with %s", k.Line, key, l.spec(key).where())
 			continue
 		case !ok && l.known(key):
 			fail("line %d: %s cannot be set in a config file; give it as a flag", k.Line, key)

@@ -638,3 +638,30 @@ func TestUsageErrorOneLine(t *testing.T) {
 		t.Errorf("Error = %q, want %q", got, "a\nb")
 	}
 }
+
+// TestCheckDir checks the artifacts directory as a real run uses it: an
+// existing directory is fine (the real run saves into it), so is a
+// missing one under a writable parent; a file in its place is not.
+func TestCheckDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, problem string }{
+		{dir, ""},
+		{dir + "/", ""},
+		{filepath.Join(dir, "new", "evidence"), ""},
+		{file, "not a directory"},
+		{filepath.Join(file, "evidence"), "not a directory"},
+	} {
+		err := CheckDir(tc.path)
+		if (err == nil) != (tc.problem == "") || (err != nil && !strings.Contains(err.Error(), tc.problem)) {
+			t.Errorf("CheckDir(%s) = %v, want %q", tc.path, err, tc.problem)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
+	}
+}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
 
 // System is what Load reads besides the command line, injected so tests
@@ -25,12 +28,20 @@ import (
 type System struct {
 	// Getenv reads an environment variable; nil means an empty environment.
 	Getenv func(string) string
-	// ReadFile reads the --config file; nil means os.ReadFile.
+	// ReadFile reads the --config file; nil means safefile.Read with
+	// ConfigFileKind: no link followed, regular files only, bounded.
 	ReadFile func(string) ([]byte, error)
+	// Context ends the read of the --config file (a signal); nil means
+	// context.Background.
+	Context context.Context
 	// Lstat describes a path without following a final symbolic link; nil
 	// means os.Lstat.
 	Lstat func(string) (fs.FileInfo, error)
 }
+
+// ConfigFileKind bounds the --config file: a few dozen settings, or a list
+// of 10,000 blueprint ids, take far less.
+var ConfigFileKind = safefile.Kind{Name: "config file", Setting: "--config / DOCKETQA_CONFIG", Max: 1 << 20}
 
 // Load builds a Config from args (the command line without the program
 // name) and the environment, read only through getenv (nil means an empty
@@ -290,7 +301,11 @@ func newLoader(sys System) *loader {
 		l.getenv = func(string) string { return "" }
 	}
 	if l.readF == nil {
-		l.readF = os.ReadFile
+		ctx := sys.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		l.readF = func(path string) ([]byte, error) { return safefile.Read(ctx, path, ConfigFileKind) }
 	}
 	if l.lstat == nil {
 		l.lstat = os.Lstat
@@ -590,8 +605,24 @@ func (l *loader) url(name string) string {
 		return fail("use https; plain http is allowed only for localhost, 127.0.0.1 or ::1")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return fail("remove the ?query and #fragment; a path prefix such as /api is fine")
+	case name == sBaseURL && v.kind == SourceFile && !fileBaseURL(u):
+		// The key goes to this host: a file a pull request can change
+		// must not send it elsewhere.
+		return fail("a config file may point the API only at an https host under docketqa.com or at loopback, " +
+			"because the API key is sent there; set any other host with " + v.where())
 	}
 	return strings.TrimRight(u.String(), "/")
+}
+
+// fileBaseURL reports whether a config file may name u as the API root:
+// https on docketqa.com or a host under it, or loopback (local fakes and
+// tunnels, which only this machine can answer on).
+func fileBaseURL(u *url.URL) bool {
+	host := strings.ToLower(u.Hostname())
+	if isLoopback(host) {
+		return true
+	}
+	return u.Scheme == "https" && (host == "docketqa.com" || strings.HasSuffix(host, ".docketqa.com"))
 }
 
 func isLoopback(host string) bool {
@@ -626,6 +657,12 @@ func (l *loader) checkModes(c Config) {
 	}
 	if c.Demo && c.Attach != "" {
 		conflict(sDemo, sAttach, "demo runs exist only inside this process and cannot be attached to later")
+	}
+	if c.Demo && l.get(sBaseURL).set() {
+		// The demo serves its own API; the URL would be ignored, and a
+		// gate meant to judge that API would go green on simulated runs.
+		conflict(sDemo, sBaseURL, "the demo runs against its own built-in API and would ignore the base URL; "+
+			"remove --demo to test against that API, or unset the base URL to see the demo")
 	}
 }
 

@@ -76,14 +76,54 @@ type spec struct {
 
 // inFile reports whether the setting may be given in a --config file. The
 // key is refused, since a file is committed and a key in it leaks; so are
-// --config itself and the one-shot --help and --version.
+// --config itself, the one-shot --help and --version, and the settings
+// that let the gate exit without a verdict (see withoutVerdict).
 func (s spec) inFile() bool {
 	switch s.Name {
 	case sAPIKey, sConfig, sHelp, sVersion:
 		return false
 	}
-	return true
+	return !s.withoutVerdict()
 }
+
+// withoutVerdict reports whether the setting lets the gate exit 0 without
+// judging a single run: a demo, a dry run, a detached trigger. Such a
+// setting is refused in the config file, which is committed and often
+// changed by the very pull request the gate judges; it must come from a
+// flag, an action input or an environment variable, which the pipeline
+// owner controls.
+func (s spec) withoutVerdict() bool {
+	switch s.Name {
+	case sDemo, sDemoScenario, sDryRun, sDetach:
+		return true
+	}
+	return false
+}
+
+// where lists every place the setting may be given besides the file, for
+// messages: "--dry-run, action input dry-run or DOCKETQA_DRY_RUN".
+func (s spec) where() string {
+	var places []string
+	if s.Flag != "" {
+		places = append(places, s.Flag)
+	}
+	if s.Input != "" {
+		places = append(places, "action input "+s.Input)
+	}
+	places = append(places, s.Env...)
+	switch len(places) {
+	case 0:
+		return ""
+	case 1:
+		return places[0]
+	}
+	return strings.Join(places[:len(places)-1], ", ") + " or " + places[len(places)-1]
+}
+
+// policies are the settings that decide which runs may fail or go without
+// a verdict while the gate passes. The file may hold them, and the summary
+// then names the file they came from (see Config.FilePolicies).
+var policies = []string{sNonBlockingIDs, sFailOnNoVerdict, sFailOnMissing, sRerunFailed}
 
 // flagName is the name registered with package flag, or "" when the
 // setting has no flag of its own (the API key, and help, which package flag

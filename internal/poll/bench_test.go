@@ -426,7 +426,7 @@ func warmHistory(baseURL string, work []familyRun, prev []time.Duration, scaled 
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "history.json")
-	h, _ := history.Load(path, baseURL) // no file yet: an empty history
+	h, _ := history.Load(context.Background(), path, baseURL, time.Now()) // no file yet: an empty history
 	runs := make([]result.Run, len(work))
 	for i := range work {
 		runs[i] = result.Run{BlueprintID: int64(i + 1), Verdict: result.Passed, Duration: scaled(prev[i])}
@@ -435,7 +435,7 @@ func warmHistory(baseURL string, work []familyRun, prev []time.Duration, scaled 
 	if err := h.Save(path); err != nil {
 		return nil, err
 	}
-	h, warns := history.Load(path, baseURL)
+	h, warns := history.Load(context.Background(), path, baseURL, time.Now())
 	if len(warns) > 0 {
 		return nil, errors.New(strings.Join(warns, "; "))
 	}

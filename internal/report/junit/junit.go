@@ -24,6 +24,7 @@ import (
 
 	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/describe"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
@@ -96,7 +97,12 @@ func (r *report) add(s suite) {
 // writeXML encodes r the way gojunit.Testsuites.WriteXML does. It must
 // shadow that promoted method, which would encode only the embedded
 // library struct and so drop every suite.
+//
+// Every message attribute is cut to bound.Line here, the one place all
+// reports pass: whatever a run, an API answer or a configuration error
+// holds, one JUnit message stays a few KiB (the body keeps the details).
 func (r *report) writeXML(w io.Writer) error {
+	r.boundMessages()
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "\t")
 	if err := enc.Encode(r); err != nil {
@@ -107,6 +113,28 @@ func (r *report) writeXML(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// boundMessages cuts every message attribute to bound.Line.
+func (r *report) boundMessages() {
+	cut := func(res *gojunit.Result) {
+		if res != nil {
+			res.Message = bound.Text(res.Message)
+		}
+	}
+	for i := range r.Suites {
+		for j := range r.Suites[i].Testcases {
+			tc := &r.Suites[i].Testcases[j]
+			cut(tc.Failure)
+			cut(tc.Error)
+			cut(tc.Skipped)
+			for _, as := range [][]attempt{tc.FlakyFailures, tc.FlakyErrors, tc.RerunFailures, tc.RerunErrors} {
+				for k := range as {
+					as[k].Message = bound.Text(as[k].Message)
+				}
+			}
+		}
+	}
 }
 
 // build turns s into one <testsuite> holding one <testcase> per run, in the

@@ -25,6 +25,9 @@ type Paths struct {
 	// SummaryFromRunner says Summary is the runner's $GITHUB_STEP_SUMMARY:
 	// appended to in place, since the runner owns (and reads) that file.
 	SummaryFromRunner bool
+	// SummaryNotes are lines the summary shows under its heading (see
+	// summary.Options.Notes).
+	SummaryNotes []string
 }
 
 // appendSummary adds text to the summary file.
@@ -59,7 +62,7 @@ func Reports(set result.Set, t result.Tally, p Paths, outs OutputSetter) []Writt
 	}))
 	if p.Summary != "" {
 		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
-			return p.appendSummary(summary.Render(set, summary.Options{}))
+			return p.appendSummary(summary.Render(set, summary.Options{Notes: p.SummaryNotes}))
 		}))
 	}
 	if p.ResultsJSON != "" {

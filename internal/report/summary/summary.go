@@ -35,6 +35,9 @@ type Options struct {
 	// MaxBytes caps the size of the output. 0 means DefaultMaxBytes; values
 	// below MinMaxBytes are raised to MinMaxBytes.
 	MaxBytes int
+	// Notes are lines shown under the heading, such as which policies a
+	// config file set; each is escaped and cut like any table cell.
+	Notes []string
 }
 
 const tableHeader = "| Status | Test | Duration | Failing step & reason | Video |\n" +
@@ -54,6 +57,11 @@ func Render(s result.Set, opt Options) string {
 	var b strings.Builder
 	c := s.Tally()
 	writeHeading(&b, s, c)
+	for _, n := range opt.Notes {
+		if t := text(n); t != "" {
+			b.WriteString("\n" + t + "\n")
+		}
+	}
 	if len(s.Runs) == 0 {
 		return b.String()
 	}
