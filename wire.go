@@ -128,7 +128,31 @@ func (w *wiring) afterVerdict(ctx context.Context, out gate.Outcome) {
 			w.sink.Emit(event.Evidence{Text: strings.TrimPrefix(line, "evidence: "), Problems: len(idx.Problems()) > 0})
 		}
 	}
+	addRecords(w.history, out.Set.Runs)
 	saveHistory(w.cfg, w.history, out.Set.Runs, w.sink)
+}
+
+// addRecords puts each run's recent record from the history, as loaded,
+// on the runs a reader asks "was it already failing?" about: those that
+// failed (non-blocking ones too), had no verdict or passed only after
+// another attempt. It runs before Record, so a blueprint with two runs in
+// this invocation sees only its own outcome after the file's.
+func addRecords(h *history.File, runs []result.Run) {
+	if h == nil {
+		return
+	}
+	for i, r := range runs {
+		switch result.KindOf(r) {
+		case result.KindFailed, result.KindNoVerdict, result.KindNonBlocking:
+		case result.KindPassed:
+			if !result.IsFlaky(r) {
+				continue
+			}
+		default:
+			continue
+		}
+		runs[i].Recent = h.RecentOf(r)
+	}
 }
 
 // configError reports a bad configuration where the user looks: one
