@@ -25,14 +25,14 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/version"
 )
 
-// newSink returns the platform's sink and registers the key with it first,
-// so not even a warning can print the key unmasked; on a configuration
-// error too, whenever a key was found.
+// newSink returns the platform's sink and registers the key and the GitHub
+// token with it first, so not even a warning can print them unmasked; on a
+// configuration error too, whenever they were found.
 func newSink(cfg config.Config, getenv func(string) string, stdout, stderr io.Writer) *ci.Sink {
 	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv,
 		// The no-verdict policies decide which runs are only warnings.
 		[]ci.Option{ci.WithExcused(func(r result.Run) bool { return excused(cfg, r) })}, ci.WithDebug(debugMode(cfg)))
-	for _, v := range cfg.APIKey.MaskValues() {
+	for _, v := range append(cfg.APIKey.MaskValues(), cfg.GitHubToken.MaskValues()...) {
 		sink.Mask(v)
 	}
 	return sink
