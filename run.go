@@ -65,7 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		sink.Emit(gate.Plan(cfg))
 		return exitPassed
 	}
-	w, err := wire(cfg, key, sink)
+	w, err := wire(cfg, key, getenv, sink)
 	if err != nil {
 		return configError(cfg, err, sink)
 	}
@@ -91,7 +91,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if out.Err != nil && out.Stop != gate.TriggerFailed {
 		sink.Emit(event.Fatal{Err: out.Err})
 	}
-	return exitCode(cfg, tally, out, publish.Failed(written))
+	code := exitCode(cfg, tally, out, publish.Failed(written))
+	// Last: the reports are written and the verdict printed, and the
+	// comment can only warn, never change the exit code.
+	w.prComment(ctx, out.Set, tally, code != exitPassed)
+	return code
 }
 
 // exitCode maps the outcome to the documented exit codes. A failed run

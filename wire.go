@@ -18,6 +18,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/history"
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
+	"github.com/docketqa-gate/docketqa-gate/internal/report/prcomment"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/publish"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
@@ -56,6 +57,7 @@ func startDemo(ctx context.Context, cfg *config.Config, key *string, sink *ci.Si
 // outcome and the reports.
 type wiring struct {
 	cfg      config.Config
+	getenv   func(string) string
 	sink     *ci.Sink
 	deps     gate.Deps
 	evidence *artifacts.Downloader
@@ -65,8 +67,8 @@ type wiring struct {
 // wire builds the API client (with its trigger-retry notice and debug
 // observer), reads the --attach manifest, and sets up evidence downloads
 // and the polling history. Only a bad manifest or base URL is an error.
-func wire(cfg config.Config, key string, sink *ci.Sink) (*wiring, error) {
-	w := &wiring{cfg: cfg, sink: sink, deps: gate.Deps{Sink: sink}}
+func wire(cfg config.Config, key string, getenv func(string) string, sink *ci.Sink) (*wiring, error) {
+	w := &wiring{cfg: cfg, getenv: getenv, sink: sink, deps: gate.Deps{Sink: sink}}
 	if cfg.Attach != "" {
 		m, err := readManifest(cfg.Attach, key)
 		if err != nil {
@@ -171,6 +173,33 @@ func configError(cfg config.Config, err error, sink *ci.Sink) int {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
 	return exitUsage
+}
+
+// prCommentBudget is how long writing the pull-request comment may take
+// after the verdict.
+const prCommentBudget = 30 * time.Second
+
+// prComment writes or updates the pull-request comment (--pr-comment). It
+// never changes the verdict: whatever keeps it from being written is one
+// warning annotation saying why and how to fix it.
+func (w *wiring) prComment(ctx context.Context, set result.Set, tally result.Tally, failed bool) {
+	if w.cfg.PRComment == prcomment.ModeOff || w.cfg.PRComment == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, prCommentBudget)
+	defer cancel()
+	o := prcomment.Post(ctx, prcomment.Options{
+		Mode: w.cfg.PRComment, Tag: w.cfg.PRCommentTag, Token: w.cfg.GitHubToken.Reveal(),
+		Getenv: w.getenv, UserAgent: "docketqa-gate/" + version.String(),
+	}, prcomment.FromSet(set, tally, failed, ""))
+	switch {
+	case o.Warning != "":
+		w.sink.Emit(event.Warning{Text: o.Warning, Title: "DocketQA pull-request comment"})
+	case o.Done != "":
+		w.sink.Emit(event.ReportWritten{Kind: "pull-request comment", Path: o.Done})
+	case o.Debug != "":
+		w.sink.Emit(event.Debug{Text: o.Debug})
+	}
 }
 
 // evidenceBudget is how long evidence downloads may go on after the verdict.
