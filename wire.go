@@ -186,6 +186,12 @@ func (w *wiring) prComment(ctx context.Context, set result.Set, tally result.Tal
 	if w.cfg.PRComment == prcomment.ModeOff || w.cfg.PRComment == "" {
 		return
 	}
+	if ctx.Err() != nil {
+		// Interrupted: the runner is about to stop the job, and a
+		// half-written exchange helps nobody.
+		w.sink.Emit(event.Debug{Text: "pull-request comment: not written, the gate was interrupted"})
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, prCommentBudget)
 	defer cancel()
 	o := prcomment.Post(ctx, prcomment.Options{

@@ -129,7 +129,8 @@ func upsert(ctx context.Context, c *github.Client, repo github.Repo, number int,
 		cm := comments[i]
 		// A user who copies the marker into a comment of their own never
 		// gets the gate's results written there.
-		if cm.User.Login != author || !strings.HasPrefix(cm.Body, marker+"\n") {
+		// GitHub may hand a body back with CRLF line ends.
+		if cm.User.Login != author || !(strings.HasPrefix(cm.Body, marker+"\n") || strings.HasPrefix(cm.Body, marker+"\r\n")) {
 			continue
 		}
 		if _, err := c.UpdateComment(ctx, repo, cm.ID, body); err != nil {

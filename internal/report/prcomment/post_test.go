@@ -118,7 +118,7 @@ func TestPostFindsItsCommentOnALaterPage(t *testing.T) {
 	for range 30 {
 		fake.Add(7, "reviewer", "LGTM")
 	}
-	id := fake.Add(7, Bot, Marker("CI", "e2e", "")+"\nold results")
+	id := fake.Add(7, Bot, Marker("CI", "e2e", "")+"\r\nold results")
 	for range 10 {
 		fake.Add(7, "reviewer", "nit")
 	}
