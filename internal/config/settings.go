@@ -138,7 +138,7 @@ func specs() []spec {
 		{Setting{Name: sArtifacts, Flag: "--artifacts", Env: []string{"DOCKETQA_ARTIFACTS"}, Input: "artifacts", Default: "failed",
 			Help: "Whose evidence --artifacts-dir saves: failed (runs that failed or have no verdict) or all."}, "WHICH", ""},
 		{Setting{Name: sHistory, Flag: "--history", Env: []string{"DOCKETQA_HISTORY"}, Input: "history-path",
-			Help: "File of recent run durations per blueprint, read to forecast when runs finish and updated after the verdict; keep it between CI runs (cache)."}, "PATH", ""},
+			Help: "File of recent run durations and outcomes per blueprint, read to forecast when runs finish and to show each failure's recent record, and updated after the verdict; keep it between CI runs (cache)."}, "PATH", ""},
 		{Setting{Name: sPRComment, Flag: "--pr-comment", Env: []string{"DOCKETQA_PR_COMMENT"}, Input: "pr-comment", Default: "off",
 			Help: "On a GitHub pull request, keep one comment with the results up to date: off, failures (create it when the gate fails, update it on every later run) or always."}, "WHEN", ""},
 		{Setting{Name: sPRCommentTag, Flag: "--pr-comment-tag", Env: []string{"DOCKETQA_PR_COMMENT_TAG"}, Input: "pr-comment-tag",
