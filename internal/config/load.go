@@ -130,7 +130,7 @@ func LoadSystem(args []string, sys System) (Config, []string, error) {
 	c.HistoryPath = l.get(sHistory).raw
 	c.PRComment = l.choice(sPRComment, "off", "failures", "always")
 	c.PRCommentTag = l.prCommentTag()
-	c.GitHubToken = l.githubToken()
+	c.GitHubToken = l.githubToken(c.PRComment != "off")
 	l.checkModes(c)
 	l.checkRequired(c)
 	l.checkPaths()
@@ -567,12 +567,15 @@ func (l *loader) apiKey() Secret {
 
 // githubToken checks the token that writes the pull-request comment the
 // way apiKey checks the key: a pasted line break would break the header.
-func (l *loader) githubToken() Secret {
+// Only a token that will be used is checked: a GITHUB_TOKEN the
+// environment holds for other tools must not stop a gate that comments
+// nowhere (it is still masked).
+func (l *loader) githubToken(used bool) Secret {
 	v := l.get(sGitHubToken)
 	bad := func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError || r > unicode.MaxASCII
 	}
-	if strings.IndexFunc(v.raw, bad) >= 0 {
+	if used && strings.IndexFunc(v.raw, bad) >= 0 {
 		l.invalidHidden(v, "the token contains spaces, line breaks or other characters no GitHub token has; copy it again as a single line")
 		return ""
 	}

@@ -25,7 +25,10 @@ func TestPRCommentSettings(t *testing.T) {
 		// The tag goes into an HTML comment: nothing may end it.
 		{name: "tag ends the marker", args: []string{"--pr-comment-tag", "a -->"}, problem: "--pr-comment-tag"},
 		{name: "tag too long", args: []string{"--pr-comment-tag", strings.Repeat("a", 101)}, problem: "up to 100"},
-		{name: "token with a line break", env: map[string]string{"GITHUB_TOKEN": fakeToken + "\nx"}, problem: "the token contains"},
+		{name: "token with a line break", args: []string{"--pr-comment", "always"}, env: map[string]string{"GITHUB_TOKEN": fakeToken + "\nx"}, problem: "the token contains"},
+		// Without a comment the token is not used, so an odd one in the
+		// environment stops nothing.
+		{name: "odd token unused", env: map[string]string{"GITHUB_TOKEN": "a b"}, want: "off||a b"},
 		{name: "no token flag", args: []string{"--github-token", fakeToken}, problem: "unknown flag --github-token"},
 	}
 	for _, tc := range cases {
