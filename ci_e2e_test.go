@@ -69,6 +69,10 @@ func readActionMetadata(t *testing.T) actionMetadata {
 	return a
 }
 
+// e2eJobToken stands in for the job's GITHUB_TOKEN, which the runner puts
+// in the github-token input's default.
+const e2eJobToken = "ghs_e2eJobTokenNotARealSecret0000"
+
 // stepEnv returns the environment the Actions runner gives a Docker
 // action's container: one INPUT_<NAME> variable per declared input, named
 // upper-case with the hyphens kept, holding the step's `with:` value, else
@@ -91,7 +95,9 @@ func (a actionMetadata) stepEnv(t *testing.T, dir string, with map[string]string
 	for name, in := range a.Inputs {
 		v := ""
 		if in.Default != nil {
-			v = *in.Default
+			// The runner evaluates expressions in defaults; the job's token
+			// is the only one action.yml uses.
+			v = strings.ReplaceAll(*in.Default, "${{ github.token }}", e2eJobToken)
 		}
 		if w, ok := with[name]; ok {
 			v = w

@@ -98,7 +98,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if out.Err != nil && out.Stop != gate.TriggerFailed {
 		sink.Emit(event.Fatal{Err: out.Err})
 	}
-	return exitCode(cfg, tally, out, publish.Failed(written))
+	code := exitCode(cfg, tally, out, publish.Failed(written))
+	// Last: the reports are written and the verdict printed, and the
+	// comment can only warn, never change the exit code.
+	w.prComment(ctx, out.Set, tally, code != exitPassed)
+	return code
 }
 
 // policyNotes names the config file that set policies, for the summary:

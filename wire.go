@@ -19,6 +19,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/history"
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
+	"github.com/docketqa-gate/docketqa-gate/internal/report/prcomment"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/publish"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
@@ -27,14 +28,14 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/version"
 )
 
-// newSink returns the platform's sink and registers the key with it first,
-// so not even a warning can print the key unmasked; on a configuration
-// error too, whenever a key was found.
+// newSink returns the platform's sink and registers the key and the GitHub
+// token with it first, so not even a warning can print them unmasked; on a
+// configuration error too, whenever they were found.
 func newSink(cfg config.Config, getenv func(string) string, stdout, stderr io.Writer) *ci.Sink {
 	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv,
 		// The no-verdict policies decide which runs are only warnings.
 		[]ci.Option{ci.WithExcused(func(r result.Run) bool { return excused(cfg, r) })}, ci.WithDebug(debugMode(cfg)))
-	for _, v := range cfg.APIKey.MaskValues() {
+	for _, v := range append(cfg.APIKey.MaskValues(), cfg.GitHubToken.MaskValues()...) {
 		sink.Mask(v)
 	}
 	return sink
@@ -57,7 +58,8 @@ func startDemo(ctx context.Context, cfg *config.Config, key *string, sink *ci.Si
 // wiring is the conductor's collaborators, and what happens between its
 // outcome and the reports.
 type wiring struct {
-	cfg config.Config
+	cfg    config.Config
+	getenv func(string) string
 	// key signs the --detach manifest.
 	key string
 	// commit is what the CI names as this job's commit, and commitVar the
@@ -78,7 +80,7 @@ type wiring struct {
 func wire(ctx context.Context, cfg config.Config, key string, getenv func(string) string, sink *ci.Sink) (*wiring, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	w := &wiring{cfg: cfg, key: key, sink: sink, deps: gate.Deps{Sink: sink}}
+	w := &wiring{cfg: cfg, getenv: getenv, key: key, sink: sink, deps: gate.Deps{Sink: sink}}
 	if cfg.Attach != "" || cfg.Detach != "" {
 		commit, from, err := manifest.Commit(getenv)
 		if err != nil {
@@ -147,7 +149,31 @@ func (w *wiring) afterVerdict(ctx context.Context, out gate.Outcome) {
 			w.sink.Emit(event.Evidence{Text: strings.TrimPrefix(line, "evidence: "), Problems: len(idx.Problems()) > 0})
 		}
 	}
+	addRecords(w.history, out.Set.Runs)
 	saveHistory(w.cfg, w.history, out.Set.Runs, w.sink)
+}
+
+// addRecords puts each run's recent record from the history, as loaded,
+// on the runs a reader asks "was it already failing?" about: those that
+// failed (non-blocking ones too), had no verdict or passed only after
+// another attempt. It runs before Record, so a blueprint with two runs in
+// this invocation sees only its own outcome after the file's.
+func addRecords(h *history.File, runs []result.Run) {
+	if h == nil {
+		return
+	}
+	for i, r := range runs {
+		switch result.KindOf(r) {
+		case result.KindFailed, result.KindNoVerdict, result.KindNonBlocking:
+		case result.KindPassed:
+			if !result.IsFlaky(r) {
+				continue
+			}
+		default:
+			continue
+		}
+		runs[i].Recent = h.RecentOf(r)
+	}
 }
 
 // configError reports a bad configuration where the user looks: one
@@ -191,6 +217,39 @@ func boundProblems(problems []string) []string {
 		lines[i] = bound.Text(lines[i])
 	}
 	return lines
+}
+
+// prCommentBudget is how long writing the pull-request comment may take
+// after the verdict.
+const prCommentBudget = 30 * time.Second
+
+// prComment writes or updates the pull-request comment (--pr-comment). It
+// never changes the verdict: whatever keeps it from being written is one
+// warning annotation saying why and how to fix it.
+func (w *wiring) prComment(ctx context.Context, set result.Set, tally result.Tally, failed bool) {
+	if w.cfg.PRComment == prcomment.ModeOff || w.cfg.PRComment == "" {
+		return
+	}
+	if ctx.Err() != nil {
+		// Interrupted: the runner is about to stop the job, and a
+		// half-written exchange helps nobody.
+		w.sink.Emit(event.Debug{Text: "pull-request comment: not written, the gate was interrupted"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, prCommentBudget)
+	defer cancel()
+	o := prcomment.Post(ctx, prcomment.Options{
+		Mode: w.cfg.PRComment, Tag: w.cfg.PRCommentTag, Token: w.cfg.GitHubToken.Reveal(),
+		Getenv: w.getenv, UserAgent: "docketqa-gate/" + version.String(),
+	}, prcomment.FromSet(set, tally, failed, ""))
+	switch {
+	case o.Warning != "":
+		w.sink.Emit(event.Warning{Text: o.Warning, Title: "DocketQA pull-request comment"})
+	case o.Done != "":
+		w.sink.Emit(event.ReportWritten{Kind: "pull-request comment", Path: o.Done})
+	case o.Debug != "":
+		w.sink.Emit(event.Debug{Text: o.Debug})
+	}
 }
 
 // evidenceBudget is how long evidence downloads may go on after the verdict.

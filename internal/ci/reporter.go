@@ -27,8 +27,9 @@ type Reporter struct {
 	// gh is set only on GitHub, so no other platform can print a workflow
 	// command by accident.
 	gh *githubactions.Action
-	// key is the secret Mask was given; every line is redacted of it.
-	key string
+	// keys are the secrets Mask was given (the API key, the GitHub
+	// token); every line is redacted of each.
+	keys []string
 	// random draws the delimiters of step outputs.
 	random io.Reader
 	// excused says which runs without a verdict a policy lets pass
@@ -82,15 +83,16 @@ func (r *Reporter) Err() error {
 	return r.out.err
 }
 
-// Mask tells GitHub to redact secret from the rest of the job's log. Call it
-// before anything else is printed. Each line of a multi-line secret is
+// Mask tells GitHub to redact secret from the rest of the job's log, and
+// adds it to the secrets every line is redacted of; each secret is
+// registered with its own call. Call it before anything else is printed. Each line of a multi-line secret is
 // masked too, because GitHub matches masks line by line. Elsewhere it does
 // nothing: those platforms mask through their own secret settings.
 func (r *Reporter) Mask(secret string) {
 	if secret == "" {
 		return
 	}
-	r.key = secret
+	r.keys = append(r.keys, secret)
 	if r.gh == nil {
 		return
 	}
@@ -243,7 +245,13 @@ func runBody(run result.Run) []string {
 }
 
 // safe escapes one line for the log (see safeLine).
-func (r *Reporter) safe(s string) string { return safeLine(s, r.key) }
+func (r *Reporter) safe(s string) string {
+	s = safeLine(s, "")
+	for _, k := range r.keys {
+		s = redactFold(s, k)
+	}
+	return s
+}
 
 func (r *Reporter) lines(indent string, lines []string) {
 	for _, l := range lines {

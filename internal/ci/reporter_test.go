@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
@@ -530,4 +531,28 @@ func lines(s string) []string {
 		return nil
 	}
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// TestMaskTwoSecrets: the API key and the GitHub token are both masked and
+// both redacted, in any letter case, however many are registered.
+func TestMaskTwoSecrets(t *testing.T) {
+	t.Parallel()
+	const token = "ghs_Token0000NotReal"
+	for _, p := range []Platform{GitHub, GitLab, Local} {
+		var out, errw bytes.Buffer
+		s := NewSink(p, &out, &errw, testutil.Getenv(nil), nil)
+		s.Mask(fakeKey)
+		s.Mask(token)
+		s.Emit(event.Warning{Text: "key " + strings.ToUpper(fakeKey) + " token " + strings.ToLower(token)})
+		body := strings.NewReplacer("::add-mask::"+fakeKey+"\n", "", "::add-mask::"+token+"\n", "").Replace(out.String()) + errw.String()
+		if strings.Contains(strings.ToLower(body), strings.ToLower(fakeKey)) || strings.Contains(strings.ToLower(body), strings.ToLower(token)) {
+			t.Errorf("%s: a secret shows:\n%s", p, body)
+		}
+		if strings.Count(errw.String(), "[redacted]") != 2 {
+			t.Errorf("%s: want both secrets redacted:\n%s", p, errw.String())
+		}
+		if p == GitHub && !strings.Contains(out.String(), "::add-mask::"+token+"\n") {
+			t.Errorf("the token is not masked on GitHub:\n%s", out.String())
+		}
+	}
 }

@@ -177,6 +177,9 @@ func (s *Sink) Emit(e event.Event) {
 		}
 	case event.Warning:
 		s.errf("warning: %s", e.Text)
+		if e.Title != "" && s.rep.gh != nil {
+			s.rep.gh.WithFieldsMap(map[string]string{"title": s.rep.safe(e.Title)}).Warningf("%s", s.rep.safe(e.Text))
+		}
 	case event.Fatal:
 		s.errf("%v", e.Err)
 	case event.Debug:

@@ -103,6 +103,15 @@ type Config struct {
 	// HistoryPath is the file of recent run durations that forecasts
 	// polling; empty means none.
 	HistoryPath string
+	// PRComment is "off", "failures" or "always": when the gate keeps a
+	// comment with its results on the GitHub pull request it runs for.
+	PRComment string
+	// PRCommentTag tells apart the comments of gates that share a workflow
+	// and job name; empty when none was given.
+	PRCommentTag string
+	// GitHubToken writes the pull-request comment; empty when none was
+	// given, which only matters when PRComment is not "off".
+	GitHubToken Secret
 	// Demo runs against a built-in fake API instead of DocketQA.
 	Demo bool
 	// DemoScenario is "pass" or "fail"; it only matters with Demo.

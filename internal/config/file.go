@@ -94,6 +94,10 @@ func (l *loader) readFile() {
 			fail("line %d: the API key is refused in a file, which is committed and read by anyone with the repository; "+
 				"set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store", k.Line)
 			continue
+		case key == sGitHubToken || strings.EqualFold(key, "GITHUB_TOKEN"):
+			fail("line %d: the GitHub token is refused in a file, which is committed and read by anyone with the repository; "+
+				"the action passes the job's token (input github-token), elsewhere set GITHUB_TOKEN from your CI's secret store", k.Line)
+			continue
 		case !ok && l.known(key) && l.spec(key).withoutVerdict():
 			fail("line %d: %s cannot be set in a config file: it lets the gate exit without a verdict, and the file is "+
 				"committed and often changed by the pull request under test; set it with %s", k.Line, key, l.spec(key).where())
@@ -173,8 +177,10 @@ func scalarText(n *yaml.Node, s spec) (string, string) {
 // redact removes the key from a message about the file, since a parse
 // error can quote a line of it.
 func (l *loader) redact(msg string) string {
-	if l.secret != "" {
-		msg = strings.ReplaceAll(msg, l.secret, redacted)
+	for _, secret := range []string{l.secret, l.token} {
+		if secret != "" {
+			msg = strings.ReplaceAll(msg, secret, redacted)
+		}
 	}
 	return msg
 }

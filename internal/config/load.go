@@ -75,6 +75,7 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 func LoadSystem(args []string, sys System) (Config, []string, error) {
 	l := newLoader(sys)
 	l.secret = l.get(sAPIKey).raw
+	l.token = l.get(sGitHubToken).raw
 	// Checked before package flag sees the arguments, so that the reason is
 	// explained and the value can never reach an error message.
 	if name := keyFlag(args); name != "" {
@@ -138,6 +139,9 @@ func LoadSystem(args []string, sys System) (Config, []string, error) {
 	c.ArtifactsDir = l.get(sArtifactsDir).raw
 	c.ArtifactsMode = l.choice(sArtifacts, "failed", "all")
 	c.HistoryPath = l.get(sHistory).raw
+	c.PRComment = l.choice(sPRComment, "off", "failures", "always")
+	c.PRCommentTag = l.prCommentTag()
+	c.GitHubToken = l.githubToken(c.PRComment != "off")
 	l.checkModes(c)
 	l.checkRequired(c)
 	l.checkPaths()
@@ -161,6 +165,7 @@ func (l *loader) fail() (Config, []string, error) {
 	}
 	var c Config
 	c.APIKey = Secret(l.get(sAPIKey).raw)
+	c.GitHubToken = Secret(l.get(sGitHubToken).raw)
 	if !l.bad[sJUnit] {
 		c.JUnitPath = l.get(sJUnit).raw
 	}
@@ -282,6 +287,7 @@ type loader struct {
 	problems []string
 	warnings []string
 	secret   string // the API key as given, never echoed
+	token    string // the GitHub token as given, never echoed either
 	// configFile is the --config file as given, empty when none.
 	configFile   string
 	fileRead     bool // readFile ran
@@ -423,7 +429,7 @@ func (l *loader) usageError() error {
 // API key: messages echo bad values, and a key pasted into the wrong
 // setting or onto the command line must still not be printed.
 func (l *loader) quote(s string) string {
-	if l.secret != "" && strings.Contains(s, l.secret) {
+	if l.secret != "" && strings.Contains(s, l.secret) || l.token != "" && strings.Contains(s, l.token) {
 		return redacted
 	}
 	return strconv.Quote(s)
@@ -572,6 +578,38 @@ func (l *loader) apiKey() Secret {
 		return ""
 	}
 	return Secret(v.raw)
+}
+
+// githubToken checks the token that writes the pull-request comment the
+// way apiKey checks the key: a pasted line break would break the header.
+// Only a token that will be used is checked: a GITHUB_TOKEN the
+// environment holds for other tools must not stop a gate that comments
+// nowhere (it is still masked).
+func (l *loader) githubToken(used bool) Secret {
+	v := l.get(sGitHubToken)
+	bad := func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError || r > unicode.MaxASCII
+	}
+	if used && strings.IndexFunc(v.raw, bad) >= 0 {
+		l.invalidHidden(v, "the token contains spaces, line breaks or other characters no GitHub token has; copy it again as a single line")
+		return ""
+	}
+	return Secret(v.raw)
+}
+
+// prCommentTag checks --pr-comment-tag, which goes into the comment's
+// hidden marker: it must not be able to end the HTML comment or the line.
+func (l *loader) prCommentTag() string {
+	v := l.get(sPRCommentTag)
+	ok := func(r rune) bool {
+		return r == ' ' || r == '.' || r == '_' || r == '-' || r == ':' || r == '/' || r == '=' || r == '+' ||
+			'0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+	}
+	if len(v.raw) > 100 || strings.IndexFunc(v.raw, func(r rune) bool { return !ok(r) }) >= 0 {
+		l.invalid(v, "use up to 100 letters, digits, spaces and ._-:/=+, such as the matrix leg's name")
+		return ""
+	}
+	return v.raw
 }
 
 // url checks an API or dashboard root. The key travels to BaseURL, so it

@@ -170,6 +170,10 @@ type ReportWritten struct {
 // Warning is something odd but not fatal.
 type Warning struct {
 	Text string
+	// Title, when set, makes the warning a GitHub warning annotation with
+	// that title as well, for what the user should fix where they look
+	// (the pull-request comment that could not be written).
+	Title string
 }
 
 // Fatal is the error that decides exit code 3 (or 2), printed once.

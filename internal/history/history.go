@@ -1,6 +1,8 @@
 // Package history keeps what earlier gate invocations saw of each
 // blueprint's runs, in the small JSON file named by --history, so the next
-// invocation can forecast when its runs will finish and poll them less.
+// invocation can forecast when its runs will finish and poll them less,
+// and the reports can say whether a failure is new, ongoing or flaky
+// (RecentOf).
 //
 // The file is a cache, never a source of truth: a missing, unreadable,
 // corrupt, oversized or unknown-version file gives a warning and a cold
@@ -46,6 +48,9 @@ const Version = 1
 // Bounds of the file. A run is about 60 bytes of JSON, so the file stays
 // under about 2 MiB, and reading never takes more than maxFileBytes.
 const (
+	// keepRuns is also the window of a run's recent record: "passed 9 of
+	// the last 10" needs the nine before the run itself, and the file
+	// keeps ten so a run without a verdict still sees ten.
 	keepRuns      = 10
 	maxBlueprints = 2000
 	maxFileBytes  = 4 << 20

@@ -96,7 +96,10 @@ func TestReadmeSettingsMatchCode(t *testing.T) {
 			byFlag[strings.Fields(f)[0]] = r
 		}
 		if r.flag == "none: command lines leak" {
-			byFlag[""] = r // the key, which has no flag
+			// The secrets, which have no flag, by their input.
+			for _, in := range spans(r.input) {
+				byFlag["input:"+in] = r
+			}
 		}
 		if r.input != "" {
 			in := spans(r.input)
@@ -129,7 +132,11 @@ func TestReadmeSettingsMatchCode(t *testing.T) {
 		if s.Flag != "" {
 			codeFlags = append(codeFlags, s.Flag)
 		}
-		r, ok := byFlag[s.Flag]
+		key := s.Flag
+		if key == "" {
+			key = "input:" + s.Input
+		}
+		r, ok := byFlag[key]
 		if !ok {
 			t.Errorf("setting %s (%s) has no row in the README's settings table", s.Name, s.Flag)
 			continue
@@ -147,7 +154,7 @@ func TestReadmeSettingsMatchCode(t *testing.T) {
 	}
 	// No stale rows, and --help lists the same flags.
 	for f := range byFlag {
-		if f != "" && !slices.Contains(codeFlags, f) {
+		if !strings.HasPrefix(f, "input:") && !slices.Contains(codeFlags, f) {
 			t.Errorf("README row for %s, which is not a setting", f)
 		}
 	}

@@ -52,11 +52,23 @@ type report struct {
 	Suites []suite `xml:"testsuite"`
 }
 
-// suite is a <testsuite> whose cases can carry earlier attempts.
+// suite is a <testsuite> whose cases can carry earlier attempts. Its
+// SystemOut shadows the library's so that it is written after the cases,
+// where the schema wants it (encoding/xml writes a shadowing field in its
+// own place).
 type suite struct {
 	gojunit.Testsuite
-	Testcases []testcase `xml:"testcase"`
+	Testcases []testcase      `xml:"testcase"`
+	SystemOut *gojunit.Output `xml:"system-out,omitempty"`
 }
+
+// suiteName is the one name of the suite, the same in every pipeline:
+// GitLab keys a case by suite, class and case name to tell new failures
+// from existing ones and to build a case's failure history, so a name
+// that changed per group run ("Manual Run <timestamp>") made every
+// failure new. The group run is named in the suite's properties and
+// output instead.
+const suiteName = "docketqa"
 
 // testcase is a <testcase> plus one element per earlier attempt: flaky*
 // when the final attempt passed, rerun* when it did not. *Error marks an
@@ -141,15 +153,19 @@ func (r *report) boundMessages() {
 // order of s.Runs. Every string in the result is safe to marshal as XML 1.0.
 func build(s result.Set) report {
 	ts := suite{Testsuite: gojunit.Testsuite{
-		Name: clean(suiteName(s)),
+		Name: suiteName,
 		Time: seconds(s.Elapsed),
 	}}
 	if s.GroupRunID != 0 {
 		ts.AddProperty("docketqa.group_run_id", strconv.FormatInt(s.GroupRunID, 10))
 	}
+	if s.GroupRunName != "" {
+		ts.AddProperty("docketqa.group_run_name", clean(s.GroupRunName))
+	}
 	if s.GroupRunURL != "" {
 		ts.AddProperty("docketqa.group_run_url", clean(s.GroupRunURL))
 	}
+	ts.SystemOut = &gojunit.Output{Data: clean(groupRunText(s))}
 	if !s.Started.IsZero() {
 		ts.SetTimestamp(s.Started.UTC())
 	}
@@ -183,15 +199,22 @@ func Write(w io.Writer, s result.Set) error {
 	return nil
 }
 
-func suiteName(s result.Set) string {
-	switch {
-	case s.GroupRunName != "":
-		return s.GroupRunName
-	case s.GroupRunID != 0:
-		return fmt.Sprintf("DocketQA group run %d", s.GroupRunID)
-	default:
-		return "DocketQA"
+// groupRunText is the suite's output: the group run by name and link,
+// where Jenkins and GitLab readers see it now that the suite name is fixed.
+func groupRunText(s result.Set) string {
+	if s.GroupRunID == 0 {
+		return "no DocketQA group run was triggered\n"
 	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "DocketQA group run %d", s.GroupRunID)
+	if s.GroupRunName != "" {
+		b.WriteString(": " + s.GroupRunName)
+	}
+	b.WriteByte('\n')
+	if s.GroupRunURL != "" {
+		fmt.Fprintf(&b, "%s\n", s.GroupRunURL)
+	}
+	return b.String()
 }
 
 func testcaseFor(r result.Run) testcase {
@@ -208,6 +231,11 @@ func testcaseFor(r result.Run) testcase {
 		return tc
 	}
 	problem := clean(describe.Problem(r))
+	if rec := r.Recent.String(); rec != "" {
+		// The message is what GitLab's widget and Jenkins' list show
+		// first; the test case has no properties to hold the record.
+		problem += "; " + clean(rec)
+	}
 	body := clean(details(r))
 	switch kind {
 	case result.KindNonBlocking:
@@ -394,6 +422,13 @@ func systemOut(r result.Run) string {
 		if st := r.FailedStep(); st != nil {
 			fmt.Fprintf(&b, "warning: DocketQA reported the run passed, but step %d is marked unsuccessful\n", st.Number)
 		}
+	} else if st := r.FailedStep(); st != nil {
+		// GitLab's merge request widget shows the case's output, not its
+		// failure body: the failing step must be there, near the top.
+		fmt.Fprintf(&b, "failing step: %s\n", describe.Step(*st))
+	}
+	if rec := r.Recent.String(); rec != "" {
+		fmt.Fprintf(&b, "recent record: %s\n", rec)
 	}
 	for i, a := range r.Earlier {
 		fmt.Fprintf(&b, "%s: %s", describe.AttemptLabel(a, i+1, total), describe.AttemptStatus(a))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,8 +77,8 @@ func TestBuildCases(t *testing.T) {
 	mixed := reporttest.Named(t, "mixed")
 	suites := build(mixed)
 	s := suites.Suites[0]
-	if s.Name != "Nightly smoke" {
-		t.Errorf("suite name = %q", s.Name)
+	if s.Name != "docketqa" {
+		t.Errorf("suite name = %q, want the stable docketqa", s.Name)
 	}
 	if s.Timestamp != "2025-03-14T09:26:53Z" {
 		t.Errorf("timestamp = %q, want UTC", s.Timestamp)
@@ -85,9 +86,10 @@ func TestBuildCases(t *testing.T) {
 	if s.Time != "252.345" {
 		t.Errorf("time = %q", s.Time)
 	}
-	if s.Properties == nil || len(*s.Properties) != 2 ||
+	if s.Properties == nil || len(*s.Properties) != 3 ||
 		(*s.Properties)[0] != (gojunit.Property{Name: "docketqa.group_run_id", Value: "35"}) ||
-		(*s.Properties)[1] != (gojunit.Property{Name: "docketqa.group_run_url", Value: "https://app.docketqa.example/group-runs/35"}) {
+		(*s.Properties)[1] != (gojunit.Property{Name: "docketqa.group_run_name", Value: "Nightly smoke"}) ||
+		(*s.Properties)[2] != (gojunit.Property{Name: "docketqa.group_run_url", Value: "https://app.docketqa.example/group-runs/35"}) {
 		t.Errorf("properties = %+v", s.Properties)
 	}
 
@@ -113,7 +115,7 @@ func TestBuildCases(t *testing.T) {
 	}
 	fail := byName["Fails last (blueprint 502)"]
 	if fail.Failure == nil ||
-		fail.Failure.Message != `step 2: Click "Checkout": No button labelled Checkout was found` ||
+		fail.Failure.Message != `step 2: Click "Checkout": No button labelled Checkout was found; new failure: passed the last 9 runs (✓✓✓✓✓✓✓✓✓✗, latest last)` ||
 		fail.Failure.Type != "failed" ||
 		!strings.Contains(fail.Failure.Data, "✓ step 1 (4s): Open the cart — Cart shows 2 items") ||
 		!strings.Contains(fail.Failure.Data, "✗ step 3: Pay with test card — Not reached") {
@@ -121,6 +123,8 @@ func TestBuildCases(t *testing.T) {
 	}
 	for _, want := range []string{
 		"status: failed", "run id: 9502", "attempts: 1",
+		"failing step: ✗ step 2 (31s): Click \"Checkout\" — No button labelled Checkout was found\n",
+		"recent record: new failure: passed the last 9 runs (✓✓✓✓✓✓✓✓✓✗, latest last)\n",
 		"screenshots:\nstep 1: https://cdn.docketqa.example/runs/9502/step-1.png\nstep 2: https://cdn.docketqa.example/runs/9502/step-2.png\nstep 2: https://cdn.docketqa.example/runs/9502/step-3.png\n",
 		"video: https://cdn.docketqa.example/runs/9502/video.mp4",
 	} {
@@ -129,7 +133,7 @@ func TestBuildCases(t *testing.T) {
 		}
 	}
 	noVerdict := byName["Times out (blueprint 505)"]
-	if noVerdict.Error == nil || noVerdict.Error.Message != "no result within 30m; last status running" || noVerdict.Error.Type != "no-verdict" {
+	if noVerdict.Error == nil || noVerdict.Error.Message != "no result within 30m; last status running; failing for the last 4 runs (✓✓✗✗✗✗, latest last)" || noVerdict.Error.Type != "no-verdict" {
 		t.Errorf("error = %+v", noVerdict.Error)
 	}
 	nb := byName["Optional check (blueprint 504)"]
@@ -273,8 +277,8 @@ func TestBuildEmptyAndUntriggered(t *testing.T) {
 		suiteName string
 		message   string
 	}{
-		{"trigger failed", result.Set{}, "DocketQA", "no group run was triggered"},
-		{"no runs", result.Set{GroupRunID: 7}, "DocketQA group run 7", "the group run reported no test runs"},
+		{"trigger failed", result.Set{}, "docketqa", "no group run was triggered"},
+		{"no runs", result.Set{GroupRunID: 7}, "docketqa", "the group run reported no test runs"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,6 +294,35 @@ func TestBuildEmptyAndUntriggered(t *testing.T) {
 				t.Errorf("cases = %+v, want one error case %q", s.Testcases, tc.message)
 			}
 		})
+	}
+}
+
+// TestSuiteNameIsStable: GitLab tells new failures from existing ones by
+// suite, class and case name, so two pipelines' group runs, named after
+// their start time, must give the same suite name; the group run is still
+// named where a reader sees it.
+func TestSuiteNameIsStable(t *testing.T) {
+	t.Parallel()
+	run := result.Run{BlueprintID: 3, RunID: 30, Title: "Checkout", Verdict: result.Failed}
+	var names []string
+	for i, name := range []string{"Manual Run 2026-12-01 10:00:00", "Manual Run 2026-12-02 11:30:00"} {
+		set := result.Set{GroupRunID: int64(40 + i), GroupRunName: name, GroupRunURL: "https://app.docketqa.example/group-runs/4" + strconv.Itoa(i),
+			Runs: []result.Run{run}}
+		s := build(set).Suites[0]
+		names = append(names, s.Name+"/"+s.Testcases[0].Classname+"/"+s.Testcases[0].Name)
+		if s.SystemOut == nil || !strings.Contains(s.SystemOut.Data, name) || !strings.Contains(s.SystemOut.Data, set.GroupRunURL) {
+			t.Errorf("suite output %+v does not name the group run %q and link it", s.SystemOut, name)
+		}
+		found := false
+		for _, p := range *s.Properties {
+			found = found || p.Name == "docketqa.group_run_name" && p.Value == name
+		}
+		if !found {
+			t.Errorf("properties %+v lack docketqa.group_run_name %q", *s.Properties, name)
+		}
+	}
+	if names[0] != names[1] {
+		t.Errorf("case keys differ between pipelines: %q and %q", names[0], names[1])
 	}
 }
 

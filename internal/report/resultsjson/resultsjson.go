@@ -5,7 +5,7 @@
 // The document is versioned by SchemaVersion and keeps a stable shape:
 // every field is always present, in the order of the struct types below.
 // A value the gate does not know is null when it is a number or an object
-// (run_id, failing_step, started, group_run) and "" when it is a string;
+// (run_id, failing_step, recent, started, group_run) and "" when it is a string;
 // lists are [] rather than null. Strings are made valid UTF-8, replacing
 // invalid bytes with U+FFFD, so a broken byte from the API cannot make the
 // file unreadable for strict decoders.
@@ -75,6 +75,16 @@ type run struct {
 	Artifacts []artifact `json:"artifacts"`
 	// Omitted says what the API's answer held that the gate did not keep.
 	Omitted string `json:"omitted"`
+	// Recent is the blueprint's recent record from --history, for runs
+	// that failed, had no verdict or were flaky; null otherwise.
+	Recent *recent `json:"recent"`
+}
+
+// recent is a run's recent record: outcomes most recent last, and their
+// reading in plain words.
+type recent struct {
+	Outcomes []string `json:"outcomes"`
+	Reading  string   `json:"reading"`
 }
 
 // artifact is a saved screenshot or video: the local path, relative to the
@@ -211,6 +221,12 @@ func runFor(r result.Run) run {
 		Blocking:        !r.NonBlocking,
 		EarlierAttempts: make([]attempt, 0, len(r.Earlier)),
 		Steps:           make([]step, 0, len(r.Steps)),
+	}
+	if r.Recent.Reading != "" {
+		out.Recent = &recent{Outcomes: make([]string, len(r.Recent.Outcomes)), Reading: r.Recent.Reading}
+		for i, o := range r.Recent.Outcomes {
+			out.Recent.Outcomes[i] = string(o)
+		}
 	}
 	if st := r.FailedStep(); st != nil {
 		out.FailingStep = &failingStep{Number: st.Number, Task: text(st.Task), Result: text(st.Result)}

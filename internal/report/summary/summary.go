@@ -175,6 +175,14 @@ func tableRow(r result.Run) string {
 		duration = describe.Duration(r.Duration)
 	}
 	problem := text(describe.Problem(r))
+	// The recent record shares the reason's cell: it answers the reader's
+	// next question about that reason (new, ongoing or flaky?).
+	if rec := r.Recent.String(); rec != "" {
+		if problem != "" {
+			problem += " · "
+		}
+		problem += text(rec)
+	}
 	if problem == "" {
 		problem = "—"
 	}
