@@ -35,8 +35,9 @@ Examples:
   # Check the settings and show what would run, triggering nothing:
   export DOCKETQA_API_KEY=...   # from your CI's secret store
   ` + program + ` --blueprint-ids 181,182 --dry-run
-  # Run two blueprints, wait at most 45 minutes, keep failed runs' evidence:
-  ` + program + ` --blueprint-ids 181,182 --timeout 45m --artifacts-dir evidence
+  # Run them, wait at most 45 minutes, keep failed runs' screenshots/videos:
+  ` + program + ` --blueprint-ids 181,182 --timeout 45m \
+    --artifacts-dir docketqa-artifacts
 
 `)
 	wrap(&b, "", "Every setting is taken from its flag, else its GitHub Action input "+
