@@ -36,6 +36,7 @@ func TestAdviceWhereUsersLook(t *testing.T) {
 	cases := []struct {
 		name   string
 		bps    []sim.Blueprint
+		faults []sim.Fault
 		simKey string
 		with   map[string]string // action inputs besides key, URL, intervals
 		closed bool              // the base URL is a closed loopback port
@@ -68,6 +69,21 @@ func TestAdviceWhereUsersLook(t *testing.T) {
 			log:         []string{"HTTP 401", checkKey},
 		},
 		{
+			// The key is revoked after the trigger: the cause once, then
+			// each run's own annotation.
+			name: "key refused while polling", want: 3,
+			bps:    []sim.Blueprint{bp(1, "", time.Hour), bp(2, "", time.Hour)},
+			faults: []sim.Fault{{Endpoint: sim.GetRun, Count: -1, Status: 401}},
+			with:   map[string]string{"blueprint-ids": "1,2"},
+			annotations: []string{
+				"error|" + causeTitle + "|" + refused + "; " + checkKey,
+				"error|" + runName(1) + "|not awaited: DocketQA refused the API key",
+				"error|" + runName(2) + "|not awaited: DocketQA refused the API key",
+			},
+			headline: []string{"no verdict for 2 of 2 runs: " + refused, "**What to do:** " + checkKey},
+			log:      []string{"HTTP 401", checkKey},
+		},
+		{
 			name: "unreachable API", want: 3, closed: true,
 			bps:         []sim.Blueprint{bp(1, "", 5*ms)},
 			with:        map[string]string{"blueprint-ids": "1", "timeout": "2s"},
@@ -91,7 +107,7 @@ func TestAdviceWhereUsersLook(t *testing.T) {
 	for _, tc := range cases {
 		t.Run("GitHub "+tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, sim.Options{APIKey: tc.simKey, Blueprints: tc.bps})
+			h := newHarness(t, sim.Options{APIKey: tc.simKey, Blueprints: tc.bps, Faults: tc.faults})
 			base := h.srv.URL
 			if tc.closed {
 				base = "http://" + closedPort(t)
@@ -166,7 +182,7 @@ func TestAdviceWhereUsersLook(t *testing.T) {
 		} {
 			t.Run(platform.name+" "+tc.name, func(t *testing.T) {
 				t.Parallel()
-				h := newHarness(t, sim.Options{APIKey: tc.simKey, Blueprints: tc.bps})
+				h := newHarness(t, sim.Options{APIKey: tc.simKey, Blueprints: tc.bps, Faults: tc.faults})
 				for k, v := range platform.env {
 					h.env[k] = v
 				}
