@@ -408,6 +408,9 @@ func TestGitHubActionRun(t *testing.T) {
 		resultsJSON bool
 		// detail is in each annotation and each run's log group.
 		detail string
+		// cause is the message of the one "docketqa-gate: no verdict"
+		// error annotation, printed before the runs' own; "" for none.
+		cause string
 	}{
 		{
 			name: "all pass, one flaky", want: 0, triggered: true,
@@ -443,7 +446,7 @@ func TestGitHubActionRun(t *testing.T) {
 			with:   map[string]string{"blueprint-ids": "1,2"},
 			counts: map[string]string{"verdict": "error", "total": "2", "passed": "0", "failed": "0", "errors": "2", "flaky": "0"},
 			// The cause once, not once per blueprint.
-			errors: []string{"docketqa-gate trigger"}, detail: "HTTP 401", noBlocks: true,
+			errors: []string{"docketqa-gate: DocketQA refused the API key (HTTP 401)"}, detail: "HTTP 401 Unauthorized", noBlocks: true,
 		},
 		{
 			// Inputs the step sets beat the job's DOCKETQA_* variables: a
@@ -465,6 +468,7 @@ func TestGitHubActionRun(t *testing.T) {
 			jobEnv: map[string]string{"DOCKETQA_TIMEOUT": "2s"},
 			counts: map[string]string{"verdict": "error", "total": "1", "passed": "0", "failed": "0", "errors": "1", "flaky": "0"},
 			errors: []string{runName(1)}, detail: "no result within 2s",
+			cause: "the deadline of 2s passed before every run finished; raise --timeout / DOCKETQA_TIMEOUT if runs need longer",
 		},
 	}
 	for _, tc := range cases {
@@ -543,7 +547,15 @@ func TestGitHubActionRun(t *testing.T) {
 			}
 
 			byName := map[string][]command{}
-			for _, c := range commands(t, stdout) {
+			var causes []command
+			for i, c := range commands(t, stdout) {
+				if c.name == "error" && c.props["title"] == "docketqa-gate: no verdict" {
+					causes = append(causes, c)
+					if i > 0 && len(byName["error"]) > 0 {
+						t.Error("the cause must be annotated before the runs")
+					}
+					continue
+				}
 				byName[c.name] = append(byName[c.name], c)
 				switch c.name {
 				case "add-mask", "group", "endgroup", "error", "warning", "notice":
@@ -551,11 +563,17 @@ func TestGitHubActionRun(t *testing.T) {
 					t.Errorf("unexpected workflow command ::%s", c.name)
 				}
 			}
+			switch {
+			case tc.cause == "" && len(causes) > 0:
+				t.Errorf("unexpected cause annotations: %+v", causes)
+			case tc.cause != "" && (len(causes) != 1 || causes[0].msg != tc.cause):
+				t.Errorf("cause annotations %+v, want one saying %q", causes, tc.cause)
+			}
 			for _, kind := range []struct {
 				name  string
 				runs  []string
 				limit int
-			}{{"error", tc.errors, 10}, {"warning", tc.warnings, 10}} {
+			}{{"error", tc.errors, 10 - len(causes)}, {"warning", tc.warnings, 10}} {
 				got := byName[kind.name]
 				if want := min(len(kind.runs), kind.limit); len(got) != want {
 					t.Errorf("%d ::%s annotations, want %d", len(got), kind.name, want)

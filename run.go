@@ -89,9 +89,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	tally := out.Set.Tally()
 	written := publish.Reports(out.Set, tally, publish.Paths{
 		JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, ResultsJSON: cfg.ResultsJSONPath, Dotenv: cfg.DotenvPath,
-		SummaryFromRunner: cfg.SummaryFromRunner, SummaryNotes: policyNotes(cfg),
+		SummaryFromRunner: cfg.SummaryFromRunner, SummaryNotes: policyNotes(cfg), Cause: out.Cause,
 	}, sink)
-	sink.Emit(event.Verdict{Set: out.Set, Tally: tally, Untriggered: out.Set.GroupRunID == 0})
+	sink.Emit(event.Verdict{Set: out.Set, Tally: tally, Untriggered: out.Set.GroupRunID == 0, Cause: out.Cause})
 	for _, w := range written {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}

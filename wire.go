@@ -104,7 +104,7 @@ func wire(ctx context.Context, cfg config.Config, key string, getenv func(string
 		// A trigger retried against an unreachable API would otherwise
 		// be seconds of silence.
 		docketqa.WithTriggerRetryNotice(func(r docketqa.TriggerRetry) {
-			sink.Emit(event.Warning{Text: fmt.Sprintf("trigger attempt %d of %d in %s: %s", r.Attempt, r.Max, r.Wait, docketqa.Reason(r.Err))})
+			sink.Emit(event.Notice{Text: fmt.Sprintf("trigger attempt %d of %d in %s: %s", r.Attempt, r.Max, r.Wait, docketqa.Reason(r.Err))})
 		}),
 		docketqa.WithObserver(debugRequests(cfg, sink)))
 	if err != nil {

@@ -47,7 +47,7 @@ func TestOutputIsBounded(t *testing.T) {
 	if !strings.HasSuffix(stderr.String(), limitNotice) {
 		t.Errorf("stderr does not end with the notice: %q", stderr.String()[stderr.Len()-200:])
 	}
-	if !strings.Contains(stderr.String(), "… and 24980 more") {
+	if !strings.Contains(stdout.String()+stderr.String(), "… and 24980 more") {
 		t.Errorf("the id list does not say how many it left out")
 	}
 }

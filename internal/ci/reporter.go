@@ -10,6 +10,7 @@ import (
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
@@ -36,6 +37,10 @@ type Reporter struct {
 	// (--fail-on-no-verdict=false, --fail-on-missing=false): they are
 	// annotated as warnings, not errors.
 	excused func(result.Run) bool
+	// errorsShown and warningsShown count the annotations printed so far,
+	// so the per-run ones stop at GitHub's limit with a notice instead of
+	// being dropped silently.
+	errorsShown, warningsShown int
 }
 
 // Option configures a Reporter.
@@ -167,26 +172,62 @@ func (r *Reporter) Annotate(runs []result.Run) {
 		r.gh.Noticef("%s not awaited: fail-fast stopped waiting after a failure; they continue on DocketQA",
 			plural(notAwaited, "run", "runs"))
 	}
+	// What was annotated before (configuration warnings, the cause of
+	// missing verdicts) counts towards GitHub's limit too.
+	errLimit, warnLimit := max(0, maxAnnotations-r.errorsShown), max(0, maxAnnotations-r.warningsShown)
 	for i, run := range errs {
-		if i == maxAnnotations {
+		if i == errLimit {
 			r.gh.Noticef("%s not annotated (GitHub shows at most %d error annotations per step); see the job summary or JUnit report",
-				plural(len(errs)-maxAnnotations, "more failed run", "more failed runs"), maxAnnotations)
+				plural(len(errs)-errLimit, "more failed run", "more failed runs"), maxAnnotations)
 			break
 		}
-		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name())}).Errorf("%s", r.safe(annotation(run)))
+		r.errorAnnotation(run.Name(), annotation(run))
 	}
 	for i, run := range warnings {
-		if i == maxAnnotations {
+		if i == warnLimit {
 			r.gh.Noticef("%s not annotated (GitHub shows at most %d warning annotations per step); see the job summary or JUnit report",
-				plural(len(warnings)-maxAnnotations, "more non-blocking failure", "more non-blocking failures"), maxAnnotations)
+				plural(len(warnings)-warnLimit, "more non-blocking failure", "more non-blocking failures"), maxAnnotations)
 			break
 		}
 		label := " (non-blocking)"
 		if !run.NonBlocking {
 			label = " (no verdict)"
 		}
-		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name() + label)}).Warningf("%s", r.safe(annotation(run)))
+		r.warningAnnotation(run.Name()+label, annotation(run))
 	}
+}
+
+// errorAnnotation prints one GitHub error annotation and counts it.
+func (r *Reporter) errorAnnotation(title, msg string) {
+	r.errorsShown++
+	r.gh.WithFieldsMap(map[string]string{"title": r.safe(title)}).Errorf("%s", r.safe(msg))
+}
+
+// warningAnnotation prints one GitHub warning annotation and counts it.
+func (r *Reporter) warningAnnotation(title, msg string) {
+	r.warningsShown++
+	r.gh.WithFieldsMap(map[string]string{"title": r.safe(title)}).Warningf("%s", r.safe(msg))
+}
+
+// AnnotateCause adds one GitHub annotation naming why runs have no
+// verdict, with its advice (raise --timeout, check the key): an error,
+// or a warning when a policy lets every run without a verdict pass.
+// Other platforms have no annotations; there it does nothing.
+func (r *Reporter) AnnotateCause(c event.Cause, runs []result.Run) {
+	if r.gh == nil {
+		return
+	}
+	excused := r.excused != nil
+	for _, run := range runs {
+		if result.KindOf(run) == result.KindNoVerdict && (r.excused == nil || !r.excused(run)) {
+			excused = false
+		}
+	}
+	if excused {
+		r.warningAnnotation(program+": no verdict", c.String())
+		return
+	}
+	r.errorAnnotation(program+": no verdict", c.String())
 }
 
 // SetOutputs publishes o as GitHub step outputs (see OutputNames), each

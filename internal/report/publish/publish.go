@@ -11,6 +11,7 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
+	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/junit"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/resultsjson"
@@ -28,6 +29,9 @@ type Paths struct {
 	// SummaryNotes are lines the summary shows under its heading (see
 	// summary.Options.Notes).
 	SummaryNotes []string
+	// Cause is why runs got no verdict, when one reason explains them:
+	// the summary's headline names it, with its advice.
+	Cause event.Cause
 }
 
 // appendSummary adds text to the summary file.
@@ -62,7 +66,7 @@ func Reports(set result.Set, t result.Tally, p Paths, outs OutputSetter) []Writt
 	}))
 	if p.Summary != "" {
 		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
-			return p.appendSummary(summary.Render(set, summary.Options{Notes: p.SummaryNotes}))
+			return p.appendSummary(summary.Render(set, summary.Options{Notes: p.SummaryNotes, Cause: p.Cause.What, Advice: p.Cause.Advice}))
 		}))
 	}
 	if p.ResultsJSON != "" {
