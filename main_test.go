@@ -268,12 +268,11 @@ func TestGateInterruptedWritesReports(t *testing.T) {
 		case <-time.After(time.Millisecond):
 		}
 	}
-	start := time.Now()
+	// No stopwatch: run 1 lasts an hour, so a gate that ignored the
+	// cancel would hang this test; signal_test.go measures the real
+	// binary's exit after a signal.
 	cancel()
 	code := <-done
-	if el := time.Since(start); el > 2*time.Second {
-		t.Errorf("took %v after the signal, want under 2s", el)
-	}
 	if code != 3 {
 		t.Errorf("exit %d, want 3", code)
 	}

@@ -257,11 +257,23 @@ func TestDelay(t *testing.T) {
 	t.Run("answers after the delay", func(t *testing.T) {
 		t.Parallel()
 		const delay = 20 * time.Millisecond
-		_, ts := serve(t, sim.Options{Faults: []sim.Fault{{Count: 1, Delay: delay, Status: 503}}})
-		start := time.Now()
+		// The wait is recorded, not timed: After ends it at once.
+		waits := make(chan time.Duration, 2)
+		after := func(d time.Duration) <-chan time.Time {
+			waits <- d
+			c := make(chan time.Time, 1)
+			c <- time.Time{}
+			return c
+		}
+		_, ts := serve(t, sim.Options{After: after, Faults: []sim.Fault{{Count: 1, Delay: delay, Status: 503}}})
 		r := call(t, ts.Client(), "GET", ts.URL+"/test_run/38", testKey, "")
-		if elapsed := time.Since(start); elapsed < delay || r.status != 503 {
-			t.Errorf("got %d after %v, want 503 after at least %v", r.status, elapsed, delay)
+		close(waits)
+		var got []time.Duration
+		for d := range waits {
+			got = append(got, d)
+		}
+		if r.status != 503 || len(got) != 1 || got[0] != delay {
+			t.Errorf("got %d after waits %v, want 503 after one wait of %v", r.status, got, delay)
 		}
 	})
 	for _, after := range []bool{false, true} {
