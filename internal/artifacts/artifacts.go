@@ -59,6 +59,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
@@ -526,62 +527,57 @@ func (d *Downloader) fetch(j *job) Entry {
 	return d.save(ctx, j, f, head, resp.Body)
 }
 
-// save streams the rest of the body into the run's directory under a
-// temporary name, enforcing the per-file and total caps as it goes, and
-// renames it into place only when complete.
+// save streams the rest of the body into the run's directory through
+// atomicfile (a temporary file renamed into place only when complete, all
+// inside the os.Root), enforcing the per-file and total caps as it goes.
 func (d *Downloader) save(ctx context.Context, j *job, f format, head []byte, body io.Reader) Entry {
 	if err := d.root.MkdirAll(j.sub, 0o755); err != nil {
 		return Entry{Outcome: Failed, Reason: "cannot create the run's directory: " + reasonOf(err)}
 	}
-	name := j.base + "." + f.ext
-	final := path.Join(j.sub, name)
-	part := path.Join(j.sub, "."+name+".part")
-	out, err := d.root.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return Entry{Outcome: Failed, Reason: "cannot create the file: " + reasonOf(err)}
-	}
+	final := path.Join(j.sub, j.base+"."+f.ext)
 	var written int64
-	fail := func(e Entry) Entry {
-		_ = out.Close()
-		_ = d.root.Remove(part)
+	// refused is the entry of a body the caps or the transport stopped;
+	// returning errStopped makes atomicfile drop the temporary file.
+	var refused *Entry
+	err := atomicfile.WriteFuncIn(d.root, final, func(out io.Writer) error {
+		stop := func(e Entry) error { refused = &e; return errStopped }
+		src := io.MultiReader(strings.NewReader(string(head)), body)
+		buf := make([]byte, 32<<10)
+		for {
+			n, rerr := src.Read(buf)
+			if n > 0 {
+				if written+int64(n) > d.opt.PerFileMax {
+					return stop(Entry{Outcome: TooLarge, Reason: "cut at the cap of " + size(d.opt.PerFileMax) + "; nothing kept"})
+				}
+				if d.total.Add(int64(n)) > d.opt.TotalMax {
+					d.total.Add(-int64(n))
+					return stop(Entry{Outcome: Skipped, Reason: "the total cap of " + size(d.opt.TotalMax) + " is reached; nothing kept"})
+				}
+				written += int64(n)
+				if _, err := out.Write(buf[:n]); err != nil {
+					return err
+				}
+			}
+			if rerr == io.EOF {
+				return nil
+			}
+			if rerr != nil {
+				return stop(d.transportFailure(ctx, j, rerr))
+			}
+		}
+	})
+	if err != nil {
 		d.total.Add(-written)
-		return e
-	}
-	src := io.MultiReader(strings.NewReader(string(head)), body)
-	buf := make([]byte, 32<<10)
-	for {
-		n, rerr := src.Read(buf)
-		if n > 0 {
-			if written+int64(n) > d.opt.PerFileMax {
-				return fail(Entry{Outcome: TooLarge, Reason: "cut at the cap of " + size(d.opt.PerFileMax) + "; nothing kept"})
-			}
-			if d.total.Add(int64(n)) > d.opt.TotalMax {
-				d.total.Add(-int64(n))
-				return fail(Entry{Outcome: Skipped, Reason: "the total cap of " + size(d.opt.TotalMax) + " is reached; nothing kept"})
-			}
-			written += int64(n)
-			if _, err := out.Write(buf[:n]); err != nil {
-				return fail(Entry{Outcome: Failed, Reason: "cannot write the file: " + reasonOf(err)})
-			}
+		if refused != nil {
+			return *refused
 		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			e := d.transportFailure(ctx, j, rerr)
-			return fail(e)
-		}
-	}
-	if err := out.Close(); err != nil {
-		return fail(Entry{Outcome: Failed, Reason: "cannot write the file: " + reasonOf(err)})
-	}
-	if err := d.root.Rename(part, final); err != nil {
-		_ = d.root.Remove(part)
-		d.total.Add(-written)
-		return Entry{Outcome: Failed, Reason: "cannot rename the file: " + reasonOf(err)}
+		return Entry{Outcome: Failed, Reason: "cannot write the file: " + reasonOf(err)}
 	}
 	return Entry{Outcome: Saved, Path: d.reportPath(final), Bytes: written, Type: f.mime}
 }
+
+// errStopped ends a save whose entry says why.
+var errStopped = errors.New("download stopped")
 
 // transportFailure classifies an error from the client or a body read.
 func (d *Downloader) transportFailure(ctx context.Context, j *job, err error) Entry {
@@ -693,23 +689,15 @@ func (d *Downloader) Finish(ctx context.Context, budget time.Duration) Index {
 	return idx
 }
 
-// writeIndex writes index.json through a temporary file and a rename, so
-// an upload that races the gate never sees half of it.
+// writeIndex writes index.json through atomicfile inside the os.Root, so
+// an upload that races the gate never sees half of it, and a link named
+// index.json is refused rather than written through.
 func (d *Downloader) writeIndex(idx Index) error {
 	data, err := json.MarshalIndent(idx, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", IndexFile, err)
 	}
-	data = append(data, '\n')
-	const part = "." + IndexFile + ".part"
-	if err := d.root.WriteFile(part, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", IndexFile, err)
-	}
-	if err := d.root.Rename(part, IndexFile); err != nil {
-		_ = d.root.Remove(part)
-		return fmt.Errorf("write %s: %w", IndexFile, err)
-	}
-	return nil
+	return atomicfile.WriteIn(d.root, IndexFile, append(data, '\n'))
 }
 
 // Index is what Finish saved and what it did not, as written to

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/junit"
@@ -671,10 +672,59 @@ func TestReportPathRelativeToWorkDir(t *testing.T) {
 	d.Finish(context.Background(), 0)
 }
 
-// TestNoRefererOnRedirect: net/http puts the previous URL, query and all,
-// in a Referer header when it follows a redirect; for a pre-signed link
-// that is its signature. No hop may receive it, nor any header holding the
-// original URL.
+// TestPlantedLinks: links planted in the artifacts directory under the
+// names the gate will use (a checkout can hold anything) are never written
+// through. index.json as a link, a run's directory linked out of the
+// directory, and a screenshot's name as a link are all refused, and the
+// files they point at keep their content.
+func TestPlantedLinks(t *testing.T) {
+	t.Parallel()
+	m := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(pngBody) })
+	base := t.TempDir()
+	outside := filepath.Join(base, "outside")
+	if err := os.Mkdir(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secret, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "artifacts")
+	if err := os.MkdirAll(filepath.Join(dir, "5-53"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		IndexFile:                   secret,
+		"5-52":                      outside,
+		"5-53/5-53-step3-after.png": secret,
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, _ := newDownloader(t, Options{Dir: dir})
+	d.Add(context.Background(), failedRun(5, 52, m.URL+"/a.png", "", ""))
+	d.Add(context.Background(), failedRun(5, 53, m.URL+"/b.png", "", ""))
+	idx := d.Finish(context.Background(), time.Minute)
+	if !errors.Is(idx.WriteErr, atomicfile.ErrSymlink) {
+		t.Errorf("index.json as a link: error %v, want ErrSymlink", idx.WriteErr)
+	}
+	if len(idx.Entries) != 2 {
+		t.Fatalf("entries %+v, want two", idx.Entries)
+	}
+	for _, e := range idx.Entries {
+		if e.Outcome != Failed {
+			t.Errorf("run %d: outcome %q (%s), want failed", e.RunID, e.Outcome, e.Reason)
+		}
+	}
+	if got, _ := os.ReadFile(secret); string(got) != "keep" {
+		t.Errorf("the link target changed to %q", got)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
+		t.Errorf("files written outside the artifacts directory: %v", entries)
+	}
+}
+
 func TestNoRefererOnRedirect(t *testing.T) {
 	t.Parallel()
 	const signature = "X-Amz-Signature=c2VjcmV0LXNpZ25hdHVyZQ&X-Amz-Credential=AKIASECRETCREDENTIAL"
@@ -740,8 +790,6 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// TestNoRefererTransport: the transport drops a Referer however it got
-// onto a request, without changing the caller's request.
 func TestNoRefererTransport(t *testing.T) {
 	t.Parallel()
 	var got http.Header
@@ -763,10 +811,6 @@ func TestNoRefererTransport(t *testing.T) {
 	}
 }
 
-// TestEvidencePriority: the video and the failing step's first screenshots
-// come first in a run's file budget; further screenshots only fill what is
-// left. A step with a dozen screenshot links used to fill the cap and
-// leave the video unsaved.
 func TestEvidencePriority(t *testing.T) {
 	t.Parallel()
 	m := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {

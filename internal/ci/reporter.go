@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
@@ -319,8 +320,10 @@ func annotation(run result.Run) string {
 	return "test run has no verdict"
 }
 
-// sectionChars matches what GitLab does not allow in a section name.
-var sectionChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
+// sectionChars matches what GitLab does not allow in a section name. It is
+// compiled on first use: only GitLab runs need it, and a package-level
+// MustCompile would cost every start of the gate, --version included.
+var sectionChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-zA-Z0-9_.-]+`) })
 
 // maxSectionTitle keeps raw section names readable; the index and
 // blueprint id already make them unique.
@@ -330,7 +333,7 @@ const maxSectionTitle = 40
 // only accepts letters, digits, '_', '.' and '-' there; anything else
 // breaks the section, so the title is reduced to those characters.
 func sectionID(i int, run result.Run) string {
-	title := strings.Trim(sectionChars.ReplaceAllString(run.Title, "_"), "_")
+	title := strings.Trim(sectionChars().ReplaceAllString(run.Title, "_"), "_")
 	if len(title) > maxSectionTitle {
 		title = title[:maxSectionTitle]
 	}

@@ -278,7 +278,7 @@ func pollSeed(ctx context.Context, setup benchSetup, cases []benchCase, f family
 	stop := make(chan struct{})
 	stall := make(chan time.Duration)
 	go func() {
-		tick := time.NewTicker(time.Millisecond)
+		tick := SystemClock{}.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		last, worst := time.Now(), time.Duration(0)
 		for {
@@ -286,7 +286,7 @@ func pollSeed(ctx context.Context, setup benchSetup, cases []benchCase, f family
 			case <-stop:
 				stall <- worst
 				return
-			case now := <-tick.C:
+			case now := <-tick.C():
 				worst, last = max(worst, now.Sub(last)), now
 			}
 		}
@@ -691,14 +691,14 @@ func measureScale(tb testing.TB, runs, maxParallel int, runTime, interval, maxIn
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
-		tick := time.NewTicker(time.Millisecond)
+		tick := SystemClock{}.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		var ms runtime.MemStats
 		for n := 0; ; n++ {
 			select {
 			case <-done:
 				return
-			case <-tick.C:
+			case <-tick.C():
 			}
 			peakG.Store(max(peakG.Load(), int64(runtime.NumGoroutine())))
 			if n%50 == 0 { // ReadMemStats stops the world; sample it less often
