@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // maxEventBytes bounds the event file: a pull_request payload carries the
@@ -21,11 +22,11 @@ type Repo struct{ Owner, Name string }
 func (r Repo) String() string { return r.Owner + "/" + r.Name }
 
 // repoPattern is what GitHub allows in owner and repository names.
-var repoPattern = regexp.MustCompile(`^([A-Za-z0-9-]{1,39})/([A-Za-z0-9._-]{1,100})$`)
+var repoPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([A-Za-z0-9-]{1,39})/([A-Za-z0-9._-]{1,100})$`) })
 
 // ParseRepo parses "owner/name".
 func ParseRepo(s string) (Repo, error) {
-	m := repoPattern.FindStringSubmatch(s)
+	m := repoPattern().FindStringSubmatch(s)
 	if m == nil || m[2] == "." || m[2] == ".." {
 		return Repo{}, fmt.Errorf("GITHUB_REPOSITORY %q is not owner/name", s)
 	}

@@ -139,7 +139,7 @@ var ErrForeignLink = errors.New("GitHub API pagination link points outside the A
 
 // ErrTooManyComments is returned when the listing has more pages than the
 // client reads.
-var ErrTooManyComments = fmt.Errorf("the pull request has more than %d comments; not all were read", perPage*maxPages)
+var ErrTooManyComments = errors.New("the pull request has more than 5000 comments (the most the gate pages through); not all were read")
 
 // Login returns the login of the token's user, from GET /user. A workflow's
 // GITHUB_TOKEN may not read it (403).

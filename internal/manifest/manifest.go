@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -206,7 +207,7 @@ func Open(b []byte, want Want, cl untrusted.Cleaner) (Manifest, error) {
 const redetach = "run docketqa-gate --detach again in this pipeline, with this release and the same DOCKETQA_API_KEY, and --attach the manifest it writes"
 
 // hexMAC is what a MAC looks like in the file.
-var hexMAC = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var hexMAC = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
 
 // verify checks the version, the MAC in constant time and then the commit.
 // The version and the presence of a MAC are read first only to word the
@@ -223,7 +224,7 @@ func verify(m Manifest, want Want) error {
 		return errors.New("no API key to verify the manifest with: set DOCKETQA_API_KEY, the key the --detach step used")
 	}
 	got := make([]byte, sha256.Size)
-	if !hexMAC.MatchString(m.MAC) {
+	if !hexMAC().MatchString(m.MAC) {
 		// Compared anyway, so a malformed MAC takes the same path.
 		got = nil
 	} else {
@@ -237,7 +238,7 @@ func verify(m Manifest, want Want) error {
 		return fmt.Errorf("%w: the file was changed after --detach wrote it, or written with another API key; %s", ErrBadMAC, redetach)
 	}
 	switch {
-	case m.Commit != "" && !commitHash.MatchString(m.Commit):
+	case m.Commit != "" && !commitHash().MatchString(m.Commit):
 		return fmt.Errorf("commit is not a lower-case commit hash; %s", redetach)
 	case want.Commit == "":
 	case m.Commit == "":
@@ -252,7 +253,7 @@ func verify(m Manifest, want Want) error {
 
 // commitHash is what a commit id from the CI looks like: SHA-1 or SHA-256
 // hex, full or abbreviated.
-var commitHash = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+var commitHash = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{7,64}$`) })
 
 // commitVars are the variables that name the commit under test, in order:
 // GitHub Actions, GitLab CI, Jenkins (Git plugin).
@@ -269,7 +270,7 @@ func Commit(getenv func(string) string) (commit, from string, err error) {
 			continue
 		}
 		v = strings.ToLower(v)
-		if !commitHash.MatchString(v) {
+		if !commitHash().MatchString(v) {
 			return "", name, fmt.Errorf("%s is not a commit hash (7 to 64 hex digits); unset it or set it to the commit under test", name)
 		}
 		return v, name, nil

@@ -90,8 +90,8 @@ func (s *Server) Count(method string) int {
 }
 
 var (
-	listPath   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/([0-9]+)/comments$`)
-	updatePath = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/comments/([0-9]+)$`)
+	listPath   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/([0-9]+)/comments$`) })
+	updatePath = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/comments/([0-9]+)$`) })
 )
 
 func (s *Server) author() string {
@@ -120,15 +120,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/user" && r.Method == http.MethodGet:
 		kind = "user"
 	case r.Method == http.MethodGet:
-		if m = listPath.FindStringSubmatch(r.URL.Path); m != nil {
+		if m = listPath().FindStringSubmatch(r.URL.Path); m != nil {
 			kind = "list"
 		}
 	case r.Method == http.MethodPost:
-		if m = listPath.FindStringSubmatch(r.URL.Path); m != nil {
+		if m = listPath().FindStringSubmatch(r.URL.Path); m != nil {
 			kind = "create"
 		}
 	case r.Method == http.MethodPatch:
-		if m = updatePath.FindStringSubmatch(r.URL.Path); m != nil {
+		if m = updatePath().FindStringSubmatch(r.URL.Path); m != nil {
 			kind = "update"
 		}
 	}

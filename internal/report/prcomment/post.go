@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/github"
 )
@@ -171,7 +172,7 @@ func explain(err error, where string) string {
 	}
 }
 
-var digits = regexp.MustCompile(`^[0-9]{1,20}$`)
+var digits = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{1,20}$`) })
 
 // RunURL is the workflow run's page, from GITHUB_SERVER_URL,
 // GITHUB_REPOSITORY and GITHUB_RUN_ID; empty when any is missing or odd.
@@ -182,7 +183,7 @@ func RunURL(getenv func(string) string) string {
 	}
 	repo, err := github.ParseRepo(getenv("GITHUB_REPOSITORY"))
 	id := getenv("GITHUB_RUN_ID")
-	if _, ok := safeURL(server); !ok || err != nil || !digits.MatchString(id) {
+	if _, ok := safeURL(server); !ok || err != nil || !digits().MatchString(id) {
 		return ""
 	}
 	return server + "/" + repo.String() + "/actions/runs/" + id

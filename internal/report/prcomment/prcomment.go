@@ -177,13 +177,31 @@ func Render(in Input, marker string) string {
 	return b.String()
 }
 
-var icons = map[Kind]string{Failed: "❌", NoVerdict: "⚠️", NotAwaited: "⏭️", NonBlocking: "🟡", Flaky: "🔁", Passed: "✅"}
+// icon is the mark of a run kind in the comment (a switch, not a map, so
+// nothing is built at start-up).
+func icon(k Kind) string {
+	switch k {
+	case Failed:
+		return "❌"
+	case NoVerdict:
+		return "⚠️"
+	case NotAwaited:
+		return "⏭️"
+	case NonBlocking:
+		return "🟡"
+	case Flaky:
+		return "🔁"
+	case Passed:
+		return "✅"
+	}
+	return ""
+}
 
 // attentionBlock is one run that did not pass: its name and outcome, then
 // its failing step, its reason with its recent record, and its evidence.
 func attentionBlock(r Run) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "- %s %s %s\n", icons[r.Kind], code(r.Name), r.Label)
+	fmt.Fprintf(&b, "- %s %s %s\n", icon(r.Kind), code(r.Name), r.Label)
 	if r.Step != "" {
 		b.WriteString("  - failing step: " + code(r.Step) + "\n")
 	}
@@ -206,7 +224,7 @@ func attentionBlock(r Run) string {
 }
 
 func passingLine(r Run) string {
-	line := fmt.Sprintf("- %s %s %s", icons[r.Kind], code(r.Name), r.Label)
+	line := fmt.Sprintf("- %s %s %s", icon(r.Kind), code(r.Name), r.Label)
 	if r.Record != "" {
 		line += " · " + r.Record
 	}
