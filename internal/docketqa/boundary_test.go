@@ -265,43 +265,24 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-func TestUnquotePrefix(t *testing.T) {
+// TestCleanText: a text cleaned from the window the cleaner looks at reads
+// as the whole text cleaned, also when the window's end falls inside a
+// character.
+func TestCleanText(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		in     string
-		window int
-		want   string
-		total  int
-	}{
-		{`""`, 10, "", 0},
-		{`"abc"`, 3, "abc", 3},
-		{`"abc"`, 2, "ab", 3},
-		{`"abc"`, 0, "", 3},
-		{`"ééé"`, 3, "é", 6},
-		{`"ééé"`, 4, "éé", 6},
-		{`"😀x"`, 3, "", 5},
-		{`"a😀"`, 4, "a", 5},
-		{`"a\u00e9\u00e9"`, 4, "aé", 5},
-		{`"\u00e9\n"`, 1, "", 3},
-		{`"ab\ncd"`, 3, "ab\n", 5},
-		{`"ab\ncd"`, 2, "ab", 5},
-		{`"\ud83d\ude00"`, 10, "😀", 4},
-		{`"\ud83dx"`, 10, "\ufffdx", 4},
-		{`"\ude00"`, 10, "\ufffd", 3},
-		{`"\ud83d\u0041"`, 10, "\ufffdA", 4},
-		{`"\"\\\/\b\f\n\r\t"`, 20, "\"\\/\b\f\n\r\t", 8},
-		{`"\ud7ff\ue000"`, 10, "\ud7ff\ue000", 6},
-		{`"\ud800\udc00"`, 10, "\U00010000", 4},
-		{`"\udbff\udfff"`, 10, "\U0010FFFF", 4},
-		{`"\udbff\ue000"`, 10, "\ufffd\ue000", 6},
-		{`"\ud800\udbff"`, 10, "\ufffd\ufffd", 6},
-		{`"\udfff"`, 10, "\ufffd", 3},
-		{`"\ud800"`, 10, "\ufffd", 3},
+	cl := untrusted.NewCleaner("", untrusted.MinCap)
+	w := cl.Window()
+	zw := strings.Repeat("\u200b", (w-3)/3) // invisible: cleaned away
+	cases := []struct{ name, in, want string }{
+		{"empty", "", ""},
+		{"short", "abc", "abc"},
+		{"the window exactly", strings.Repeat("a", w), strings.Repeat("a", 49) + "… (144 bytes)"},
+		{"a character across the window's end", zw + "éü" + strings.Repeat("x", 10), "é… (155 bytes)"},
+		{"a character ending at the window", zw + "aé", "aé"},
 	}
 	for _, tc := range cases {
-		got, total := unquotePrefix([]byte(tc.in), tc.window)
-		if got != tc.want || total != tc.total {
-			t.Errorf("unquotePrefix(%s, %d) = %q, %d; want %q, %d", tc.in, tc.window, got, total, tc.want, tc.total)
+		if got, whole := cleanText(cl, []byte(tc.in)), cl.Text(tc.in); got != untrusted.Text(tc.want) || got != whole {
+			t.Errorf("%s: cleanText = %q, want %q (Text of the whole: %q)", tc.name, got, tc.want, whole)
 		}
 	}
 }
