@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -305,5 +306,58 @@ func TestCheckBlueprint(t *testing.T) {
 		if (tc.err == "") != (err == nil) || (err != nil && (err.Error() != tc.err || !errors.As(err, &de) || !IsTemporary(err))) {
 			t.Errorf("CheckBlueprint(%+v, %d) = %v, want %q", tc.r, tc.want, err, tc.err)
 		}
+	}
+}
+
+// TestDecodeErrorTexts pins what a refused answer says: the field, by its
+// path in the answer, what it held and what was wanted.
+func TestDecodeErrorTexts(t *testing.T) {
+	t.Parallel()
+	c := decoderClient(t)
+	trig := func(runs string) string { return `{"test_group_run":{"id":35,"test_runs":` + runs + `}}` }
+	cases := []struct {
+		name, body string
+		trigger    bool
+		want       string
+	}{
+		{"answer of the wrong kind", `["passed"]`, false, "wrong type: an array, want an object"},
+		{"envelope of the wrong kind", `{"test_run":"passed"}`, false, "test_run: wrong type: a string, want an object"},
+		{"fractional id", run(`"id":38.5,"status":"passed"`), false, `test_run.id: wrong type: "38.5", want an integer`},
+		{"zero id", run(`"id":0,"status":"passed"`), false, "test_run.id: wrong type: 0, want a positive id"},
+		{"zero blueprint id", run(`"id":38,"status":"passed","test_blueprint_id":"0"`), false, "test_run.test_blueprint_id: wrong type: 0, want a positive id"},
+		{"status a number", run(`"id":38,"status":1`), false, "test_run.status: wrong type: a number, want a string"},
+		{"two documents", run(`"id":38,"status":"failed"`) + `{}`, false, "more than one JSON value"},
+		{"run id a boolean", trig(`[{"id":38},{"id":true}]`), true, "test_group_run.test_runs[1].id: wrong type: a boolean, want an integer"},
+		{"runs not an array", trig(`{}`), true, "test_group_run.test_runs: wrong type: an object, want an array"},
+		{"group not an object", `{"test_group_run":[]}`, true, "test_group_run: wrong type: an array, want an object"},
+	}
+	for _, tc := range cases {
+		var err error
+		if tc.trigger {
+			_, err = decodeTrig(c, []byte(tc.body))
+		} else {
+			_, err = decodeGet(c, []byte(tc.body), 38)
+		}
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Err.Error() != tc.want {
+			t.Errorf("%s: got %v, want a DecodeError saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestOmittedFieldNames: a dropped field is named from its own run, in a
+// trigger answer as in a GET answer, and the group's from the answer.
+func TestOmittedFieldNames(t *testing.T) {
+	t.Parallel()
+	g, err := decodeTrig(decoderClient(t), []byte(`{"test_group_run":{"id":35,"name":{"a":1},"test_runs":[
+		{"id":38,"status":{"x":1},"additional_attempts":[{"results":[{"duration":"x"}]}]},
+		{"id":39,"results":[{"step_number":1},{"task":[1]}]}],"status":[2]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [][]string{g.Omitted.FieldNames, g.Runs[0].Omitted.FieldNames, g.Runs[1].Omitted.FieldNames}
+	want := [][]string{{"test_group_run.name", "test_group_run.status"}, {"status", "additional_attempts[0].results[0].duration"}, {"results[1].task"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("field names %q, want %q", got, want)
 	}
 }
