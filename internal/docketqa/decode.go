@@ -294,10 +294,10 @@ func (d *decoder) text(dec *jsontext.Decoder, capBytes int) (untrusted.Text, err
 	}
 	v, err := dec.ReadValue()
 	cl := d.cl.WithCap(capBytes)
-	switch {
-	case err != nil || v.Kind() == 'n':
+	if err != nil || v.Kind() == 'n' {
 		return "", err
-	case v.Kind() == '"':
+	}
+	if v.Kind() == '"' {
 		b, _ := d.unquote(v)
 		return cleanText(cl, b), nil
 	}
@@ -324,10 +324,10 @@ func (d *decoder) identity(dec *jsontext.Decoder, n *identity) error {
 		return fmt.Errorf("%w: %s, want an integer", errBadType, kindName(v.Kind()))
 	}
 	id, perr := strconv.ParseInt(s, 10, 64)
-	switch {
-	case perr != nil || strconv.FormatInt(id, 10) != s:
+	if perr != nil || strconv.FormatInt(id, 10) != s {
 		return fmt.Errorf("%w: %s, want an integer", errBadType, quoteNumberish(s))
-	case d.get && id == 0:
+	}
+	if d.get && id == 0 {
 		return fmt.Errorf("%w: 0, want a positive id", errBadType)
 	}
 	*n = identity(id)
@@ -347,10 +347,10 @@ func (d *decoder) status(dec *jsontext.Decoder, w *statusWord) (err error) {
 		return err
 	}
 	v, err := dec.ReadValue()
-	switch {
-	case err != nil || v.Kind() == 'n':
+	if err != nil || v.Kind() == 'n' {
 		return err
-	case v.Kind() != '"':
+	}
+	if v.Kind() != '"' {
 		return fmt.Errorf("%w: %s, want a string", errBadType, kindName(v.Kind()))
 	}
 	// The word is taken exactly as sent, never trimmed: only the exact
@@ -567,11 +567,8 @@ func (d *decoder) steps(dec *jsontext.Decoder, l *stepList) error {
 		for _, u := range slices.Concat(s.Screenshots, s.ScreenshotsBefore) {
 			cost += len(u)
 		}
-		switch {
-		case !full && len(l.steps) < d.lim.Steps && cost <= d.budget:
-		case !s.OK && !failKept:
-			// Why the run failed is kept beyond the caps.
-		default:
+		// Past the caps, only why the run failed is kept.
+		if fits := !full && len(l.steps) < d.lim.Steps && cost <= d.budget; !fits && (s.OK || failKept) {
 			full = true
 			l.notShown++
 			return nil
@@ -593,11 +590,9 @@ func (d *decoder) actions(dec *jsontext.Decoder, l *actions) error {
 		return err
 	}
 	keep := func(into *[]untrusted.URL, u link) {
-		switch {
-		case u == "":
-		case len(*into) >= d.lim.Links:
+		if u != "" && len(*into) >= d.lim.Links {
 			*d.links++
-		default:
+		} else if u != "" {
 			*into = append(*into, untrusted.URL(u))
 		}
 	}
