@@ -361,3 +361,14 @@ func TestOmittedFieldNames(t *testing.T) {
 		t.Errorf("field names %q, want %q", got, want)
 	}
 }
+
+// TestStepCapAlone: with room in the byte budget, the step cap alone
+// decides, at its edge.
+func TestStepCapAlone(t *testing.T) {
+	t.Parallel()
+	c := decoderClient(t, WithLimits(Limits{Steps: 2, RunBytes: 1 << 20}))
+	r, err := decodeGet(c, []byte(run(`"id":38,"status":"passed","results":[{"is_successful":true},{"is_successful":true},{"is_successful":true}]`)), 38)
+	if err != nil || len(r.Steps) != 2 || r.Omitted.Steps != 1 {
+		t.Fatalf("got %+v, %v; want 2 steps kept and 1 not shown", r, err)
+	}
+}
