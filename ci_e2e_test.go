@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
@@ -78,7 +78,7 @@ func (l *loader) readFile() {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, val := root.Content[i], root.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
+		if k.Kind != yaml.ScalarNode || k.Anchor != "" {
 			fail("line %d: setting names are plain words such as timeout", k.Line)
 			continue
 		}
@@ -150,6 +150,11 @@ func suggestion(key string, specs []spec) string {
 // scalar as written, a sequence of scalars (for id lists) joined by
 // commas. It says why when the node fits neither.
 func scalarText(n *yaml.Node, s spec) (string, string) {
+	// An anchor is refused like the alias it exists for: a value is
+	// written where it is used, so each line reads on its own.
+	if n.Anchor != "" {
+		return "", "YAML anchors are not supported; write the value"
+	}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.Tag == "!!null" {
@@ -162,7 +167,7 @@ func scalarText(n *yaml.Node, s spec) (string, string) {
 		}
 		parts := make([]string, 0, len(n.Content))
 		for _, item := range n.Content {
-			if item.Kind != yaml.ScalarNode {
+			if item.Kind != yaml.ScalarNode || item.Anchor != "" {
 				return "", "list items must be plain ids such as 181"
 			}
 			parts = append(parts, item.Value)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
