@@ -29,9 +29,7 @@ import (
 // so not even a warning can print the key unmasked; on a configuration
 // error too, whenever a key was found.
 func newSink(cfg config.Config, getenv func(string) string, stdout, stderr io.Writer) *ci.Sink {
-	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv,
-		// The no-verdict policies decide which runs are only warnings.
-		[]ci.Option{ci.WithExcused(func(r result.Run) bool { return excused(cfg, r) })}, ci.WithDebug(debugMode(cfg)))
+	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv, nil, ci.WithDebug(debugMode(cfg)))
 	for _, v := range cfg.APIKey.MaskValues() {
 		sink.Mask(v)
 	}

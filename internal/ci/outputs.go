@@ -27,19 +27,21 @@ type Outputs struct {
 	ResultsJSONPath string
 }
 
-// OutputsFrom summarises s by its tally t and names the report files
-// written for it.
-func OutputsFrom(s result.Set, t result.Tally, junitPath, resultsJSONPath string) Outputs {
+// OutputsFrom renders the verdict v and names the report files written
+// for it. Its names are the established ones pipelines read: a kind's
+// "no verdict" is the output "errors".
+func OutputsFrom(v result.Verdict, junitPath, resultsJSONPath string) Outputs {
+	t := v.Tally
 	return Outputs{
-		Verdict:         string(t.Verdict),
+		Verdict:         string(v.Outcome),
 		Total:           t.Total,
 		Passed:          t.Passed,
 		Failed:          t.Failed,
 		Errors:          t.NoVerdict,
 		NotAwaited:      t.NotAwaited,
 		Flaky:           t.Flaky,
-		GroupRunID:      s.GroupRunID,
-		GroupRunURL:     s.GroupRunURL,
+		GroupRunID:      v.Set.GroupRunID,
+		GroupRunURL:     v.Set.GroupRunURL,
 		JUnitPath:       junitPath,
 		ResultsJSONPath: resultsJSONPath,
 	}

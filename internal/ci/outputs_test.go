@@ -38,7 +38,7 @@ func TestOutputsFrom(t *testing.T) {
 		},
 		{
 			name: "all passed",
-			set:  result.Set{GroupRunID: 7, Runs: []result.Run{{BlueprintID: 1, Verdict: result.Passed}}},
+			set:  result.Set{GroupRunID: 7, Runs: []result.Run{{BlueprintID: 1, RunID: 70, Verdict: result.Passed}}},
 			want: Outputs{Verdict: "passed", Total: 1, Passed: 1, GroupRunID: 7, JUnitPath: "docketqa-junit.xml", ResultsJSONPath: "results.json"},
 		},
 		{
@@ -50,7 +50,7 @@ func TestOutputsFrom(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := OutputsFrom(tc.set, tc.set.Tally(), "docketqa-junit.xml", "results.json"); got != tc.want {
+			if got := OutputsFrom(result.Judge(tc.set, result.Policy{}, result.StopFinished), "docketqa-junit.xml", "results.json"); got != tc.want {
 				t.Errorf("OutputsFrom() =\n%+v\nwant\n%+v", got, tc.want)
 			}
 		})

@@ -28,20 +28,10 @@ type Reporter struct {
 	gh *githubactions.Action
 	// key is the secret Mask was given; every line is redacted of it.
 	key string
-	// excused says which runs without a verdict a policy lets pass
-	// (--fail-on-no-verdict=false, --fail-on-missing=false): they are
-	// annotated as warnings, not errors.
-	excused func(result.Run) bool
 }
 
 // Option configures a Reporter.
 type Option func(*Reporter)
-
-// WithExcused annotates the runs without a verdict that excused accepts
-// as warnings, not errors: a policy lets them pass the gate.
-func WithExcused(excused func(result.Run) bool) Option {
-	return func(r *Reporter) { r.excused = excused }
-}
 
 // WithNow replaces the clock that stamps GitLab log sections, for
 // deterministic tests.
@@ -101,13 +91,13 @@ func (r *Reporter) Mask(secret string) {
 // Details prints one collapsible block per run that did not pass, with its
 // steps, reason and video link, so the log explains a red gate without a
 // trip to the dashboard. Passing runs are left to the summary.
-func (r *Reporter) Details(runs []result.Run) {
+func (r *Reporter) Details(runs []result.Judged) {
 	for i, run := range runs {
-		if run.Verdict == result.Passed {
+		if run.Kind == result.KindPassed {
 			continue
 		}
 		header := r.safe(runHeader(run))
-		body := runBody(run)
+		body := runBody(run.Run)
 		switch r.platform {
 		case GitHub:
 			r.gh.Group(header)
@@ -116,7 +106,7 @@ func (r *Reporter) Details(runs []result.Run) {
 		case GitLab:
 			// GitLab's custom collapsible sections, documented at
 			// https://docs.gitlab.com/ci/jobs/job_logs/
-			id := sectionID(i, run)
+			id := sectionID(i, run.Run)
 			fmt.Fprintf(r.out, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", r.now().Unix(), id, header)
 			r.lines("  ", body)
 			fmt.Fprintf(r.out, "\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", r.now().Unix(), id)
@@ -128,18 +118,19 @@ func (r *Reporter) Details(runs []result.Run) {
 }
 
 // Annotate adds a GitHub error annotation for each blocking run that failed
-// or has no verdict, and a warning for each non-blocking one, so they show
+// or has no verdict, and a warning for each non-blocking one and each one
+// a policy excused, so they show
 // on the workflow run page and in pull requests. GitHub keeps at most 10 of
 // each per step; the rest are counted in a notice instead of vanishing.
 // Other platforms have no annotations; there it does nothing.
-func (r *Reporter) Annotate(runs []result.Run) {
+func (r *Reporter) Annotate(runs []result.Judged) {
 	if r.gh == nil {
 		return
 	}
-	var errs, warnings []result.Run
+	var errs, warnings []result.Judged
 	notAwaited := 0
 	for _, run := range runs {
-		switch result.KindOf(run) {
+		switch run.Kind {
 		case result.KindPassed:
 		case result.KindNotAwaited:
 			// Not an error: fail-fast chose not to wait. One notice
@@ -148,7 +139,7 @@ func (r *Reporter) Annotate(runs []result.Run) {
 		case result.KindNonBlocking:
 			warnings = append(warnings, run)
 		case result.KindNoVerdict:
-			if r.excused != nil && r.excused(run) {
+			if run.Excused {
 				warnings = append(warnings, run)
 			} else {
 				errs = append(errs, run)
@@ -167,7 +158,7 @@ func (r *Reporter) Annotate(runs []result.Run) {
 				plural(len(errs)-maxAnnotations, "more failed run", "more failed runs"), maxAnnotations)
 			break
 		}
-		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name())}).Errorf("%s", r.safe(annotation(run)))
+		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name())}).Errorf("%s", r.safe(annotation(run.Run)))
 	}
 	for i, run := range warnings {
 		if i == maxAnnotations {
@@ -176,10 +167,10 @@ func (r *Reporter) Annotate(runs []result.Run) {
 			break
 		}
 		label := " (non-blocking)"
-		if !run.NonBlocking {
-			label = " (no verdict)"
+		if run.Kind != result.KindNonBlocking {
+			label = " (" + run.Kind.String() + ")"
 		}
-		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name() + label)}).Warningf("%s", r.safe(annotation(run)))
+		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name() + label)}).Warningf("%s", r.safe(annotation(run.Run)))
 	}
 }
 
@@ -216,17 +207,17 @@ func setOutput(gh *githubactions.Action, name, value string) (err error) {
 	return nil
 }
 
-// runHeader is the one-line title of a run's block. It starts with a mark
-// so that no run title can begin a line with "::".
-func runHeader(run result.Run) string {
-	verdict := "failed"
-	if run.Verdict != result.Failed {
-		verdict = "no verdict"
-	}
-	if run.NonBlocking {
-		verdict += ", non-blocking"
-	}
-	return fmt.Sprintf("✗ %s: %s", oneLine(run.Name()), verdict)
+// runHeader is the one-line title of a run's block: its mark and the
+// Judge's label. It starts with a mark so that no run title can begin a
+// line with "::".
+func runHeader(run result.Judged) string {
+	return marks[run.Kind] + " " + oneLine(run.Label)
+}
+
+// marks are the log's sign for each kind, in front of the kind's word.
+var marks = map[result.Kind]string{
+	result.KindPassed: "✓", result.KindFailed: "✗", result.KindNoVerdict: "!",
+	result.KindNotAwaited: "-", result.KindNonBlocking: "✗",
 }
 
 // runBody returns the lines of a run's block. Every value from the API is

@@ -71,7 +71,7 @@ func TestDetailsGolden(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
 			r := NewReporter(tc.platform, &buf, testutil.Getenv(nil), WithNow(fixedNow))
-			r.Details(sampleRuns())
+			r.Details(judged(sampleRuns()))
 			// Local shares the Jenkins golden file and never writes it,
 			// which keeps parallel updates from racing.
 			testutil.Golden(t, filepath.Join("testdata", tc.golden), buf.Bytes(), *update && tc.platform != Local)
@@ -83,9 +83,9 @@ func TestDetailsGitLabSections(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	r := NewReporter(GitLab, &buf, testutil.Getenv(nil), WithNow(fixedNow))
-	r.Details(sampleRuns())
+	r.Details(judged(sampleRuns()))
 
-	start := regexp.MustCompile(`^\x1b\[0Ksection_start:(\d+):([^\[\r]*)\[collapsed=true\]\r\x1b\[0K✗ `)
+	start := regexp.MustCompile(`^\x1b\[0Ksection_start:(\d+):([^\[\r]*)\[collapsed=true\]\r\x1b\[0K[✗!-] `)
 	end := regexp.MustCompile(`^\x1b\[0Ksection_end:(\d+):([^\r]*)\r\x1b\[0K$`)
 	valid := regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	var open string
@@ -186,8 +186,8 @@ func TestMaskComesFirst(t *testing.T) {
 	var buf bytes.Buffer
 	r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
 	r.Mask(fakeKey)
-	r.Details(sampleRuns())
-	r.Annotate(sampleRuns())
+	r.Details(judged(sampleRuns()))
+	r.Annotate(judged(sampleRuns()))
 	got := lines(buf.String())
 	if len(got) < 2 || got[0] != "::add-mask::"+fakeKey {
 		t.Fatalf("first line = %q, want the mask", got)
@@ -249,7 +249,7 @@ func TestAnnotate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(tc.runs)
+			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(judged(tc.runs))
 			if got := lines(buf.String()); !slices.Equal(got, tc.want) {
 				t.Errorf("Annotate() printed\n%q\nwant\n%q", got, tc.want)
 			}
@@ -288,7 +288,7 @@ func TestAnnotateCap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(append(runs(tc.failed, false), runs(tc.nonBlocking, true)...))
+			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(judged(append(runs(tc.failed, false), runs(tc.nonBlocking, true)...)))
 			var errs, warnings int
 			var notices []string
 			for _, l := range lines(buf.String()) {
@@ -326,8 +326,8 @@ func TestNoWorkflowCommandsOffGitHub(t *testing.T) {
 			var buf bytes.Buffer
 			r := NewReporter(p, &buf, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": outFile}), WithNow(fixedNow))
 			r.Mask(fakeKey)
-			r.Details(forgingRuns())
-			r.Annotate(forgingRuns())
+			r.Details(judged(forgingRuns()))
+			r.Annotate(judged(forgingRuns()))
 			if err := r.SetOutputs(sampleOutputs()); err != nil {
 				t.Errorf("SetOutputs() error = %v", err)
 			}
@@ -349,7 +349,7 @@ func TestNoWorkflowCommandsOffGitHub(t *testing.T) {
 func TestAPITextCannotForgeCommands(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	NewReporter(GitHub, &buf, testutil.Getenv(nil)).Details(forgingRuns())
+	NewReporter(GitHub, &buf, testutil.Getenv(nil)).Details(judged(forgingRuns()))
 	for _, cmd := range commandLines(buf.String()) {
 		if !strings.HasPrefix(cmd, "::group::") && cmd != "::endgroup::" {
 			t.Errorf("forged workflow command in the log: %q", cmd)
@@ -515,8 +515,8 @@ func TestBrokenLogDoesNotPanic(t *testing.T) {
 				t.Fatalf("Err() before any output = %v", err)
 			}
 			r.Mask(fakeKey)
-			r.Details(sampleRuns())
-			r.Annotate(sampleRuns())
+			r.Details(judged(sampleRuns()))
+			r.Annotate(judged(sampleRuns()))
 			if err := r.Err(); err == nil || err.Error() != "stdout closed" {
 				t.Errorf("Err() = %v, want the first write error", err)
 			}
@@ -530,4 +530,10 @@ func lines(s string) []string {
 		return nil
 	}
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// judged is runs as the Judge sees them at the end of a finished gate
+// under the default policies.
+func judged(runs []result.Run) []result.Judged {
+	return result.Judge(result.Set{Runs: runs}, result.Policy{}, result.StopFinished).Runs
 }

@@ -64,35 +64,26 @@ type Evidence interface {
 	Add(ctx context.Context, r result.Run)
 }
 
-// Stop says how the conductor ended.
-type Stop string
-
-// The ways Run ends. Only Finished and FailFast mean that every run the
-// gate waited for has a verdict.
-const (
-	Finished      Stop = "finished"
-	FailFast      Stop = "fail-fast"
-	Deadline      Stop = "deadline"
-	Interrupted   Stop = "interrupted"
-	AuthRefused   Stop = "auth"
-	TriggerFailed Stop = "trigger-failed"
-	Detached      Stop = "detached"
-)
-
 // Outcome is what Run learned.
 type Outcome struct {
 	Set  result.Set
-	Stop Stop
+	Stop result.Stop
 	// Err says, for the user, why the gate could not reach a verdict on
 	// every run (deadline, interruption, refused key, failed trigger or
 	// rerun); nil when it could. It has already been reported when Stop is
-	// TriggerFailed.
+	// result.StopTriggerFailed.
 	Err error
-	// Manifest is what --detach must record; set only when Stop is Detached.
+	// Manifest is what --detach must record; set only when Stop is
+	// result.StopDetached.
 	Manifest *manifest.Manifest
 	// Deadline is when --timeout ends: what is left to do after the
 	// verdict (evidence downloads) must not run past it.
 	Deadline time.Time
+}
+
+// Policy is what cfg says about runs that do not pass, for the Judge.
+func Policy(cfg config.Config) result.Policy {
+	return result.Policy{AllowNoVerdict: !cfg.FailOnNoVerdict, AllowMissing: !cfg.FailOnMissing, NonBlocking: cfg.NonBlockingIDs}
 }
 
 // Run triggers (or attaches to) the configured runs and waits for them.
@@ -162,9 +153,9 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 			set.Runs = c.untriggered(err)
 			set.Elapsed = c.d.Now().Sub(start)
 			if ctx.Err() != nil {
-				return Outcome{Set: set, Stop: Interrupted, Err: fmt.Errorf("interrupted while triggering: %w", err)}
+				return Outcome{Set: set, Stop: result.StopInterrupted, Err: fmt.Errorf("interrupted while triggering: %w", err)}
 			}
-			return Outcome{Set: set, Stop: TriggerFailed, Err: fmt.Errorf("trigger failed: %w", err)}
+			return Outcome{Set: set, Stop: result.StopTriggerFailed, Err: fmt.Errorf("trigger failed: %w", err)}
 		}
 		set.GroupRunID, set.GroupRunName = grp.ID, string(grp.Name)
 		set.GroupRunURL = c.dashboardURL(grp.ID)
@@ -172,13 +163,13 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 		targets, missing = c.targets(grp, c.requested)
 		if c.cfg.Detach != "" {
 			set.Elapsed = c.d.Now().Sub(start)
-			return Outcome{Set: set, Stop: Detached, Manifest: c.manifest(set, targets, missing)}
+			return Outcome{Set: set, Stop: result.StopDetached, Manifest: c.manifest(set, targets, missing)}
 		}
 	}
 	out := c.wait(ctx, targets, deadline, c.cfg.RerunFailed == 0)
 	set.Runs = append(out.Runs, missing...)
 	stop, err := c.stopped(out, set.GroupRunURL)
-	if stop == Finished {
+	if stop == result.StopFinished {
 		set.Runs, stop, err = c.rerun(ctx, set.Runs, deadline)
 	}
 	set.Elapsed = c.d.Now().Sub(start)
@@ -248,7 +239,7 @@ func (c *conductor) wait(ctx context.Context, targets []poll.Target, deadline ti
 }
 
 func (c *conductor) finished(r result.Run) {
-	c.emit(event.RunFinished{Run: r})
+	c.emit(event.RunFinished{Run: Policy(c.cfg).JudgeRun(r, result.StopFinished)})
 	if c.d.Evidence != nil {
 		c.d.Evidence.Add(c.ctx, r)
 	}
@@ -264,59 +255,59 @@ func (c *conductor) progress(p poll.Progress) {
 
 // stopped explains why polling ended early. Fail-fast is a verdict, not a
 // problem: it is announced, and the outcome carries no error.
-func (c *conductor) stopped(out poll.Outcome, groupURL string) (Stop, error) {
+func (c *conductor) stopped(out poll.Outcome, groupURL string) (result.Stop, error) {
 	switch out.Stop {
 	case poll.AuthFailed:
-		return AuthRefused, out.Err
+		return result.StopAuthRefused, out.Err
 	case poll.Interrupted:
-		return Interrupted, errors.New("interrupted: reports written with unfinished runs marked; DocketQA has no cancel endpoint, so the runs continue there: " + groupURL)
+		return result.StopInterrupted, errors.New("interrupted: reports written with unfinished runs marked; DocketQA has no cancel endpoint, so the runs continue there: " + groupURL)
 	case poll.Deadline:
 		hint := "raise --timeout / DOCKETQA_TIMEOUT if runs need longer"
 		if !out.StillRunning {
 			hint = "the runs were not seen running at the end: each run's reason in the reports names the last API answer"
 		}
-		return Deadline, fmt.Errorf("deadline of %s passed before every run finished (%s)", c.cfg.Timeout, hint)
+		return result.StopDeadline, fmt.Errorf("deadline of %s passed before every run finished (%s)", c.cfg.Timeout, hint)
 	case poll.FailFast:
 		c.emit(event.FailFastStopped{URL: groupURL})
-		return FailFast, nil
+		return result.StopFailFast, nil
 	}
-	return Finished, nil
+	return result.StopFinished, nil
 }
 
 // rerun re-triggers the failed blueprints up to --rerun-failed times and
 // folds each new attempt into runs. A blueprint that passes on a rerun is a
 // flaky pass; one that never passes stays failed, with every attempt
 // listed.
-func (c *conductor) rerun(ctx context.Context, runs []result.Run, deadline time.Time) ([]result.Run, Stop, error) {
+func (c *conductor) rerun(ctx context.Context, runs []result.Run, deadline time.Time) ([]result.Run, result.Stop, error) {
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	for attempt := 1; attempt <= c.cfg.RerunFailed; attempt++ {
 		ids := failedBlueprints(runs)
 		if len(ids) == 0 {
-			return runs, Finished, nil
+			return runs, result.StopFinished, nil
 		}
 		if limit := c.cfg.RerunMaxFailures; limit > 0 && len(ids) > limit {
 			// Reruns are paid browser runs: when many blueprints fail at
 			// once, the cause is rarely flakiness.
 			c.emit(event.RerunSkipped{Failed: len(ids), Max: limit})
-			return runs, Finished, nil
+			return runs, result.StopFinished, nil
 		}
 		c.emit(event.RerunStarted{Attempt: attempt, Of: c.cfg.RerunFailed, BlueprintIDs: ids})
 		grp, err := c.d.API.Trigger(dctx, ids)
 		if err != nil {
 			c.emit(triggerFailed(attempt, len(ids), err))
-			return runs, Finished, fmt.Errorf("rerun %d: trigger failed, keeping the earlier failures: %w", attempt, err)
+			return runs, result.StopFinished, fmt.Errorf("rerun %d: trigger failed, keeping the earlier failures: %w", attempt, err)
 		}
 		url := c.dashboardURL(grp.ID)
 		c.emit(event.Triggered{Rerun: attempt, GroupRunID: grp.ID, URL: url, Runs: len(grp.Runs)})
 		targets, missing := c.targets(grp, ids)
 		out := c.wait(ctx, targets, deadline, attempt == c.cfg.RerunFailed)
 		runs = mergeRerun(runs, ids, append(out.Runs, missing...))
-		if stop, err := c.stopped(out, url); stop != Finished {
+		if stop, err := c.stopped(out, url); stop != result.StopFinished {
 			return runs, stop, err
 		}
 	}
-	return runs, Finished, nil
+	return runs, result.StopFinished, nil
 }
 
 // failedBlueprints lists, once each and in order, the blueprints with a

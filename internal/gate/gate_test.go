@@ -144,7 +144,7 @@ func TestIdentityComesFromTheTrigger(t *testing.T) {
 				if tr := api.triggered(); len(tr) != 1 {
 					t.Errorf("triggers %v: a disputed run must not be rerun, and no other blueprint triggered", tr)
 				}
-				if v := out.Set.Tally().Verdict; v == result.Passed {
+				if v := judge(out).Outcome; v == result.Passed {
 					t.Errorf("verdict %s", v)
 				}
 			})
@@ -166,7 +166,7 @@ func TestSeveralRunsOfOneBlueprint(t *testing.T) {
 	if len(runs) != 2 || runs["blueprint 180, run 1000"].Verdict != result.Failed || runs["blueprint 180, run 1001"].Verdict != result.Passed {
 		t.Fatalf("runs = %v", out.Set.Runs)
 	}
-	if v := out.Set.Tally().Verdict; v != result.Failed {
+	if v := judge(out).Outcome; v != result.Failed {
 		t.Errorf("verdict %s, want failed", v)
 	}
 }
@@ -180,7 +180,7 @@ func TestRerunOfASharedBlueprint(t *testing.T) {
 		name        string
 		rerunRuns   []docketqa.TestRun
 		answers     map[int64]docketqa.TestRun
-		wantVerdict result.Verdict
+		wantVerdict result.Outcome
 		wantRuns    int
 	}{
 		{
@@ -212,9 +212,9 @@ func TestRerunOfASharedBlueprint(t *testing.T) {
 			if tr := api.triggered(); len(tr) != 2 || !slices.Equal(tr[1], []int64{180}) {
 				t.Errorf("triggers = %v, want [[180] [180]]", tr)
 			}
-			tally := out.Set.Tally()
-			if tally.Verdict != tc.wantVerdict || len(out.Set.Runs) != tc.wantRuns {
-				t.Fatalf("verdict %s with %d runs, want %s with %d: %+v", tally.Verdict, len(out.Set.Runs), tc.wantVerdict, tc.wantRuns, out.Set.Runs)
+			tally := judge(out)
+			if tally.Outcome != tc.wantVerdict || len(out.Set.Runs) != tc.wantRuns {
+				t.Fatalf("verdict %s with %d runs, want %s with %d: %+v", tally.Outcome, len(out.Set.Runs), tc.wantVerdict, tc.wantRuns, out.Set.Runs)
 			}
 			first := out.Set.Runs[0]
 			if len(first.Earlier) != 2 || first.Attempts != 3 {
@@ -273,8 +273,8 @@ func TestRerunCap(t *testing.T) {
 	if !rec.has(func(e event.Event) bool { s, ok := e.(event.RerunSkipped); return ok && s.Failed == 3 && s.Max == 2 }) {
 		t.Error("no RerunSkipped event")
 	}
-	if out.Set.Tally().Failed != 3 {
-		t.Errorf("tally = %+v", out.Set.Tally())
+	if judge(out).Tally.Failed != 3 {
+		t.Errorf("tally = %+v", judge(out).Tally)
 	}
 }
 
@@ -306,7 +306,7 @@ func TestTriggerFailureIsReportedOnce(t *testing.T) {
 			n++
 		}
 	}
-	if n != 1 || out.Stop != TriggerFailed || len(out.Set.Runs) != 3 {
+	if n != 1 || out.Stop != result.StopTriggerFailed || len(out.Set.Runs) != 3 {
 		t.Errorf("%d TriggerFailed events, stop %s, %d runs", n, out.Stop, len(out.Set.Runs))
 	}
 }
@@ -319,7 +319,7 @@ func TestDetachTriggersAndRecords(t *testing.T) {
 	cfg := testConfig(180, 181)
 	cfg.Detach = "runs.json"
 	out, _ := runGate(t, cfg, api)
-	if out.Stop != Detached || out.Manifest == nil || api.gets != 0 {
+	if out.Stop != result.StopDetached || out.Manifest == nil || api.gets != 0 {
 		t.Fatalf("stop %s, manifest %+v, %d GETs", out.Stop, out.Manifest, api.gets)
 	}
 	if len(out.Manifest.Runs) != 1 || out.Manifest.Runs[0].RunID != 1000 || !slices.Equal(out.Manifest.MissingBlueprintIDs, []int64{181}) {
@@ -398,8 +398,8 @@ func TestRerunCapBoundary(t *testing.T) {
 		cfg := testConfig(180, 181)
 		cfg.RerunFailed, cfg.RerunMaxFailures = 1, limit
 		out, _ := runGate(t, cfg, api)
-		if tr := api.triggered(); len(tr) != 2 || out.Set.Tally().Verdict != result.Passed {
-			t.Errorf("limit %d: triggers %v, verdict %s", limit, tr, out.Set.Tally().Verdict)
+		if tr := api.triggered(); len(tr) != 2 || judge(out).Outcome != result.Passed {
+			t.Errorf("limit %d: triggers %v, verdict %s", limit, tr, judge(out).Outcome)
 		}
 	}
 }
@@ -427,4 +427,9 @@ func TestFailFastOnlyOnTheLastRerun(t *testing.T) {
 	if tr := api.triggered(); len(tr) != 3 {
 		t.Errorf("triggers = %v, want 3", tr)
 	}
+}
+
+// judge is the verdict on out under cfg's default policies.
+func judge(out Outcome) result.Verdict {
+	return result.Judge(out.Set, result.Policy{}, out.Stop)
 }

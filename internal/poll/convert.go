@@ -9,21 +9,12 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
-// StillGoing reports whether a status word means the run has not finished.
-// Only these words do; DocketQA documents "running", and "queued" and
-// "pending" are the usual words for a run waiting for a browser. Any other
-// word is final, so an undocumented status can never hang the gate.
-func StillGoing(status string) bool {
-	switch status {
-	case "running", "queued", "pending":
-		return true
-	}
-	return false
-}
+// StillGoing reports whether a status word means the run has not finished
+// (see result.StillGoing, where the rule lives).
+func StillGoing(status string) bool { return result.StillGoing(status) }
 
-// Convert turns a finished test run into a result. Only the exact status
-// "passed" is a pass: "failed", "stopped" and words nobody documented are
-// failures reported with their word.
+// Convert turns a finished test run into a result; its outcome is
+// result.OutcomeOf the status word.
 func Convert(t Target, r *docketqa.TestRun) result.Run {
 	out := result.Run{
 		BlueprintID: t.BlueprintID,
@@ -58,12 +49,11 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 	if out.Duration == 0 {
 		out.Duration = stepSum
 	}
-	if r.Status == "passed" {
-		out.Verdict = result.Passed
+	out.Verdict = result.OutcomeOf(string(r.Status))
+	if out.Verdict == result.Passed {
 		out.Flaky = len(r.Retries) > 0
 		return out
 	}
-	out.Verdict = result.Failed
 	out.Reason = failureReason(out)
 	return out
 }

@@ -1,5 +1,5 @@
-// Package publish writes everything a finished gate leaves behind, from one
-// result set and its one tally: the JUnit report, the Markdown summary, the
+// Package publish writes everything a finished gate leaves behind, each a
+// rendering of the Judge's one result.Verdict: the JUnit report, the Markdown summary, the
 // JSON results, the GitLab dotenv file and the GitHub step outputs. It
 // prints nothing: what it wrote, and what it could not write, comes back as
 // a list for the caller to report.
@@ -48,26 +48,32 @@ type Written struct {
 	Err        error
 }
 
-// Reports writes every configured report for set, whose tally is t. It
-// writes each one whatever happened to the others, and returns them all.
-func Reports(set result.Set, t result.Tally, p Paths, outs OutputSetter) []Written {
+// Reports writes every configured report for v. It writes each one
+// whatever happened to the others, and returns them all. The outputs come
+// last: when a report file could not be written they carry the verdict
+// the exit code will have (v.Unreported), so they never say passed while
+// the gate exits 3.
+func Reports(v result.Verdict, p Paths, outs OutputSetter) []Written {
 	var w []Written
 	// Reports stream to their files: with 10,000 runs a buffered copy of
 	// each would double the gate's peak memory.
 	w = append(w, file("JUnit report", p.JUnit, "--junit / DOCKETQA_JUNIT", func() error {
-		return atomicfile.WriteFunc(p.JUnit, func(out io.Writer) error { return junit.Write(out, set) })
+		return atomicfile.WriteFunc(p.JUnit, func(out io.Writer) error { return junit.Write(out, v) })
 	}))
 	if p.Summary != "" {
 		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
-			return p.appendSummary(summary.Render(set, summary.Options{}))
+			return p.appendSummary(summary.Render(v, summary.Options{}))
 		}))
 	}
 	if p.ResultsJSON != "" {
 		w = append(w, file("JSON results", p.ResultsJSON, "--results-json / DOCKETQA_RESULTS_JSON", func() error {
-			return atomicfile.WriteFunc(p.ResultsJSON, func(out io.Writer) error { return resultsjson.Write(out, set) })
+			return atomicfile.WriteFunc(p.ResultsJSON, func(out io.Writer) error { return resultsjson.Write(out, v) })
 		}))
 	}
-	return append(w, WriteOutputs(ci.OutputsFrom(set, t, p.JUnit, p.ResultsJSON), p.Dotenv, outs)...)
+	if Failed(w) {
+		v = v.Unreported()
+	}
+	return append(w, WriteOutputs(ci.OutputsFrom(v, p.JUnit, p.ResultsJSON), p.Dotenv, outs)...)
 }
 
 // WriteOutputs writes o as the GitLab dotenv file (when configured) and as

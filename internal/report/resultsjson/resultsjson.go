@@ -110,24 +110,24 @@ type step struct {
 	Screenshots     []string `json:"screenshots"`
 }
 
-// Write writes the results document for s to w as indented JSON followed
+// Write writes the results document for v to w as indented JSON followed
 // by a newline.
 //
 // The runs are encoded one at a time, so memory stays flat with 10,000 runs
 // and their steps; the bytes are the same as encoding the whole document.
-func Write(w io.Writer, s result.Set) error {
-	doc := build(result.Set{GroupRunID: s.GroupRunID, GroupRunName: s.GroupRunName, GroupRunURL: s.GroupRunURL,
-		Started: s.Started, Elapsed: s.Elapsed})
-	// The header is built from an empty set, so take the counts and the
+func Write(w io.Writer, v result.Verdict) error {
+	s := v.Set
+	doc := build(result.Verdict{Set: result.Set{GroupRunID: s.GroupRunID, GroupRunName: s.GroupRunName, GroupRunURL: s.GroupRunURL,
+		Started: s.Started, Elapsed: s.Elapsed}})
+	// The header is built without the runs, so take the counts and the
 	// verdict from the real one.
-	t := s.Tally()
-	doc.Verdict = string(t.Verdict)
-	doc.Counts = countsOf(t)
+	doc.Verdict = string(v.Outcome)
+	doc.Counts = countsOf(v.Tally)
 	head, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write results json: %w", err)
 	}
-	if len(s.Runs) == 0 {
+	if len(v.Runs) == 0 {
 		_, err = w.Write(append(head, '\n'))
 		return wrapWrite(err)
 	}
@@ -137,7 +137,7 @@ func Write(w io.Writer, s result.Set) error {
 	if _, err := w.Write(append(head, '[')); err != nil {
 		return wrapWrite(err)
 	}
-	for i, r := range s.Runs {
+	for i, r := range v.Runs {
 		b, err := json.MarshalIndent(runFor(r), "    ", "  ")
 		if err != nil {
 			return fmt.Errorf("write results json: %w", err)
@@ -164,14 +164,14 @@ func wrapWrite(err error) error {
 	return nil
 }
 
-func build(s result.Set) document {
-	t := s.Tally()
+func build(v result.Verdict) document {
+	s := v.Set
 	doc := document{
 		SchemaVersion:  SchemaVersion,
-		Verdict:        string(t.Verdict),
-		Counts:         countsOf(t),
+		Verdict:        string(v.Outcome),
+		Counts:         countsOf(v.Tally),
 		ElapsedSeconds: seconds(s.Elapsed),
-		Runs:           make([]run, 0, len(s.Runs)),
+		Runs:           make([]run, 0, len(v.Runs)),
 	}
 	if s.GroupRunID != 0 {
 		doc.GroupRun = &groupRun{ID: s.GroupRunID, Name: text(s.GroupRunName), URL: text(s.GroupRunURL)}
@@ -180,7 +180,7 @@ func build(s result.Set) document {
 		started := s.Started.UTC().Format(time.RFC3339)
 		doc.Started = &started
 	}
-	for _, r := range s.Runs {
+	for _, r := range v.Runs {
 		doc.Runs = append(doc.Runs, runFor(r))
 	}
 	return doc
@@ -193,7 +193,8 @@ func countsOf(t result.Tally) counts {
 		NotAwaited: t.NotAwaited, Flaky: t.Flaky, NonBlockingFailed: t.NonBlockingFailed}
 }
 
-func runFor(r result.Run) run {
+func runFor(j result.Judged) run {
+	r := j.Run
 	out := run{
 		BlueprintID:     r.BlueprintID,
 		RunID:           id(r.RunID),
@@ -201,13 +202,13 @@ func runFor(r result.Run) run {
 		Name:            text(r.Name()),
 		Status:          text(r.Status),
 		Verdict:         text(string(r.Verdict)),
-		Kind:            result.KindOf(r).String(),
+		Kind:            j.Kind.String(),
 		Omitted:         text(r.Omitted),
 		DurationSeconds: seconds(r.Duration),
 		Reason:          text(r.Reason),
 		VideoURL:        text(r.VideoURL),
 		Attempts:        describe.Attempts(r),
-		Flaky:           describe.Flaky(r),
+		Flaky:           j.Flaky,
 		Blocking:        !r.NonBlocking,
 		EarlierAttempts: make([]attempt, 0, len(r.Earlier)),
 		Steps:           make([]step, 0, len(r.Steps)),

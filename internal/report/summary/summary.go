@@ -1,6 +1,7 @@
 // Package summary renders the gate's result set as GitHub-flavoured Markdown
 // for people: the job summary on GitHub, or a Markdown artifact elsewhere.
-// It is a pure function of result.Set. Every string from the API or a
+// It is a pure renderer of the Judge's result.Verdict: the kinds, the
+// tally and the problems are the Judge's. Every string from the API or a
 // blueprint title is untrusted, so it is flattened to one line and escaped
 // before it reaches the output, and only http(s) URLs ever become links.
 package summary
@@ -40,11 +41,11 @@ type Options struct {
 const tableHeader = "| Status | Test | Duration | Failing step & reason | Video |\n" +
 	"| --- | --- | --- | --- | --- |\n"
 
-// Render returns the Markdown summary of s: a verdict heading, the counts,
+// Render returns the Markdown summary of v: a verdict heading, the counts,
 // the group run link and a table with the runs that need attention first.
 // Rows that would push the output past the size cap are replaced by one
 // line pointing to the JUnit report.
-func Render(s result.Set, opt Options) string {
+func Render(v result.Verdict, opt Options) string {
 	limit := opt.MaxBytes
 	if limit == 0 {
 		limit = DefaultMaxBytes
@@ -52,20 +53,19 @@ func Render(s result.Set, opt Options) string {
 	limit = max(limit, MinMaxBytes)
 
 	var b strings.Builder
-	c := s.Tally()
-	writeHeading(&b, s, c)
-	if len(s.Runs) == 0 {
+	writeHeading(&b, v.Set, v.Tally)
+	if len(v.Runs) == 0 {
 		return b.String()
 	}
 
 	b.WriteString("\n")
 	b.WriteString(tableHeader)
-	order := ordered(s.Runs)
+	order := ordered(v.Runs)
 	// Room for the "more runs" line is kept free while rows remain, so the
 	// cut-off never has to take back a row already written.
 	reserve := len(moreRuns(len(order)))
 	for i, idx := range order {
-		row := tableRow(s.Runs[idx])
+		row := tableRow(v.Runs[idx])
 		need := len(row)
 		if i < len(order)-1 {
 			need += reserve
@@ -129,17 +129,19 @@ const (
 	numRanks
 )
 
-func rank(r result.Run) int {
-	switch {
-	case describe.Flaky(r):
-		return rankFlaky
-	case r.Verdict == result.Passed:
+// rank is the table group of r: its kind, with flaky passes set apart.
+func rank(r result.Judged) int {
+	switch r.Kind {
+	case result.KindPassed:
+		if r.Flaky {
+			return rankFlaky
+		}
 		return rankPassed
-	case r.NonBlocking:
+	case result.KindNonBlocking:
 		return rankNonBlocking
-	case r.Verdict == result.Failed:
+	case result.KindFailed:
 		return rankFailed
-	case describe.NotAwaited(r):
+	case result.KindNotAwaited:
 		return rankNotAwaited
 	default:
 		return rankNoVerdict
@@ -148,7 +150,7 @@ func rank(r result.Run) int {
 
 // ordered returns the indexes of runs grouped by rank, keeping input order
 // within a group. Bucketing keeps it linear for tens of thousands of runs.
-func ordered(runs []result.Run) []int {
+func ordered(runs []result.Judged) []int {
 	var buckets [numRanks][]int
 	for i, r := range runs {
 		k := rank(r)
@@ -161,12 +163,12 @@ func ordered(runs []result.Run) []int {
 	return order
 }
 
-func tableRow(r result.Run) string {
+func tableRow(r result.Judged) string {
 	duration := "—"
 	if r.Duration > 0 {
 		duration = describe.Duration(r.Duration)
 	}
-	problem := text(describe.Problem(r))
+	problem := text(r.Problem)
 	if problem == "" {
 		problem = "—"
 	}
@@ -174,14 +176,14 @@ func tableRow(r result.Run) string {
 	if dest, ok := linkDestination(r.VideoURL); ok {
 		video = "[video](" + dest + ")"
 	}
-	if saved := savedFiles(r); saved != "" {
+	if saved := savedFiles(r.Run); saved != "" {
 		if video == "—" {
 			video = saved
 		} else {
 			video += " · " + saved
 		}
 	}
-	return "| " + status(r) + " | " + testName(r) + " | " + duration + " | " + problem + " | " + video + " |\n"
+	return "| " + status(r) + " | " + testName(r.Run) + " | " + duration + " | " + problem + " | " + video + " |\n"
 }
 
 // savedFiles names the evidence saved for r (--artifacts-dir) next to the
@@ -198,12 +200,12 @@ func savedFiles(r result.Run) string {
 	return "saved: " + strings.Join(paths, ", ")
 }
 
-func status(r result.Run) string {
+func status(r result.Judged) string {
 	switch rank(r) {
 	case rankFailed:
-		return "❌ failed" + afterAttempts(r)
+		return "❌ failed" + afterAttempts(r.Run)
 	case rankNoVerdict:
-		return "⚠️ no verdict" + afterAttempts(r)
+		return "⚠️ no verdict" + afterAttempts(r.Run)
 	case rankNotAwaited:
 		return "⏭️ not awaited"
 	case rankNonBlocking:
@@ -211,14 +213,14 @@ func status(r result.Run) string {
 		// accepted trouble, and must not read as a reason to look twice.
 		switch {
 		case r.Verdict == result.Failed:
-			return "🟡 failed" + afterAttempts(r) + " (non-blocking)"
-		case describe.NotAwaited(r):
+			return "🟡 failed" + afterAttempts(r.Run) + " (non-blocking)"
+		case r.NotAwaited:
 			return "⏭️ not awaited (non-blocking)"
 		default:
-			return "🟡 no verdict" + afterAttempts(r) + " (non-blocking)"
+			return "🟡 no verdict" + afterAttempts(r.Run) + " (non-blocking)"
 		}
 	case rankFlaky:
-		return fmt.Sprintf("🔁 passed (flaky, %s)", plural(describe.Attempts(r), "attempt", "attempts"))
+		return fmt.Sprintf("🔁 passed (flaky, %s)", plural(describe.Attempts(r.Run), "attempt", "attempts"))
 	default:
 		return "✅ passed"
 	}

@@ -17,7 +17,7 @@ var update = testutil.UpdateFlag()
 func TestRenderGolden(t *testing.T) {
 	t.Parallel()
 	reporttest.Golden(t, ".golden.md", *update, func(t *testing.T, set result.Set) []byte {
-		got := Render(set, Options{})
+		got := Render(reporttest.Judge(set), Options{})
 		checkTable(t, got)
 		return []byte(got)
 	})
@@ -45,7 +45,7 @@ func TestRenderHeading(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := Render(result.Set{GroupRunID: 9, Runs: tc.runs}, Options{})
+			got := Render(reporttest.Judge(result.Set{GroupRunID: 9, Runs: tc.runs}), Options{})
 			if heading, _, _ := strings.Cut(got, "\n"); heading+"\n" != tc.want {
 				t.Errorf("heading = %q, want %q", heading, tc.want)
 			}
@@ -64,7 +64,7 @@ func TestRenderOrder(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var got []string
-		for _, line := range tableRows(Render(reporttest.Named(t, tc.name), Options{})) {
+		for _, line := range tableRows(Render(reporttest.Judge(reporttest.Named(t, tc.name)), Options{})) {
 			cells := strings.Split(line, " | ")
 			got = append(got, strings.SplitN(cells[1], " (blueprint", 2)[0])
 		}
@@ -101,7 +101,7 @@ func TestStatus(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := status(tc.run); got != tc.want {
+			if got := status(reporttest.Judge(result.Set{Runs: []result.Run{tc.run}}).Runs[0]); got != tc.want {
 				t.Errorf("status() = %q, want %q", got, tc.want)
 			}
 		})
@@ -118,11 +118,11 @@ func TestRenderCountsNotAwaited(t *testing.T) {
 		{BlueprintID: 4, Verdict: result.Error, Reason: "no result within 30m"},
 	}}
 	want := "\n**0** passed · **1** failed · **1** no verdict · **1** not awaited · **0** flaky · **1** non-blocking failure\n"
-	if got := Render(set, Options{}); !strings.Contains(got, want) {
+	if got := Render(reporttest.Judge(set), Options{}); !strings.Contains(got, want) {
 		t.Errorf("counts line missing %q:\n%s", want, got)
 	}
 	set.Runs = set.Runs[:1]
-	if got := Render(set, Options{}); strings.Contains(got, "not awaited") {
+	if got := Render(reporttest.Judge(set), Options{}); strings.Contains(got, "not awaited") {
 		t.Errorf("a run without not-awaited runs mentions them:\n%s", got)
 	}
 }
@@ -197,7 +197,7 @@ func TestRenderLinks(t *testing.T) {
 			{BlueprintID: 2, Verdict: result.Failed, VideoURL: "javascript:alert(1)"},
 		},
 	}
-	got := Render(set, Options{})
+	got := Render(reporttest.Judge(set), Options{})
 	if strings.Contains(got, "javascript") {
 		t.Errorf("non-http URL leaked into the summary:\n%s", got)
 	}
@@ -236,7 +236,7 @@ func TestRenderSizeCap(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := Render(set, tc.opt)
+			got := Render(reporttest.Judge(set), tc.opt)
 			if len(got) > tc.limit {
 				t.Fatalf("output is %d bytes, limit %d", len(got), tc.limit)
 			}
@@ -263,16 +263,16 @@ func TestRenderFitsExactly(t *testing.T) {
 		runs[i] = result.Run{BlueprintID: int64(i), Title: strings.Repeat("x", 100), Verdict: result.Passed}
 	}
 	set := result.Set{Runs: runs}
-	full := Render(set, Options{})
+	full := Render(reporttest.Judge(set), Options{})
 	if strings.Contains(full, "more run") {
 		t.Fatalf("unexpected cut-off:\n%s", full)
 	}
 	// With exactly enough room, the last row needs no reserve for the
 	// "more runs" line and must still be written.
-	if got := Render(set, Options{MaxBytes: len(full)}); got != full {
+	if got := Render(reporttest.Judge(set), Options{MaxBytes: len(full)}); got != full {
 		t.Errorf("limit equal to the full size cut the output to %d of %d bytes", len(got), len(full))
 	}
-	got := Render(set, Options{MaxBytes: len(full) - 1})
+	got := Render(reporttest.Judge(set), Options{MaxBytes: len(full) - 1})
 	if len(got) >= len(full) || !strings.HasSuffix(got, "\n\n… and 1 more run (see the JUnit report)\n") {
 		t.Errorf("one byte less must cut rows; got %d bytes:\n…%s", len(got), got[len(got)-120:])
 	}
