@@ -322,11 +322,15 @@ func failedBlueprints(runs []result.Run) []int64 {
 	return ids
 }
 
-// mergeRerun folds the runs of a rerun into runs. For each rerun blueprint
-// the rerun's runs replace the earlier ones, which become earlier attempts
-// of its first run; a blueprint passes only if every one of its runs
-// passed. A rerun that reached no verdict at all does not replace a known
-// failure: it is recorded as an earlier attempt of each failed run instead.
+// mergeRerun folds the runs of a rerun into runs. A failure the gate has
+// seen stands until every run of that blueprint's rerun has passed: only
+// then, or when the rerun failed again, do the rerun's runs replace the
+// earlier ones, which become earlier attempts of its first run. A rerun
+// that left any run without a verdict and failed none (a partial answer,
+// the deadline, API trouble) does not replace the known failure, whatever
+// its other runs did: it is recorded as earlier attempts of each failed
+// run, so the reports show both the failure and the unfinished rerun, and
+// no policy about runs without a verdict can excuse the failure away.
 func mergeRerun(runs []result.Run, ids []int64, next []result.Run) []result.Run {
 	byBlueprint := make(map[int64][]result.Run, len(ids))
 	for _, r := range next {
@@ -357,8 +361,9 @@ func mergeRerun(runs []result.Run, ids []int64, next []result.Run) []result.Run 
 }
 
 func mergeBlueprint(prev, next []result.Run) []result.Run {
-	decided := slices.ContainsFunc(next, func(r result.Run) bool { return r.Verdict != result.Error })
-	if !decided {
+	failedAgain := slices.ContainsFunc(next, func(r result.Run) bool { return r.Verdict == result.Failed })
+	allPassed := len(next) > 0 && !slices.ContainsFunc(next, func(r result.Run) bool { return r.Verdict != result.Passed })
+	if !failedAgain && !allPassed {
 		for i := range prev {
 			if prev[i].Verdict != result.Failed {
 				continue
