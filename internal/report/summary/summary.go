@@ -53,7 +53,7 @@ func Render(v result.Verdict, opt Options) string {
 	limit = max(limit, MinMaxBytes)
 
 	var b strings.Builder
-	writeHeading(&b, v.Set, v.Tally)
+	writeHeading(&b, v)
 	if len(v.Runs) == 0 {
 		return b.String()
 	}
@@ -79,14 +79,21 @@ func Render(v result.Verdict, opt Options) string {
 	return b.String()
 }
 
-func writeHeading(b *strings.Builder, s result.Set, c result.Tally) {
+// writeHeading renders the verdict's word (failed ❌, error ⚠️, passed ✅)
+// and its counts.
+func writeHeading(b *strings.Builder, v result.Verdict) {
+	s, c := v.Set, v.Tally
 	switch {
 	case c.Total == 0:
 		b.WriteString("## ⚠️ DocketQA: no verdict, no test runs were reported\n")
-	case c.Failed > 0:
+	case v.Outcome == result.Failed:
 		fmt.Fprintf(b, "## ❌ DocketQA: %d of %s failed\n", c.Failed, plural(c.Total, "run", "runs"))
-	case c.NoVerdict+c.NotAwaited > 0:
+	case v.Outcome != result.Passed && c.NoVerdict+c.NotAwaited > 0:
 		fmt.Fprintf(b, "## ⚠️ DocketQA: no verdict for %d of %s\n", c.NoVerdict+c.NotAwaited, plural(c.Total, "run", "runs"))
+	case v.Outcome != result.Passed:
+		// Every run has its word, but the gate does not: it was
+		// interrupted, its key refused, or a report not written.
+		fmt.Fprintf(b, "## ⚠️ DocketQA: no verdict (%s)\n", plural(c.Total, "run", "runs"))
 	case c.NonBlockingFailed > 0:
 		fmt.Fprintf(b, "## ✅ DocketQA: passed with %s (%s)\n",
 			plural(c.NonBlockingFailed, "non-blocking failure", "non-blocking failures"), plural(c.Total, "run", "runs"))

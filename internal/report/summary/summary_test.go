@@ -25,10 +25,10 @@ func TestRenderGolden(t *testing.T) {
 
 func TestRenderHeading(t *testing.T) {
 	t.Parallel()
-	pass := result.Run{BlueprintID: 1, Verdict: result.Passed}
-	fail := result.Run{BlueprintID: 2, Verdict: result.Failed}
-	lost := result.Run{BlueprintID: 3, Verdict: result.Error}
-	nbFail := result.Run{BlueprintID: 4, Verdict: result.Failed, NonBlocking: true}
+	pass := result.Run{BlueprintID: 1, RunID: 10, Verdict: result.Passed}
+	fail := result.Run{BlueprintID: 2, RunID: 20, Verdict: result.Failed}
+	lost := result.Run{BlueprintID: 3, RunID: 30, Verdict: result.Error}
+	nbFail := result.Run{BlueprintID: 4, RunID: 40, Verdict: result.Failed, NonBlocking: true}
 	cases := []struct {
 		name string
 		runs []result.Run
@@ -41,6 +41,7 @@ func TestRenderHeading(t *testing.T) {
 		{"failure wins", []result.Run{pass, lost, fail, nbFail}, "## ❌ DocketQA: 1 of 4 runs failed\n"},
 		{"one of one", []result.Run{fail}, "## ❌ DocketQA: 1 of 1 run failed\n"},
 		{"no verdict", []result.Run{pass, lost, lost, nbFail}, "## ⚠️ DocketQA: no verdict for 2 of 4 runs\n"},
+		{"none started", []result.Run{{BlueprintID: 5, Verdict: result.Error, Missing: true}}, "## ⚠️ DocketQA: no verdict for 1 of 1 run\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -50,6 +51,12 @@ func TestRenderHeading(t *testing.T) {
 				t.Errorf("heading = %q, want %q", heading, tc.want)
 			}
 		})
+	}
+	// A gate without a verdict whose runs all have theirs (interrupted,
+	// key refused, a report not written) says so, never "passed".
+	v := result.Judge(result.Set{GroupRunID: 9, Runs: []result.Run{pass, nbFail}}, result.Policy{}, result.StopInterrupted)
+	if heading, _, _ := strings.Cut(Render(v, Options{}), "\n"); heading != "## ⚠️ DocketQA: no verdict (2 runs)" {
+		t.Errorf("interrupted: heading = %q", heading)
 	}
 }
 
