@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // Outputs are the machine-readable results later pipeline steps can use:
@@ -95,7 +95,7 @@ func OutputNames() []string {
 func WriteDotenv(path string, o Outputs) error {
 	var b strings.Builder
 	for _, out := range o.outputs() {
-		fmt.Fprintf(&b, "%s=%s\n", out.dotenvKey, oneLine(out.value))
+		fmt.Fprintf(&b, "%s=%s\n", out.dotenvKey, outputValue(out.value))
 	}
 	if err := atomicfile.Write(path, []byte(b.String())); err != nil {
 		return fmt.Errorf("write dotenv report: %w", err)
@@ -103,21 +103,10 @@ func WriteDotenv(path string, o Outputs) error {
 	return nil
 }
 
-// oneLine makes s safe for line-based formats: dotenv values, heredoc
-// step outputs and log lines. Line breaks and tabs become spaces and other
-// control characters (such as terminal escapes from API text) are dropped,
-// so a value can neither end its record early nor start a new line that a
-// CI runner would interpret as a command.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case unicode.IsControl(r):
-			return -1
-		default:
-			return r
-		}
-	}, s)
-	return strings.TrimSpace(s)
+// outputValue makes s safe for line-based formats: dotenv values and
+// heredoc step outputs. Every character that could end the record early or
+// start a new line a CI runner would read as a command becomes a space
+// (text.Flat); the value's own spacing, a path's included, is kept.
+func outputValue(s string) string {
+	return strings.TrimSpace(text.Flat(s))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // maxAnnotations is GitHub's limit per step and severity (10 errors and 10
@@ -26,8 +27,8 @@ type Reporter struct {
 	// gh is set only on GitHub, so no other platform can print a workflow
 	// command by accident.
 	gh *githubactions.Action
-	// key is the secret Mask was given; every line is redacted of it.
-	key string
+	// secrets are what Mask was given; every line is redacted of them.
+	secrets text.Redactor
 }
 
 // Option configures a Reporter.
@@ -76,7 +77,7 @@ func (r *Reporter) Mask(secret string) {
 	if secret == "" {
 		return
 	}
-	r.key = secret
+	r.secrets = r.secrets.With(secret)
 	if r.gh == nil {
 		return
 	}
@@ -183,7 +184,7 @@ func (r *Reporter) SetOutputs(o Outputs) error {
 		return nil
 	}
 	for _, out := range o.outputs() {
-		if err := setOutput(r.gh, out.name, oneLine(out.value)); err != nil {
+		if err := setOutput(r.gh, out.name, outputValue(out.value)); err != nil {
 			return err
 		}
 	}
@@ -211,7 +212,7 @@ func setOutput(gh *githubactions.Action, name, value string) (err error) {
 // Judge's label. It starts with a mark so that no run title can begin a
 // line with "::".
 func runHeader(run result.Judged) string {
-	return marks[run.Kind] + " " + oneLine(run.Label)
+	return marks[run.Kind] + " " + text.Line(run.Label, 0)
 }
 
 // marks are the log's sign for each kind, in front of the kind's word.
@@ -230,8 +231,8 @@ func runBody(run result.Run) []string {
 		if !s.OK {
 			mark = "✗"
 		}
-		line := fmt.Sprintf("%s step %d (%s): %s", mark, s.Number, formatDuration(s.Duration), oneLine(s.Task))
-		if res := oneLine(s.Result); res != "" {
+		line := fmt.Sprintf("%s step %d (%s): %s", mark, s.Number, formatDuration(s.Duration), text.Line(s.Task, 0))
+		if res := text.Line(s.Result, 0); res != "" {
 			line += " — " + res
 		}
 		lines = append(lines, line)
@@ -239,17 +240,17 @@ func runBody(run result.Run) []string {
 	if len(run.Steps) == 0 {
 		lines = append(lines, "no steps reported")
 	}
-	if reason := oneLine(run.Reason); reason != "" {
+	if reason := text.Line(run.Reason, 0); reason != "" {
 		lines = append(lines, "reason: "+reason)
 	}
-	if video := oneLine(run.VideoURL); video != "" {
+	if video := text.Line(run.VideoURL, 0); video != "" {
 		lines = append(lines, "video: "+video)
 	}
 	return lines
 }
 
 // safe escapes one line for the log (see safeLine).
-func (r *Reporter) safe(s string) string { return safeLine(s, r.key) }
+func (r *Reporter) safe(s string) string { return safeLine(s, r.secrets) }
 
 func (r *Reporter) lines(indent string, lines []string) {
 	for _, l := range lines {

@@ -418,7 +418,7 @@ func TestSetOutputs(t *testing.T) {
 		"group-run-id":      "4711",
 		"group-run-url":     "https://app.docketqa.com/group-runs/4711",
 		"junit-path":        "reports/junit.xml INJECTED=1",
-		"results-json-path": "results[31m.json",
+		"results-json-path": "results [31m.json",
 	}
 	for k, v := range want {
 		if values[k] != v {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // fakeInfo is an fs.FileInfo with only a mode, for an injected Lstat.
@@ -362,6 +363,10 @@ summary: nightly.md
 		{"missing file", "", "file does not exist"},
 		{"key as a value", "timeout: " + fakeKey + "\n", `invalid --timeout / DOCKETQA_TIMEOUT [redacted] (from config file c.yml line 1)`},
 		{"key as a name", fakeKey + ": 1\n", `unknown setting [redacted]`},
+		// Seen: the key with a Kelvin sign (U+212A) for its "k" was printed
+		// back, since only the exact string was redacted.
+		{"key with a Kelvin sign as a name", strings.Replace(fakeKey, "k", "\u212a", 1) + ": 1\n", `unknown setting [redacted]`},
+		{"key in another case as a name", strings.ToUpper(fakeKey) + ": 1\n", `unknown setting [redacted]`},
 	}
 	for _, tc := range errorCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -375,7 +380,7 @@ summary: nightly.md
 			if !strings.Contains(joined, tc.want) {
 				t.Errorf("problems %q, want one containing %q", problems, tc.want)
 			}
-			if strings.Contains(joined, fakeKey) {
+			if text.IndexFold(joined, fakeKey) >= 0 {
 				t.Errorf("problems leak the key: %q", problems)
 			}
 		})

@@ -2,11 +2,11 @@ package poll
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // StillGoing reports whether a status word means the run has not finished
@@ -80,10 +80,10 @@ func convertSteps(in []docketqa.Step) []result.Step {
 func failureReason(r result.Run) string {
 	if s := r.FailedStep(); s != nil {
 		msg := fmt.Sprintf("step %d", s.Number)
-		if t := oneLine(s.Task); t != "" {
+		if t := text.Line(s.Task, 0); t != "" {
 			msg += ": " + t
 		}
-		if res := oneLine(s.Result); res != "" {
+		if res := text.Line(s.Result, 0); res != "" {
 			msg += ": " + res
 		}
 		return msg
@@ -93,8 +93,6 @@ func failureReason(r result.Run) string {
 	}
 	return fmt.Sprintf("status %q is not a pass", r.Status)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // serverTook is the run's duration by DocketQA's own timestamps, from
 // created_at to updated_at; 0 when they do not tell one.

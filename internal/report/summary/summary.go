@@ -2,7 +2,7 @@
 // for people: the job summary on GitHub, or a Markdown artifact elsewhere.
 // It is a pure renderer of the Judge's result.Verdict: the kinds, the
 // tally and the problems are the Judge's. Every string from the API or a
-// blueprint title is untrusted, so it is flattened to one line and escaped
+// blueprint title is untrusted, so it is brought onto one line and escaped
 // before it reaches the output, and only http(s) URLs ever become links.
 package summary
 
@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/describe"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 const (
@@ -24,8 +24,8 @@ const (
 	// the table header, a few rows and the "more runs" line.
 	MinMaxBytes = 16 << 10
 
-	// maxCellRunes keeps one long API message from dominating the table.
-	maxCellRunes = 300
+	// maxCellBytes keeps one long API message from dominating the table.
+	maxCellBytes = 600
 	// maxURLBytes bounds a link so a row's size stays predictable; longer
 	// URLs are left out rather than cut, since a cut URL points nowhere.
 	maxURLBytes = 2048
@@ -115,7 +115,7 @@ func writeHeading(b *strings.Builder, v result.Verdict) {
 	b.WriteString("\n")
 	if s.GroupRunID != 0 {
 		b.WriteString(link(fmt.Sprintf("Group run %d", s.GroupRunID), s.GroupRunURL))
-		if name := text(s.GroupRunName); name != "" {
+		if name := cell(s.GroupRunName); name != "" {
 			b.WriteString(": ")
 			b.WriteString(name)
 		}
@@ -175,7 +175,7 @@ func tableRow(r result.Judged) string {
 	if r.Duration > 0 {
 		duration = describe.Duration(r.Duration)
 	}
-	problem := text(r.Problem)
+	problem := cell(r.Problem)
 	if problem == "" {
 		problem = "—"
 	}
@@ -202,7 +202,7 @@ func savedFiles(r result.Run) string {
 	}
 	paths := make([]string, len(r.Artifacts))
 	for i, a := range r.Artifacts {
-		paths[i] = text(a.Path)
+		paths[i] = cell(a.Path)
 	}
 	return "saved: " + strings.Join(paths, ", ")
 }
@@ -246,7 +246,7 @@ func afterAttempts(r result.Run) string {
 // testName is r.Name() built from the flattened, shortened title, so the
 // blueprint id that makes the name unique survives any truncation.
 func testName(r result.Run) string {
-	r.Title = flatten(r.Title, maxCellRunes)
+	r.Title = text.Line(r.Title, maxCellBytes)
 	return escape(r.Name())
 }
 
@@ -265,46 +265,10 @@ func pluralWord(n int, one, many string) string {
 	return many
 }
 
-// text turns untrusted text into safe inline Markdown for one table cell.
-func text(s string) string {
-	return escape(flatten(s, maxCellRunes))
-}
-
-// flatten makes s a single line of at most limit runes (plus "…" when cut):
-// any whitespace run, including newlines that would end a table row,
-// becomes one space; control and bidi-override characters, which could hide
-// or reorder text, are dropped, as are noncharacters; invalid UTF-8 becomes
-// U+FFFD.
-func flatten(s string, limit int) string {
-	var b strings.Builder
-	n := 0
-	space := false
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || isNoncharacter(r):
-			continue
-		}
-		if n == limit {
-			b.WriteString("…")
-			break
-		}
-		if space && n > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
-// isNoncharacter reports the code points Unicode reserves for internal use;
-// they render as boxes at best.
-func isNoncharacter(r rune) bool {
-	return r&0xFFFE == 0xFFFE || (r >= 0xFDD0 && r <= 0xFDEF)
+// cell turns untrusted text into safe inline Markdown for one table cell:
+// one bounded line (text.Line), escaped for Markdown.
+func cell(s string) string {
+	return escape(text.Line(s, maxCellBytes))
 }
 
 // escape neutralises the Markdown and HTML syntax a single-line text could

@@ -136,7 +136,7 @@ func TestRenderCountsNotAwaited(t *testing.T) {
 
 func TestText(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("é", maxCellRunes+5)
+	long := strings.Repeat("é", maxCellBytes/2+5)
 	cases := []struct{ name, in, want string }{
 		{"plain", "Log in", "Log in"},
 		{"pipe and backslash", `a|b\|c\`, `a\|b\\\|c\\`},
@@ -144,20 +144,20 @@ func TestText(t *testing.T) {
 		{"markdown", "`code` [l](javascript:x) *b* _i_ ~s~ $m$", "\\`code\\` \\[l\\](javascript:x) \\*b\\* \\_i\\_ \\~s\\~ \\$m\\$"},
 		{"newlines collapse", "a\r\n\r\nb\tc\u2028d  e\u0085f", "a b c d e f"},
 		{"trim", "  \n padded \t ", "padded"},
-		{"controls", "a\x00b\x1bc\x7fd\u0090e", "abcde"},
+		{"controls", "a\x00b\x1bc\x7fd\u0090e", "a b c d e"},
 		{"bidi", "abc\u202Efed\u2066x\u2069", "abcfedx"},
 		{"noncharacters", "a\uFFFEb\uFFFFc\uFDD0d\U0010FFFFe", "abcde"},
 		{"invalid utf8", "a\xff\xfeb", "a\uFFFDb"},
-		{"emoji kept", "🧪 👩‍💻", "🧪 👩‍💻"},
+		{"emoji kept, joiners dropped", "🧪 👩‍💻", "🧪 👩💻"},
 		{"block syntax stays inline", "\n# h\n> q\n- i\n|---|", `# h &gt; q - i \|---\|`},
-		{"truncated", long, strings.Repeat("é", maxCellRunes) + "…"},
-		{"exact length not truncated", long[:2*maxCellRunes], long[:2*maxCellRunes]},
+		{"truncated within the bound", long, strings.Repeat("é", (maxCellBytes-len("…"))/2) + "…"},
+		{"exact length not truncated", long[:maxCellBytes], long[:maxCellBytes]},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := text(tc.in); got != tc.want {
-				t.Errorf("text(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := cell(tc.in); got != tc.want {
+				t.Errorf("cell(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
