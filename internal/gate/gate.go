@@ -3,8 +3,8 @@
 // takes the runs of an earlier --detach), waits for every run through the
 // poller, reruns failures, and says why it stopped. It prints nothing and
 // writes no file: what it has to say goes to an event.Sink, and what it
-// learned comes back as an Outcome that main publishes and turns into an
-// exit code.
+// learned comes back as an Outcome, which result.Judge (with Policy) turns
+// into the one verdict that main publishes and exits with.
 //
 // Identity is decided here, once: which test run belongs to which
 // blueprint comes from the blueprints the user asked for and the trigger

@@ -1,8 +1,11 @@
-// Package result holds what the gate learned about one group run: the
-// verdict of every test run and the details the reports need. It is the
-// hand-off point between the poller and the report writers, so it depends on
-// nothing but the standard library and keeps only what a report shows, never
-// a whole API payload.
+// Package result holds what the gate learned about one group run and
+// judges it. Run and Set are the hand-off point between the poller and
+// everything after it: they keep only what a report shows, never a whole
+// API payload. Judge is the one place that decides: each run's kind, the
+// tally, the overall verdict and the exit code, from the set, the user's
+// policies and why the conductor stopped (Stop, which the conductor and the
+// poller share). Every report and log line renders the Verdict it returns.
+// The package depends on nothing but the standard library.
 package result
 
 import (
