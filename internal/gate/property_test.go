@@ -4,6 +4,9 @@ package gate
 // answers and every combination of the policies: the conductor runs
 // against a scripted API, the Judge decides, and the outcome is checked
 // against what the API really served, not against the gate's own view.
+// The no-verdict policies are judged in all four combinations for every
+// script; --fail-fast, --rerun-failed and --non-blocking-ids are drawn with
+// it, since they change what the conductor does. The properties:
 //
 //   - exit 0 only if at least one run was started;
 //   - exit 0 only if no failure the API served is left without a later
@@ -125,8 +128,7 @@ func propScenario(rng *rand.Rand) (config_ propConfig, api *propAPI) {
 			nonBlocking = append(nonBlocking, id)
 		}
 	}
-	pc := propConfig{ids: ids, nonBlocking: nonBlocking, failOnNoVerdict: rng.IntN(2) == 0, failOnMissing: rng.IntN(2) == 0,
-		failFast: rng.IntN(3) == 0, reruns: rng.IntN(3)}
+	pc := propConfig{ids: ids, nonBlocking: nonBlocking, failFast: rng.IntN(3) == 0, reruns: rng.IntN(3)}
 	api = &propAPI{answers: map[int64][]propAnswer{}, polls: map[int64]int{}, served: map[int64]string{}}
 	words := []propAnswer{{status: "passed"}, {status: "passed"}, {status: "failed"}, {status: "failed"}, {status: "stopped"},
 		{code: 400}, {code: 403}}
@@ -242,18 +244,24 @@ func TestVerdictProperty(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		out := Run(ctx, cfg, Deps{API: api, Sink: &recorder{}, Strategy: fixed})
 		cancel()
-		v := result.Judge(out.Set, Policy(cfg), out.Stop)
-		name := fmt.Sprintf("seed %d (%+v): stop %q, %s with exit %d, runs %+v", seed, pc, out.Stop, v.Outcome, v.Exit, out.Set.Runs)
-		if ok, why := api.allowedGreen(pc); v.Exit == result.ExitPassed && !ok {
-			t.Errorf("%s\nexit 0 but %s", name, why)
-		}
-		for _, bp := range pc.ids {
-			if !slices.ContainsFunc(v.Runs, func(r result.Judged) bool { return r.BlueprintID == bp }) {
-				t.Errorf("%s\nblueprint %d is missing from the verdict", name, bp)
+		// The two no-verdict policies change only the judgement, not what
+		// the conductor does: every combination judges the same outcome.
+		for _, combo := range [][2]bool{{true, true}, {false, true}, {true, false}, {false, false}} {
+			pc.failOnNoVerdict, pc.failOnMissing = combo[0], combo[1]
+			cfg.FailOnNoVerdict, cfg.FailOnMissing = combo[0], combo[1]
+			v := result.Judge(out.Set, Policy(cfg), out.Stop)
+			name := fmt.Sprintf("seed %d (%+v): stop %q, %s with exit %d, runs %+v", seed, pc, out.Stop, v.Outcome, v.Exit, out.Set.Runs)
+			if ok, why := api.allowedGreen(pc); v.Exit == result.ExitPassed && !ok {
+				t.Errorf("%s\nexit 0 but %s", name, why)
 			}
+			for _, bp := range pc.ids {
+				if !slices.ContainsFunc(v.Runs, func(r result.Judged) bool { return r.BlueprintID == bp }) {
+					t.Errorf("%s\nblueprint %d is missing from the verdict", name, bp)
+				}
+			}
+			checkAgreement(t, name, v)
+			checkAgreement(t, name+" (a report not written)", v.Unreported())
 		}
-		checkAgreement(t, name, v)
-		checkAgreement(t, name+" (a report not written)", v.Unreported())
 	}
 }
 
