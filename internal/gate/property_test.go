@@ -118,7 +118,7 @@ func (a *propAPI) blueprintOf(id int64) int64 {
 
 // propScenario draws one scenario: 1 to 3 blueprints, the policies, and
 // for each possible trigger its answer and every run's answers.
-func propScenario(rng *rand.Rand) (config_ propConfig, api *propAPI) {
+func propScenario(rng *rand.Rand) (propConfig, *propAPI) {
 	n := 1 + rng.IntN(3)
 	var ids, nonBlocking []int64
 	for i := range n {
@@ -129,7 +129,7 @@ func propScenario(rng *rand.Rand) (config_ propConfig, api *propAPI) {
 		}
 	}
 	pc := propConfig{ids: ids, nonBlocking: nonBlocking, failFast: rng.IntN(3) == 0, reruns: rng.IntN(3)}
-	api = &propAPI{answers: map[int64][]propAnswer{}, polls: map[int64]int{}, served: map[int64]string{}}
+	api := &propAPI{answers: map[int64][]propAnswer{}, polls: map[int64]int{}, served: map[int64]string{}}
 	words := []propAnswer{{status: "passed"}, {status: "passed"}, {status: "failed"}, {status: "failed"}, {status: "stopped"},
 		{code: 400}, {code: 403}}
 	next := int64(1000)
