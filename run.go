@@ -59,10 +59,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.DryRun {
 		// A dry run promises a configuration that works, report files
 		// included.
-		if err := config.CheckWritable(cfg.ReportPaths()); err != nil {
+		if err := config.CheckWritable(publish.Paths(cfg)); err != nil {
 			return configError(cfg, err, sink)
 		}
-		sink.Emit(gate.Plan(cfg))
+		plan := gate.Plan(cfg)
+		plan.Reports = publish.Plan(cfg)
+		sink.Emit(plan)
 		return exitPassed
 	}
 	w, err := wire(cfg, key, sink)
@@ -80,10 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	w.afterVerdict(ctx, out)
 	v := result.Judge(out.Set, gate.Policy(cfg), out.Stop)
-	written := publish.Reports(v, publish.Paths{
-		JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, ResultsJSON: cfg.ResultsJSONPath, Dotenv: cfg.DotenvPath,
-		SummaryFromRunner: cfg.SummaryFromRunner,
-	}, sink)
+	written := publish.Reports(v, cfg, sink)
 	if publish.Failed(written) {
 		v = v.Unreported()
 	}

@@ -141,7 +141,7 @@ func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	}
 	sink.Emit(event.ConfigError{Problems: problems})
 	msg := "docketqa-gate configuration: " + strings.Join(problems, "; ")
-	for _, w := range publish.ConfigError(publish.Paths{JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, SummaryFromRunner: cfg.SummaryFromRunner}, msg) {
+	for _, w := range publish.ConfigError(cfg, msg) {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
 	return exitUsage

@@ -93,14 +93,20 @@ func OutputNames() []string {
 // so every value is forced onto one line. The file is replaced atomically:
 // a job killed mid-write never leaves a torn report for the uploader.
 func WriteDotenv(path string, o Outputs) error {
+	if err := atomicfile.Write(path, Dotenv(o)); err != nil {
+		return fmt.Errorf("write dotenv report: %w", err)
+	}
+	return nil
+}
+
+// Dotenv is o in the format of GitLab's artifacts:reports:dotenv (see
+// WriteDotenv).
+func Dotenv(o Outputs) []byte {
 	var b strings.Builder
 	for _, out := range o.outputs() {
 		fmt.Fprintf(&b, "%s=%s\n", out.dotenvKey, outputValue(out.value))
 	}
-	if err := atomicfile.Write(path, []byte(b.String())); err != nil {
-		return fmt.Errorf("write dotenv report: %w", err)
-	}
-	return nil
+	return []byte(b.String())
 }
 
 // outputValue makes s safe for line-based formats: dotenv values and

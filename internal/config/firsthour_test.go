@@ -603,18 +603,6 @@ func TestCheckWritable(t *testing.T) {
 	})
 }
 
-func TestReportPaths(t *testing.T) {
-	t.Parallel()
-	c := Config{JUnitPath: "j.xml", SummaryPath: "s.md", ResultsJSONPath: "r.json", DotenvPath: "d.env", Detach: "m.json"}
-	want := []ReportPath{{"--junit", "j.xml"}, {"--summary", "s.md"}, {"--dotenv", "d.env"}, {"--results-json", "r.json"}, {"--detach", "m.json"}}
-	if got := c.ReportPaths(); !reflect.DeepEqual(got, want) {
-		t.Errorf("ReportPaths = %+v, want %+v", got, want)
-	}
-	if got := (Config{JUnitPath: "j.xml"}).ReportPaths(); len(got) != 1 {
-		t.Errorf("empty paths listed: %+v", got)
-	}
-}
-
 func TestEditDistanceAndClosest(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {

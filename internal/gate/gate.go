@@ -178,15 +178,16 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 
 func (c *conductor) plan(m *manifest.Manifest) event.Plan {
 	p := Plan(c.cfg)
-	p.BlueprintIDs, p.Reports = c.requested, nil
+	p.BlueprintIDs = c.requested
 	if m != nil {
 		p.GroupRunID, p.GroupRunURL, p.Runs = m.GroupRunID, m.DashboardURL, len(m.Runs)
 	}
 	return p
 }
 
-// Plan describes what cfg asks for, with every report file: the whole
-// output of --dry-run, and the first line of a real run.
+// Plan describes what cfg asks for: with the report files (which the
+// caller adds from the report table, publish.Plan) the whole output of
+// --dry-run, and the first line of a real run.
 func Plan(cfg config.Config) event.Plan {
 	p := event.Plan{
 		Version:      version.String(),
@@ -201,12 +202,6 @@ func Plan(cfg config.Config) event.Plan {
 		MaxParallel:  cfg.MaxParallel,
 		RerunFailed:  cfg.RerunFailed,
 		FailFast:     cfg.FailFast,
-		Reports: []event.Report{
-			{Kind: "JUnit report", Path: cfg.JUnitPath},
-			{Kind: "Markdown summary", Path: cfg.SummaryPath},
-			{Kind: "JSON results", Path: cfg.ResultsJSONPath},
-			{Kind: "dotenv outputs", Path: cfg.DotenvPath},
-		},
 	}
 	switch {
 	case cfg.Attach != "":
