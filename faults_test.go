@@ -239,7 +239,7 @@ func faultRows() []faultRow {
 			setup: func(t *testing.T, h *harness) {
 				h.env["DOCKETQA_JUNIT"] = filepath.Join(regularFile(t, h), "junit.xml")
 			},
-			stdout: "verdict: passed: 1 passed", stderr: "cannot write report",
+			stdout: "verdict: error: 1 passed", stderr: "cannot write report",
 			check: func(t *testing.T, h *harness) {
 				if b, err := os.ReadFile(h.env["DOCKETQA_SUMMARY"]); err != nil || !strings.Contains(string(b), "Flow 1") {
 					t.Errorf("the summary must still be written and name the run: %v\n%s", err, b)
@@ -250,7 +250,7 @@ func faultRows() []faultRow {
 			setup: func(t *testing.T, h *harness) {
 				h.env["DOCKETQA_SUMMARY"] = filepath.Join(regularFile(t, h), "summary.md")
 			},
-			stdout: "verdict: passed: 1 passed", stderr: "cannot write report"},
+			stdout: "verdict: error: 1 passed", stderr: "cannot write report"},
 
 		// The trigger is not idempotent.
 		{name: "reset mid-trigger", want: 3, triggers: 1, args: ids1,

@@ -106,7 +106,7 @@ func TestFirstHour(t *testing.T) {
 				h.env["DOCKETQA_RESULTS_JSON"] = filepath.Join(regularFile(t, h), "results.json")
 			},
 			args: []string{"--blueprint-ids", "1"}, want: 3, triggers: 1,
-			stdout: []string{"JSON results: ", "(not written)", "verdict: passed"},
+			stdout: []string{"JSON results: ", "(not written)", "verdict: error: 1 passed"},
 			stderr: []string{"cannot write report: JSON results (--results-json / DOCKETQA_RESULTS_JSON)"},
 		},
 		{

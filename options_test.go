@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
+	"github.com/docketqa-gate/docketqa-gate/internal/report/publish"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
 	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
@@ -111,6 +112,12 @@ func TestDryRun(t *testing.T) {
 	for _, want := range []string{h.srv.URL, "1, 2", "non-blocking:      2", "JUnit report:"} {
 		if !strings.Contains(h.stdout.String(), want) {
 			t.Errorf("plan lacks %q:\n%s", want, h.stdout.String())
+		}
+	}
+	// The plan lists every report of the one table.
+	for _, f := range publish.Formats() {
+		if !strings.Contains(h.stdout.String(), "  "+f.Kind+":") {
+			t.Errorf("plan lacks the report %q:\n%s", f.Kind, h.stdout.String())
 		}
 	}
 	h.stdout.Reset()

@@ -15,12 +15,12 @@ import (
 )
 
 // Exit codes: the contract with CI pipelines, documented in --help and the
-// README.
+// README; the Judge (result.Judge) decides which one a gate gets.
 const (
-	exitPassed    = 0
-	exitFailed    = 1
-	exitUsage     = 2
-	exitNoVerdict = 3
+	exitPassed    = result.ExitPassed
+	exitFailed    = result.ExitFailed
+	exitUsage     = result.ExitUsage
+	exitNoVerdict = result.ExitNoVerdict
 )
 
 // run is the whole program behind main, with every dependency injected so
@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.DryRun {
 		// A dry run promises a configuration that works, report files
 		// included.
-		if err := config.CheckWritable(cfg.ReportPaths()); err != nil {
+		if err := config.CheckWritable(publish.Paths(cfg)); err != nil {
 			return configError(cfg, err, sink)
 		}
 		// As in a real run, evidence that cannot be saved is a warning,
@@ -69,7 +69,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				sink.Emit(event.Warning{Text: fmt.Sprintf("evidence (--artifacts-dir / DOCKETQA_ARTIFACTS_DIR) would not be saved: %v", err)})
 			}
 		}
-		sink.Emit(gate.Plan(cfg))
+		plan := gate.Plan(cfg)
+		plan.Reports = publish.Plan(cfg)
+		sink.Emit(plan)
 		return exitPassed
 	}
 	w, err := wire(ctx, cfg, key, getenv, sink)
@@ -82,27 +84,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer stopNotice()
 
 	out := gate.Run(ctx, cfg, w.deps)
-	if out.Stop == gate.Detached {
+	if out.Stop == result.StopDetached {
 		return w.detach(out)
 	}
 	w.afterVerdict(ctx, out)
-	tally := out.Set.Tally()
-	written := publish.Reports(out.Set, tally, publish.Paths{
-		JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, ResultsJSON: cfg.ResultsJSONPath, Dotenv: cfg.DotenvPath,
-		SummaryFromRunner: cfg.SummaryFromRunner, SummaryNotes: policyNotes(cfg), Cause: out.Cause,
-	}, sink)
-	sink.Emit(event.Verdict{Set: out.Set, Tally: tally, Untriggered: out.Set.GroupRunID == 0, Cause: out.Cause})
+	v := result.Judge(out.Set, gate.Policy(cfg), out.Stop)
+	written := publish.Reports(publish.Input{Verdict: v, Config: cfg, Cause: out.Cause, Notes: policyNotes(cfg)}, sink)
+	if publish.Failed(written) {
+		v = v.Unreported()
+	}
+	sink.Emit(event.Verdict{Verdict: v, Cause: out.Cause})
 	for _, w := range written {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
-	if out.Err != nil && out.Stop != gate.TriggerFailed {
+	if out.Err != nil && out.Stop != result.StopTriggerFailed {
 		sink.Emit(event.Fatal{Err: out.Err})
 	}
-	code := exitCode(cfg, tally, out, publish.Failed(written))
 	// Last: the reports are written and the verdict printed, and the
 	// comment can only warn, never change the exit code.
-	w.prComment(ctx, out.Set, tally, code != exitPassed)
-	return code
+	w.prComment(ctx, v)
+	return v.Exit
 }
 
 // policyNotes names the config file that set policies, for the summary:
@@ -113,44 +114,4 @@ func policyNotes(cfg config.Config) []string {
 		return nil
 	}
 	return []string{fmt.Sprintf("Policies from %s: %s", cfg.ConfigFile, strings.Join(p, ", "))}
-}
-
-// exitCode maps the outcome to the documented exit codes. A failed run
-// always gives 1. Otherwise anything that kept the gate from a verdict on
-// every run gives 3, except what the policies excuse: runs left without a
-// verdict by API trouble or the deadline (--fail-on-no-verdict=false) and
-// blueprints DocketQA started no run for (--fail-on-missing=false). A
-// refused key, a failed or uncertain trigger, an interruption and an
-// unwritten report are never excused, so a revoked key cannot go green.
-func exitCode(cfg config.Config, t result.Tally, out gate.Outcome, reportFailed bool) int {
-	switch {
-	case t.Verdict == result.Failed:
-		return exitFailed
-	case reportFailed:
-		return exitNoVerdict
-	case t.Verdict == result.Passed && out.Err == nil:
-		return exitPassed
-	case out.Stop != gate.Finished && out.Stop != gate.Deadline:
-		return exitNoVerdict
-	case t.Total == 0 || t.NotAwaited > 0:
-		return exitNoVerdict
-	}
-	for _, r := range out.Set.Runs {
-		if result.KindOf(r) == result.KindNoVerdict && !excused(cfg, r) {
-			return exitNoVerdict
-		}
-	}
-	return exitPassed
-}
-
-// excused reports whether a policy lets r, a run without a verdict, pass
-// the gate with a warning.
-func excused(cfg config.Config, r result.Run) bool {
-	if result.KindOf(r) != result.KindNoVerdict {
-		return false
-	}
-	if r.Missing {
-		return !cfg.FailOnMissing
-	}
-	return !cfg.FailOnNoVerdict && r.RunID != 0
 }

@@ -32,9 +32,7 @@ import (
 // token with it first, so not even a warning can print them unmasked; on a
 // configuration error too, whenever they were found.
 func newSink(cfg config.Config, getenv func(string) string, stdout, stderr io.Writer) *ci.Sink {
-	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv,
-		// The no-verdict policies decide which runs are only warnings.
-		[]ci.Option{ci.WithExcused(func(r result.Run) bool { return excused(cfg, r) })}, ci.WithDebug(debugMode(cfg)))
+	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv, nil, ci.WithDebug(debugMode(cfg)))
 	for _, v := range append(cfg.APIKey.MaskValues(), cfg.GitHubToken.MaskValues()...) {
 		sink.Mask(v)
 	}
@@ -149,7 +147,7 @@ func (w *wiring) afterVerdict(ctx context.Context, out gate.Outcome) {
 			w.sink.Emit(event.Evidence{Text: strings.TrimPrefix(line, "evidence: "), Problems: len(idx.Problems()) > 0})
 		}
 	}
-	addRecords(w.history, out.Set.Runs)
+	addRecords(w.history, out.Set.Runs, gate.Policy(w.cfg), out.Stop)
 	saveHistory(w.cfg, w.history, out.Set.Runs, w.sink)
 }
 
@@ -157,16 +155,17 @@ func (w *wiring) afterVerdict(ctx context.Context, out gate.Outcome) {
 // on the runs a reader asks "was it already failing?" about: those that
 // failed (non-blocking ones too), had no verdict or passed only after
 // another attempt. It runs before Record, so a blueprint with two runs in
-// this invocation sees only its own outcome after the file's.
-func addRecords(h *history.File, runs []result.Run) {
+// this invocation sees only its own outcome after the file's. Which runs
+// those are is the Judge's word (JudgeRun), not worked out here.
+func addRecords(h *history.File, runs []result.Run, p result.Policy, stop result.Stop) {
 	if h == nil {
 		return
 	}
 	for i, r := range runs {
-		switch result.KindOf(r) {
+		switch j := p.JudgeRun(r, stop); j.Kind {
 		case result.KindFailed, result.KindNoVerdict, result.KindNonBlocking:
 		case result.KindPassed:
-			if !result.IsFlaky(r) {
+			if !j.Flaky {
 				continue
 			}
 		default:
@@ -195,7 +194,7 @@ func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	problems = boundProblems(problems)
 	sink.Emit(event.ConfigError{Problems: problems})
 	msg := "docketqa-gate configuration: " + strings.Join(problems, "; ")
-	for _, w := range publish.ConfigError(publish.Paths{JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, SummaryFromRunner: cfg.SummaryFromRunner}, msg) {
+	for _, w := range publish.ConfigError(cfg, msg) {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
 	return exitUsage
@@ -226,7 +225,7 @@ const prCommentBudget = 30 * time.Second
 // prComment writes or updates the pull-request comment (--pr-comment). It
 // never changes the verdict: whatever keeps it from being written is one
 // warning annotation saying why and how to fix it.
-func (w *wiring) prComment(ctx context.Context, set result.Set, tally result.Tally, failed bool) {
+func (w *wiring) prComment(ctx context.Context, v result.Verdict) {
 	if w.cfg.PRComment == prcomment.ModeOff || w.cfg.PRComment == "" {
 		return
 	}
@@ -241,7 +240,7 @@ func (w *wiring) prComment(ctx context.Context, set result.Set, tally result.Tal
 	o := prcomment.Post(ctx, prcomment.Options{
 		Mode: w.cfg.PRComment, Tag: w.cfg.PRCommentTag, Token: w.cfg.GitHubToken.Reveal(),
 		Getenv: w.getenv, UserAgent: "docketqa-gate/" + version.String(),
-	}, prcomment.FromSet(set, tally, failed, ""))
+	}, prcomment.FromVerdict(v, ""))
 	switch {
 	case o.Warning != "":
 		w.sink.Emit(event.Warning{Text: o.Warning, Title: "DocketQA pull-request comment"})

@@ -241,7 +241,7 @@ func TestSimulatorEvidence(t *testing.T) {
 	// The JUnit report written after Finish points at the files, failing
 	// step's screenshot first, and still validates.
 	var buf bytes.Buffer
-	if err := junit.Write(&buf, result.Set{GroupRunID: g.ID, Runs: runs}); err != nil {
+	if err := junit.Write(&buf, result.Judge(result.Set{GroupRunID: g.ID, Runs: runs}, result.Policy{}, result.StopFinished)); err != nil {
 		t.Fatal(err)
 	}
 	testutil.ValidateJUnit(t, buf.Bytes())

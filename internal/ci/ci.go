@@ -1,7 +1,9 @@
 // Package ci adapts the gate's output to the CI system it runs in. GitHub
 // Actions gets workflow commands (masking, log groups, annotations) and step
 // outputs; GitLab CI gets collapsible log sections and a dotenv report;
-// Jenkins and local terminals get plain text. The JUnit file and the job
+// Jenkins and local terminals get plain text. Run lines, blocks,
+// annotations and outputs render the Judge's result.Verdict: the kinds and
+// words are the Judge's, never worked out here. The JUnit file and the job
 // summary are written elsewhere: they are the same on every platform.
 //
 // Everything here takes its environment through an injected getenv and

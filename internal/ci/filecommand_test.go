@@ -104,7 +104,7 @@ func TestFileCommandDelimiters(t *testing.T) {
 		t.Errorf("%d outputs read back, want %d:\n%s", len(got), len(outs), raw)
 	}
 	for _, out := range outs {
-		if want := oneLine(out.value); got[out.name] != want {
+		if want := outputValue(out.value); got[out.name] != want {
 			t.Errorf("%s = %q, want %q", out.name, got[out.name], want)
 		}
 	}

@@ -8,10 +8,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // Outputs are the machine-readable results later pipeline steps can use:
@@ -31,19 +31,21 @@ type Outputs struct {
 	ResultsJSONPath string
 }
 
-// OutputsFrom summarises s by its tally t and names the report files
-// written for it.
-func OutputsFrom(s result.Set, t result.Tally, junitPath, resultsJSONPath string) Outputs {
+// OutputsFrom renders the verdict v and names the report files written
+// for it. Its names are the established ones pipelines read: a kind's
+// "no verdict" is the output "errors".
+func OutputsFrom(v result.Verdict, junitPath, resultsJSONPath string) Outputs {
+	t := v.Tally
 	return Outputs{
-		Verdict:         string(t.Verdict),
+		Verdict:         string(v.Outcome),
 		Total:           t.Total,
 		Passed:          t.Passed,
 		Failed:          t.Failed,
 		Errors:          t.NoVerdict,
 		NotAwaited:      t.NotAwaited,
 		Flaky:           t.Flaky,
-		GroupRunID:      s.GroupRunID,
-		GroupRunURL:     s.GroupRunURL,
+		GroupRunID:      v.Set.GroupRunID,
+		GroupRunURL:     v.Set.GroupRunURL,
 		JUnitPath:       junitPath,
 		ResultsJSONPath: resultsJSONPath,
 	}
@@ -95,11 +97,7 @@ func OutputNames() []string {
 // so every value is forced onto one line. The file is replaced atomically:
 // a job killed mid-write never leaves a torn report for the uploader.
 func WriteDotenv(path string, o Outputs) error {
-	var b strings.Builder
-	for _, out := range o.outputs() {
-		fmt.Fprintf(&b, "%s=%s\n", out.dotenvKey, oneLine(out.value))
-	}
-	if err := atomicfile.Write(path, []byte(b.String())); err != nil {
+	if err := atomicfile.Write(path, Dotenv(o)); err != nil {
 		return fmt.Errorf("write dotenv report: %w", err)
 	}
 	return nil
@@ -126,7 +124,7 @@ const delimiterPrefix = "ghadelimiter_"
 func appendGitHubFile(path string, outs []output, random io.Reader) error {
 	var b strings.Builder
 	for _, o := range outs {
-		v := oneLine(o.value)
+		v := outputValue(o.value)
 		d, err := delimiter(v, random)
 		if err != nil {
 			return err
@@ -179,21 +177,20 @@ func appendRunnerFile(path string, data []byte) error {
 	return errors.Join(err, f.Close())
 }
 
-// oneLine makes s safe for line-based formats: dotenv values, heredoc
-// step outputs and log lines. Line breaks and tabs become spaces and other
-// control characters (such as terminal escapes from API text) are dropped,
-// so a value can neither end its record early nor start a new line that a
-// CI runner would interpret as a command.
-func oneLine(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			return ' '
-		case unicode.IsControl(r):
-			return -1
-		default:
-			return r
-		}
-	}, s)
-	return strings.TrimSpace(s)
+// Dotenv is o in the format of GitLab's artifacts:reports:dotenv (see
+// WriteDotenv).
+func Dotenv(o Outputs) []byte {
+	var b strings.Builder
+	for _, out := range o.outputs() {
+		fmt.Fprintf(&b, "%s=%s\n", out.dotenvKey, outputValue(out.value))
+	}
+	return []byte(b.String())
+}
+
+// outputValue makes s safe for line-based formats: dotenv values and
+// heredoc step outputs. Every character that could end the record early or
+// start a new line a CI runner would read as a command becomes a space
+// (text.Flat); the value's own spacing, a path's included, is kept.
+func outputValue(s string) string {
+	return strings.TrimSpace(text.Flat(s))
 }

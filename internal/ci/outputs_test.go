@@ -38,7 +38,7 @@ func TestOutputsFrom(t *testing.T) {
 		},
 		{
 			name: "all passed",
-			set:  result.Set{GroupRunID: 7, Runs: []result.Run{{BlueprintID: 1, Verdict: result.Passed}}},
+			set:  result.Set{GroupRunID: 7, Runs: []result.Run{{BlueprintID: 1, RunID: 70, Verdict: result.Passed}}},
 			want: Outputs{Verdict: "passed", Total: 1, Passed: 1, GroupRunID: 7, JUnitPath: "docketqa-junit.xml", ResultsJSONPath: "results.json"},
 		},
 		{
@@ -50,7 +50,7 @@ func TestOutputsFrom(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := OutputsFrom(tc.set, tc.set.Tally(), "docketqa-junit.xml", "results.json"); got != tc.want {
+			if got := OutputsFrom(result.Judge(tc.set, result.Policy{}, result.StopFinished), "docketqa-junit.xml", "results.json"); got != tc.want {
 				t.Errorf("OutputsFrom() =\n%+v\nwant\n%+v", got, tc.want)
 			}
 		})
@@ -100,7 +100,7 @@ func TestWriteDotenv(t *testing.T) {
 				"DOCKETQA_GROUP_RUN_ID=4711\n" +
 				"DOCKETQA_GROUP_RUN_URL=https://app.docketqa.com/group-runs/4711\n" +
 				"DOCKETQA_JUNIT_PATH=reports/junit.xml INJECTED=1\n" +
-				"DOCKETQA_RESULTS_JSON_PATH=results[31m.json\n",
+				"DOCKETQA_RESULTS_JSON_PATH=results [31m.json\n",
 		},
 		{
 			name: "nothing triggered",
@@ -213,18 +213,19 @@ func assertOnlyFile(t *testing.T, dir string, names ...string) {
 	}
 }
 
-func TestOneLine(t *testing.T) {
+func TestOutputValue(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ in, want string }{
 		{"plain", "plain"},
 		{"a\nb\r\nc", "a b  c"},
 		{"  padded\t", "padded"},
-		{"esc\x1b[0Kape\x00", "esc[0Kape"},
-		{"ünïcödé ✓", "ünïcödé ✓"},
+		{"esc\x1b[0Kape\x00", "esc [0Kape"},
+		{"two  spaces/in a path.xml", "two  spaces/in a path.xml"},
+		{"ünïcödé ✓\u2028\u202e", "ünïcödé ✓"},
 	}
 	for _, tc := range cases {
-		if got := oneLine(tc.in); got != tc.want {
-			t.Errorf("oneLine(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := outputValue(tc.in); got != tc.want {
+			t.Errorf("outputValue(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

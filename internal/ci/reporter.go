@@ -13,6 +13,7 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // maxAnnotations is GitHub's limit per step and severity (10 errors and 10
@@ -29,15 +30,10 @@ type Reporter struct {
 	// gh is set only on GitHub, so no other platform can print a workflow
 	// command by accident.
 	gh *githubactions.Action
-	// keys are the secrets Mask was given (the API key, the GitHub
-	// token); every line is redacted of each.
-	keys []string
+	// secrets are what Mask was given; every line is redacted of them.
+	secrets text.Redactor
 	// random draws the delimiters of step outputs.
 	random io.Reader
-	// excused says which runs without a verdict a policy lets pass
-	// (--fail-on-no-verdict=false, --fail-on-missing=false): they are
-	// annotated as warnings, not errors.
-	excused func(result.Run) bool
 	// errorsShown and warningsShown count the annotations printed so far,
 	// so the per-run ones stop at GitHub's limit with a notice instead of
 	// being dropped silently.
@@ -46,12 +42,6 @@ type Reporter struct {
 
 // Option configures a Reporter.
 type Option func(*Reporter)
-
-// WithExcused annotates the runs without a verdict that excused accepts
-// as warnings, not errors: a policy lets them pass the gate.
-func WithExcused(excused func(result.Run) bool) Option {
-	return func(r *Reporter) { r.excused = excused }
-}
 
 // WithNow replaces the clock that stamps GitLab log sections, for
 // deterministic tests.
@@ -98,7 +88,7 @@ func (r *Reporter) Mask(secret string) {
 	if secret == "" {
 		return
 	}
-	r.keys = append(r.keys, secret)
+	r.secrets = r.secrets.With(secret)
 	if r.gh == nil {
 		return
 	}
@@ -113,13 +103,13 @@ func (r *Reporter) Mask(secret string) {
 // Details prints one collapsible block per run that did not pass, with its
 // steps, reason and video link, so the log explains a red gate without a
 // trip to the dashboard. Passing runs are left to the summary.
-func (r *Reporter) Details(runs []result.Run) {
+func (r *Reporter) Details(runs []result.Judged) {
 	for i, run := range runs {
-		if run.Verdict == result.Passed {
+		if run.Kind == result.KindPassed {
 			continue
 		}
 		header := r.safe(runHeader(run))
-		body := runBody(run)
+		body := runBody(run.Run)
 		switch r.platform {
 		case GitHub:
 			r.gh.Group(header)
@@ -128,7 +118,7 @@ func (r *Reporter) Details(runs []result.Run) {
 		case GitLab:
 			// GitLab's custom collapsible sections, documented at
 			// https://docs.gitlab.com/ci/jobs/job_logs/
-			id := sectionID(i, run)
+			id := sectionID(i, run.Run)
 			fmt.Fprintf(r.out, "\x1b[0Ksection_start:%d:%s[collapsed=true]\r\x1b[0K%s\n", r.now().Unix(), id, header)
 			r.lines("  ", body)
 			fmt.Fprintf(r.out, "\x1b[0Ksection_end:%d:%s\r\x1b[0K\n", r.now().Unix(), id)
@@ -140,18 +130,19 @@ func (r *Reporter) Details(runs []result.Run) {
 }
 
 // Annotate adds a GitHub error annotation for each blocking run that failed
-// or has no verdict, and a warning for each non-blocking one, so they show
+// or has no verdict, and a warning for each non-blocking one and each one
+// a policy excused, so they show
 // on the workflow run page and in pull requests. GitHub keeps at most 10 of
 // each per step; the rest are counted in a notice instead of vanishing.
 // Other platforms have no annotations; there it does nothing.
-func (r *Reporter) Annotate(runs []result.Run) {
+func (r *Reporter) Annotate(runs []result.Judged) {
 	if r.gh == nil {
 		return
 	}
-	var errs, warnings []result.Run
+	var errs, warnings []result.Judged
 	notAwaited := 0
 	for _, run := range runs {
-		switch result.KindOf(run) {
+		switch run.Kind {
 		case result.KindPassed:
 		case result.KindNotAwaited:
 			// Not an error: fail-fast chose not to wait. One notice
@@ -160,7 +151,7 @@ func (r *Reporter) Annotate(runs []result.Run) {
 		case result.KindNonBlocking:
 			warnings = append(warnings, run)
 		case result.KindNoVerdict:
-			if r.excused != nil && r.excused(run) {
+			if run.Excused {
 				warnings = append(warnings, run)
 			} else {
 				errs = append(errs, run)
@@ -182,7 +173,7 @@ func (r *Reporter) Annotate(runs []result.Run) {
 				plural(len(errs)-errLimit, "more failed run", "more failed runs"), maxAnnotations)
 			break
 		}
-		r.errorAnnotation(run.Name(), annotation(run))
+		r.errorAnnotation(run.Name(), annotation(run.Run))
 	}
 	for i, run := range warnings {
 		if i == warnLimit {
@@ -191,10 +182,10 @@ func (r *Reporter) Annotate(runs []result.Run) {
 			break
 		}
 		label := " (non-blocking)"
-		if !run.NonBlocking {
-			label = " (no verdict)"
+		if run.Kind != result.KindNonBlocking {
+			label = " (" + run.Kind.String() + ")"
 		}
-		r.warningAnnotation(run.Name()+label, annotation(run))
+		r.warningAnnotation(run.Name()+label, annotation(run.Run))
 	}
 }
 
@@ -214,16 +205,18 @@ func (r *Reporter) warningAnnotation(title, msg string) {
 // verdict, with its advice (raise --timeout, check the key): an error,
 // or a warning when a policy lets every run without a verdict pass.
 // Other platforms have no annotations; there it does nothing.
-func (r *Reporter) AnnotateCause(c event.Cause, runs []result.Run) {
+func (r *Reporter) AnnotateCause(c event.Cause, runs []result.Judged) {
 	if r.gh == nil {
 		return
 	}
-	excused := r.excused != nil
+	excused, any := true, false
 	for _, run := range runs {
-		if result.KindOf(run) == result.KindNoVerdict && (r.excused == nil || !r.excused(run)) {
-			excused = false
+		if run.Kind == result.KindNoVerdict {
+			any = true
+			excused = excused && run.Excused
 		}
 	}
+	excused = excused && any
 	if excused {
 		r.warningAnnotation(program+": no verdict", c.String())
 		return
@@ -245,17 +238,26 @@ func (r *Reporter) SetOutputs(o Outputs) error {
 	return nil
 }
 
-// runHeader is the one-line title of a run's block. It starts with a mark
-// so that no run title can begin a line with "::".
-func runHeader(run result.Run) string {
-	verdict := "failed"
-	if run.Verdict != result.Failed {
-		verdict = "no verdict"
+// runHeader is the one-line title of a run's block: its mark and the
+// Judge's label. It starts with a mark so that no run title can begin a
+// line with "::".
+func runHeader(run result.Judged) string {
+	return mark(run.Kind) + " " + text.Line(run.Label, 0)
+}
+
+// mark is the log's sign for each kind, in front of the kind's word (a
+// switch, not a map, so nothing is built at start-up).
+func mark(k result.Kind) string {
+	switch k {
+	case result.KindPassed:
+		return "✓"
+	case result.KindNoVerdict:
+		return "!"
+	case result.KindNotAwaited:
+		return "-"
+	default: // failed, non-blocking failure
+		return "✗"
 	}
-	if run.NonBlocking {
-		verdict += ", non-blocking"
-	}
-	return fmt.Sprintf("✗ %s: %s", oneLine(run.Name()), verdict)
 }
 
 // runBody returns the lines of a run's block. Every value from the API is
@@ -268,8 +270,8 @@ func runBody(run result.Run) []string {
 		if !s.OK {
 			mark = "✗"
 		}
-		line := fmt.Sprintf("%s step %d (%s): %s", mark, s.Number, formatDuration(s.Duration), oneLine(s.Task))
-		if res := oneLine(s.Result); res != "" {
+		line := fmt.Sprintf("%s step %d (%s): %s", mark, s.Number, formatDuration(s.Duration), text.Line(s.Task, 0))
+		if res := text.Line(s.Result, 0); res != "" {
 			line += " — " + res
 		}
 		lines = append(lines, line)
@@ -277,23 +279,17 @@ func runBody(run result.Run) []string {
 	if len(run.Steps) == 0 {
 		lines = append(lines, "no steps reported")
 	}
-	if reason := oneLine(run.Reason); reason != "" {
+	if reason := text.Line(run.Reason, 0); reason != "" {
 		lines = append(lines, "reason: "+reason)
 	}
-	if video := oneLine(run.VideoURL); video != "" {
+	if video := text.Line(run.VideoURL, 0); video != "" {
 		lines = append(lines, "video: "+video)
 	}
 	return lines
 }
 
 // safe escapes one line for the log (see safeLine).
-func (r *Reporter) safe(s string) string {
-	s = safeLine(s, "")
-	for _, k := range r.keys {
-		s = redactFold(s, k)
-	}
-	return s
-}
+func (r *Reporter) safe(s string) string { return safeLine(s, r.secrets) }
 
 func (r *Reporter) lines(indent string, lines []string) {
 	for _, l := range lines {

@@ -72,7 +72,7 @@ func TestDetailsGolden(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
 			r := NewReporter(tc.platform, &buf, testutil.Getenv(nil), WithNow(fixedNow))
-			r.Details(sampleRuns())
+			r.Details(judged(sampleRuns()))
 			// Local shares the Jenkins golden file and never writes it,
 			// which keeps parallel updates from racing.
 			testutil.Golden(t, filepath.Join("testdata", tc.golden), buf.Bytes(), *update && tc.platform != Local)
@@ -84,9 +84,9 @@ func TestDetailsGitLabSections(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
 	r := NewReporter(GitLab, &buf, testutil.Getenv(nil), WithNow(fixedNow))
-	r.Details(sampleRuns())
+	r.Details(judged(sampleRuns()))
 
-	start := regexp.MustCompile(`^\x1b\[0Ksection_start:(\d+):([^\[\r]*)\[collapsed=true\]\r\x1b\[0K✗ `)
+	start := regexp.MustCompile(`^\x1b\[0Ksection_start:(\d+):([^\[\r]*)\[collapsed=true\]\r\x1b\[0K[✗!-] `)
 	end := regexp.MustCompile(`^\x1b\[0Ksection_end:(\d+):([^\r]*)\r\x1b\[0K$`)
 	valid := regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	var open string
@@ -187,8 +187,8 @@ func TestMaskComesFirst(t *testing.T) {
 	var buf bytes.Buffer
 	r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
 	r.Mask(fakeKey)
-	r.Details(sampleRuns())
-	r.Annotate(sampleRuns())
+	r.Details(judged(sampleRuns()))
+	r.Annotate(judged(sampleRuns()))
 	got := lines(buf.String())
 	if len(got) < 2 || got[0] != "::add-mask::"+fakeKey {
 		t.Fatalf("first line = %q, want the mask", got)
@@ -250,7 +250,7 @@ func TestAnnotate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(tc.runs)
+			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(judged(tc.runs))
 			if got := lines(buf.String()); !slices.Equal(got, tc.want) {
 				t.Errorf("Annotate() printed\n%q\nwant\n%q", got, tc.want)
 			}
@@ -289,7 +289,7 @@ func TestAnnotateCap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(append(runs(tc.failed, false), runs(tc.nonBlocking, true)...))
+			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(judged(append(runs(tc.failed, false), runs(tc.nonBlocking, true)...)))
 			var errs, warnings int
 			var notices []string
 			for _, l := range lines(buf.String()) {
@@ -327,8 +327,8 @@ func TestNoWorkflowCommandsOffGitHub(t *testing.T) {
 			var buf bytes.Buffer
 			r := NewReporter(p, &buf, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": outFile}), WithNow(fixedNow))
 			r.Mask(fakeKey)
-			r.Details(forgingRuns())
-			r.Annotate(forgingRuns())
+			r.Details(judged(forgingRuns()))
+			r.Annotate(judged(forgingRuns()))
 			if err := r.SetOutputs(sampleOutputs()); err != nil {
 				t.Errorf("SetOutputs() error = %v", err)
 			}
@@ -350,7 +350,7 @@ func TestNoWorkflowCommandsOffGitHub(t *testing.T) {
 func TestAPITextCannotForgeCommands(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	NewReporter(GitHub, &buf, testutil.Getenv(nil)).Details(forgingRuns())
+	NewReporter(GitHub, &buf, testutil.Getenv(nil)).Details(judged(forgingRuns()))
 	for _, cmd := range commandLines(buf.String()) {
 		if !strings.HasPrefix(cmd, "::group::") && cmd != "::endgroup::" {
 			t.Errorf("forged workflow command in the log: %q", cmd)
@@ -419,7 +419,7 @@ func TestSetOutputs(t *testing.T) {
 		"group-run-id":      "4711",
 		"group-run-url":     "https://app.docketqa.com/group-runs/4711",
 		"junit-path":        "reports/junit.xml INJECTED=1",
-		"results-json-path": "results[31m.json",
+		"results-json-path": "results [31m.json",
 	}
 	for k, v := range want {
 		if values[k] != v {
@@ -516,8 +516,8 @@ func TestBrokenLogDoesNotPanic(t *testing.T) {
 				t.Fatalf("Err() before any output = %v", err)
 			}
 			r.Mask(fakeKey)
-			r.Details(sampleRuns())
-			r.Annotate(sampleRuns())
+			r.Details(judged(sampleRuns()))
+			r.Annotate(judged(sampleRuns()))
 			if err := r.Err(); err == nil || err.Error() != "stdout closed" {
 				t.Errorf("Err() = %v, want the first write error", err)
 			}
@@ -572,12 +572,21 @@ func TestAnnotateCause(t *testing.T) {
 		}
 		return rs
 	}
+	// excusedIf judges runs with --fail-on-no-verdict=false for the runs
+	// that ok names, and the default for the others.
+	excusedIf := func(runs []result.Run, ok func(result.Run) bool) []result.Judged {
+		js := judged(runs)
+		for i := range js {
+			js[i].Excused = ok(js[i].Run)
+		}
+		return js
+	}
 	t.Run("error, then the runs up to the limit", func(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer
 		r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
-		r.AnnotateCause(cause, lost(12))
-		r.Annotate(lost(12))
+		r.AnnotateCause(cause, judged(lost(12)))
+		r.Annotate(judged(lost(12)))
 		ls := lines(buf.String())
 		if len(ls) == 0 || ls[0] != "::error title=docketqa-gate%3A no verdict::"+msg {
 			t.Fatalf("first line %q, want the cause as an error annotation", ls)
@@ -596,8 +605,8 @@ func TestAnnotateCause(t *testing.T) {
 	t.Run("excused: a warning", func(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer
-		r := NewReporter(GitHub, &buf, testutil.Getenv(nil), WithExcused(func(result.Run) bool { return true }))
-		r.AnnotateCause(cause, lost(2))
+		r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
+		r.AnnotateCause(cause, excusedIf(lost(2), func(result.Run) bool { return true }))
 		if got := buf.String(); got != "::warning title=docketqa-gate%3A no verdict::"+msg+"\n" {
 			t.Errorf("got %q, want the cause as a warning", got)
 		}
@@ -605,17 +614,23 @@ func TestAnnotateCause(t *testing.T) {
 	t.Run("one run not excused: an error", func(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer
-		r := NewReporter(GitHub, &buf, testutil.Getenv(nil), WithExcused(func(run result.Run) bool { return run.BlueprintID == 1 }))
-		r.AnnotateCause(cause, lost(2))
+		r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
+		r.AnnotateCause(cause, excusedIf(lost(2), func(run result.Run) bool { return run.BlueprintID == 1 }))
 		if got := buf.String(); !strings.HasPrefix(got, "::error ") {
 			t.Errorf("got %q, want an error", got)
 		}
 	})
 	for _, p := range []Platform{GitLab, Jenkins, Local} {
 		var buf bytes.Buffer
-		NewReporter(p, &buf, testutil.Getenv(nil)).AnnotateCause(cause, lost(1))
+		NewReporter(p, &buf, testutil.Getenv(nil)).AnnotateCause(cause, judged(lost(1)))
 		if buf.Len() != 0 {
 			t.Errorf("%v: printed %q", p, buf.String())
 		}
 	}
+}
+
+// judged is runs as the Judge sees them at the end of a finished gate
+// under the default policies.
+func judged(runs []result.Run) []result.Judged {
+	return result.Judge(result.Set{Runs: runs}, result.Policy{}, result.StopFinished).Runs
 }

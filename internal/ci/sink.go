@@ -266,16 +266,12 @@ func (s *Sink) triggerFailed(e event.TriggerFailed) {
 	s.annotate(title, msg)
 }
 
-func (s *Sink) runFinished(r result.Run) {
-	mark := map[result.Kind]string{
-		result.KindPassed: "✓ passed", result.KindFailed: "✗ failed", result.KindNoVerdict: "! error ",
-		result.KindNotAwaited: "- not awaited", result.KindNonBlocking: "✗ failed (non-blocking)",
-	}[result.KindOf(r)]
-	line := fmt.Sprintf("%s  %s in %s", mark, r.Name(), r.Duration.Round(time.Second))
+func (s *Sink) runFinished(r result.Judged) {
+	line := fmt.Sprintf("%s %s  %s in %s", mark(r.Kind), r.Kind, r.Name(), r.Duration.Round(time.Second))
 	if r.Flaky {
 		line += fmt.Sprintf(" (flaky: passed after %d attempts)", r.Attempts)
 	}
-	if r.Verdict == result.Passed && r.FailedStep() != nil {
+	if r.Kind == result.KindPassed && r.FailedStep() != nil {
 		line += fmt.Sprintf(" (warning: DocketQA reports step %d unsuccessful)", r.FailedStep().Number)
 	}
 	if r.Reason != "" {
@@ -285,18 +281,19 @@ func (s *Sink) runFinished(r result.Run) {
 }
 
 func (s *Sink) verdict(e event.Verdict) {
-	if !e.Untriggered {
-		s.rep.Details(e.Set.Runs)
+	v := e.Verdict
+	if !v.Untriggered() {
+		s.rep.Details(v.Runs)
 		// The cause first: it explains every run annotation after it,
 		// and must not be the one GitHub drops past its limit. A failed
 		// trigger's annotation already named it.
-		if e.Cause.What != "" && e.Tally.NoVerdict > 0 {
-			s.rep.AnnotateCause(e.Cause, e.Set.Runs)
+		if e.Cause.What != "" && v.Tally.NoVerdict > 0 {
+			s.rep.AnnotateCause(e.Cause, v.Runs)
 		}
-		s.rep.Annotate(e.Set.Runs)
+		s.rep.Annotate(v.Runs)
 	}
-	t := e.Tally
-	line := fmt.Sprintf("verdict: %s: %d passed, %d failed, %d without verdict", t.Verdict, t.Passed, t.Failed, t.NoVerdict)
+	t := v.Tally
+	line := fmt.Sprintf("verdict: %s: %d passed, %d failed, %d without verdict", v.Outcome, t.Passed, t.Failed, t.NoVerdict)
 	if t.NotAwaited > 0 {
 		line += fmt.Sprintf(", %d not awaited", t.NotAwaited)
 	}
@@ -306,13 +303,13 @@ func (s *Sink) verdict(e event.Verdict) {
 	if t.Flaky > 0 {
 		line += fmt.Sprintf(", %d flaky", t.Flaky)
 	}
-	s.out("%s (%d run(s) in %s)", line, t.Total, e.Set.Elapsed.Round(time.Second))
+	s.out("%s (%d run(s) in %s)", line, t.Total, v.Set.Elapsed.Round(time.Second))
 	if t.PassedWithFailedSteps > 0 {
 		s.warn(program+": unsuccessful steps", fmt.Sprintf("%s passed although DocketQA marked a step unsuccessful; see the reports",
 			plural(t.PassedWithFailedSteps, "run", "runs")))
 	}
-	if e.Set.GroupRunURL != "" {
-		s.out("group run: %s", e.Set.GroupRunURL)
+	if v.Set.GroupRunURL != "" {
+		s.out("group run: %s", v.Set.GroupRunURL)
 	}
 }
 

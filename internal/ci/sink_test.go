@@ -16,6 +16,7 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 // hostile is API text built to break a log: line breaks that start forged
@@ -46,6 +47,8 @@ func hostileEvents() []event.Event {
 	notAwaited.Verdict, notAwaited.NotAwaited, notAwaited.BlueprintID = result.Error, true, 10
 	set := result.Set{GroupRunID: 5, GroupRunName: hostile, GroupRunURL: "https://app.example/" + hostile,
 		Runs: []result.Run{run, passedWarn, noVerdict, nonBlocking, notAwaited}, Elapsed: time.Minute}
+	untriggered := set
+	untriggered.GroupRunID = 0
 	plan := event.Plan{Version: hostile, BaseURL: hostile, BlueprintIDs: []int64{1}, Manifest: hostile, GroupRunURL: hostile,
 		Reports: []event.Report{{Kind: "JUnit report", Path: hostile}}}
 	dry := plan
@@ -61,18 +64,18 @@ func hostileEvents() []event.Event {
 		event.TriggerFailed{Rerun: 1, Blueprints: 1, Err: err, Uncertain: true},
 		event.MissingRuns{BlueprintIDs: []int64{3}, Requested: 4},
 		event.UnrequestedRuns{RunIDs: []int64{9}, BlueprintIDs: []int64{999}},
-		event.RunFinished{Run: run},
-		event.RunFinished{Run: passedWarn},
-		event.RunFinished{Run: notAwaited},
+		event.RunFinished{Run: judged([]result.Run{run})[0]},
+		event.RunFinished{Run: judged([]result.Run{passedWarn})[0]},
+		event.RunFinished{Run: judged([]result.Run{notAwaited})[0]},
 		event.StillWaiting{Waiting: 9, Total: 10, Names: []string{hostile, run.Name()}},
 		event.RerunStarted{Attempt: 1, Of: 2, BlueprintIDs: []int64{7}},
 		event.RerunSkipped{Failed: 9, Max: 5},
 		event.FailFastStopped{URL: hostile},
 		event.Interrupted{Signal: hostile},
 		event.Detached{Path: hostile, Runs: 1},
-		event.Verdict{Set: set, Tally: set.Tally()},
-		event.Verdict{Set: set, Tally: set.Tally(), Cause: event.Cause{What: hostile, Advice: hostile}},
-		event.Verdict{Set: set, Tally: set.Tally(), Untriggered: true},
+		event.Verdict{Verdict: result.Judge(set, result.Policy{}, result.StopFinished)},
+		event.Verdict{Verdict: result.Judge(untriggered, result.Policy{}, result.StopTriggerFailed)},
+		event.Verdict{Verdict: result.Judge(set, result.Policy{}, result.StopFinished), Cause: event.Cause{What: hostile, Advice: hostile}},
 		event.ReportWritten{Kind: "JUnit report", Path: hostile},
 		event.ReportWritten{Kind: "JSON results", Path: hostile, Err: err},
 		event.Warning{Text: hostile},
@@ -213,17 +216,41 @@ func TestSinkSurvivesBrokenStreams(t *testing.T) {
 	}
 }
 
-func TestRedactFold(t *testing.T) {
+// TestMaskRedactsEverySecret: every value given to Mask is redacted, in
+// any letter case, the Kelvin sign for a "k" included (seen: byte windows
+// compared with EqualFold missed it, the sign being three bytes).
+func TestMaskRedactsEverySecret(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ in, key, want string }{
-		{"a KEY-1 b key-1 c", "key-1", "a [redacted] b [redacted] c"},
-		{"key-1", "key-1", "[redacted]"},
-		{"nothing", "key-1", "nothing"},
-		{"kkey-1", "key-1", "k[redacted]"},
-		{"anything", "", "anything"},
-	} {
-		if got := redactFold(tc.in, tc.key); got != tc.want {
-			t.Errorf("redactFold(%q, %q) = %q, want %q", tc.in, tc.key, got, tc.want)
+	var out bytes.Buffer
+	s := NewSink(Local, &out, &out, testutil.Getenv(nil), nil)
+	s.Mask("first-key-1")
+	s.Mask("second-key-2")
+	s.Emit(event.Warning{Text: "FIRST-KEY-1 and second-\u212aey-2 and first-\u212aEY-1"})
+	if got := out.String(); strings.Contains(strings.ToLower(got), "key-") || strings.Contains(got, "\u212a") || strings.Count(got, "[redacted]") != 3 {
+		t.Errorf("printed %q", got)
+	}
+}
+
+// TestNotAwaitedIsNeverNoVerdict: a run fail-fast stopped waiting for is
+// "not awaited" in every line the log prints for it (seen: its block
+// header said "no verdict" while JUnit and the summary said not awaited).
+func TestNotAwaitedIsNeverNoVerdict(t *testing.T) {
+	t.Parallel()
+	for _, p := range []Platform{GitHub, GitLab, Local} {
+		var out, errOut bytes.Buffer
+		s := NewSink(p, &out, &errOut, testutil.Getenv(nil), nil)
+		set := result.Set{GroupRunID: 1, Runs: []result.Run{
+			{BlueprintID: 180, RunID: 1, Verdict: result.Failed, Reason: "step 1"},
+			{BlueprintID: 181, RunID: 2, Title: "Slow one", Verdict: result.Error, NotAwaited: true, Reason: result.NotAwaited},
+		}}
+		s.Emit(event.Verdict{Verdict: result.Judge(set, result.Policy{}, result.StopFailFast)})
+		for _, line := range strings.Split(out.String()+errOut.String(), "\n") {
+			if strings.Contains(line, "Slow one") && strings.Contains(line, "no verdict") {
+				t.Errorf("%v: %q", p, line)
+			}
+		}
+		if !strings.Contains(out.String(), "Slow one (blueprint 181): not awaited") {
+			t.Errorf("%v: no not-awaited header:\n%s", p, out.String())
 		}
 	}
 }

@@ -21,13 +21,15 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // program is the binary's name as users type it.
 const program = "docketqa-gate"
 
 // redacted replaces a secret wherever it would be printed.
-const redacted = "[redacted]"
+const redacted = text.Redacted
 
 // Secret holds a credential. Every way of printing or encoding it yields
 // "[redacted]", so a Config can be logged or dumped without leaking the

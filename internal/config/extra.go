@@ -45,7 +45,7 @@ func (l *loader) flagError(err error) {
 			}
 		}
 	}
-	if l.secret != "" && strings.Contains(msg, l.secret) {
+	if l.secrets().Contains(msg) {
 		msg = "bad flag " + redacted
 	}
 	l.problemf("%s", msg)
@@ -55,7 +55,7 @@ func (l *loader) flagError(err error) {
 // dashes, quoted when it holds anything but letters, digits, "-", "_" and
 // ".", and never the key.
 func (l *loader) flagText(name string) string {
-	if l.secret != "" && strings.Contains(name, l.secret) {
+	if l.secrets().Contains(name) {
 		return redacted
 	}
 	if strings.IndexFunc(name, func(r rune) bool {
@@ -203,7 +203,7 @@ func (l *loader) sources() []Resolved {
 		if v.kind == SourceFlag {
 			r.From = s.Flag
 		}
-		if s.Secret || (l.secret != "" && strings.Contains(v.raw, l.secret)) {
+		if s.Secret || l.secrets().Contains(v.raw) {
 			if r.Value != "" {
 				r.Value = redacted
 			}

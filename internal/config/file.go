@@ -179,15 +179,10 @@ func scalarText(n *yaml.Node, s spec) (string, string) {
 	return "", "use a plain value, such as timeout: 45m"
 }
 
-// redact removes the key from a message about the file, since a parse
-// error can quote a line of it.
+// redact removes the key, in any letter case, from a message about the
+// file, since a parse error can quote a line of it.
 func (l *loader) redact(msg string) string {
-	for _, secret := range []string{l.secret, l.token} {
-		if secret != "" {
-			msg = strings.ReplaceAll(msg, secret, redacted)
-		}
-	}
-	return msg
+	return l.secrets().Redact(msg)
 }
 
 // known reports whether name is a setting at all.

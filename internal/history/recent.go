@@ -16,7 +16,7 @@ func (f *File) RecentOf(r result.Run) result.Recent {
 	if e == nil || len(e.Runs) == 0 {
 		return result.Recent{}
 	}
-	outcomes := make([]result.Verdict, 0, len(e.Runs)+1)
+	outcomes := make([]result.Outcome, 0, len(e.Runs)+1)
 	for _, rr := range e.Runs {
 		outcomes = append(outcomes, verdictOf(rr.Outcome))
 	}
@@ -30,7 +30,7 @@ func (f *File) RecentOf(r result.Run) result.Recent {
 	return result.Recent{Outcomes: outcomes, Reading: Read(outcomes, own && r.Verdict == result.Failed)}
 }
 
-func verdictOf(outcome string) result.Verdict {
+func verdictOf(outcome string) result.Outcome {
 	if outcome == outcomePassed {
 		return result.Passed
 	}
@@ -50,7 +50,7 @@ func verdictOf(outcome string) result.Verdict {
 //  4. otherwise "recent: passed P of the last N".
 //
 // Empty outcomes read as "".
-func Read(outcomes []result.Verdict, failedNow bool) string {
+func Read(outcomes []result.Outcome, failedNow bool) string {
 	n := len(outcomes)
 	if n == 0 {
 		return ""

@@ -9,8 +9,8 @@ import (
 )
 
 // outcomes reads "PPF" as passed, passed, failed.
-func outcomes(s string) []result.Verdict {
-	out := make([]result.Verdict, len(s))
+func outcomes(s string) []result.Outcome {
+	out := make([]result.Outcome, len(s))
 	for i, c := range s {
 		out[i] = result.Failed
 		if c == 'P' {

@@ -2,28 +2,19 @@ package poll
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
-// StillGoing reports whether a status word means the run has not finished.
-// Only these words do; DocketQA documents "running", and "queued" and
-// "pending" are the usual words for a run waiting for a browser. Any other
-// word is final, so an undocumented status can never hang the gate.
-func StillGoing(status string) bool {
-	switch status {
-	case "running", "queued", "pending":
-		return true
-	}
-	return false
-}
+// StillGoing reports whether a status word means the run has not finished
+// (see result.StillGoing, where the rule lives).
+func StillGoing(status string) bool { return result.StillGoing(status) }
 
-// Convert turns a finished test run into a result. Only the exact status
-// "passed" is a pass: "failed", "stopped" and words nobody documented are
-// failures reported with their word.
+// Convert turns a finished test run into a result; its outcome is
+// result.OutcomeOf the status word.
 func Convert(t Target, r *docketqa.TestRun) result.Run {
 	out := result.Run{
 		BlueprintID: t.BlueprintID,
@@ -58,12 +49,11 @@ func Convert(t Target, r *docketqa.TestRun) result.Run {
 	if out.Duration == 0 {
 		out.Duration = stepSum
 	}
-	if r.Status == "passed" {
-		out.Verdict = result.Passed
+	out.Verdict = result.OutcomeOf(string(r.Status))
+	if out.Verdict == result.Passed {
 		out.Flaky = len(r.Retries) > 0
 		return out
 	}
-	out.Verdict = result.Failed
 	out.Reason = failureReason(out)
 	return out
 }
@@ -90,10 +80,10 @@ func convertSteps(in []docketqa.Step) []result.Step {
 func failureReason(r result.Run) string {
 	if s := r.FailedStep(); s != nil {
 		msg := fmt.Sprintf("step %d", s.Number)
-		if t := oneLine(s.Task); t != "" {
+		if t := text.Line(s.Task, 0); t != "" {
 			msg += ": " + t
 		}
-		if res := oneLine(s.Result); res != "" {
+		if res := text.Line(s.Result, 0); res != "" {
 			msg += ": " + res
 		}
 		return msg
@@ -103,8 +93,6 @@ func failureReason(r result.Run) string {
 	}
 	return fmt.Sprintf("status %q is not a pass", r.Status)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // serverTook is the run's duration by DocketQA's own timestamps, from
 // created_at to updated_at; 0 when they do not tell one.

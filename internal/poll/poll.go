@@ -44,16 +44,17 @@ type Target struct {
 	SharedBlueprint bool
 }
 
-// Stop says why polling ended before every run finished.
-type Stop string
+// Stop says why polling ended before every run finished: the result
+// layer's type, which the conductor hands on to the Judge unchanged.
+type Stop = result.Stop
 
 // The reasons polling can end early.
 const (
-	Finished    Stop = ""
-	Deadline    Stop = "deadline"
-	Interrupted Stop = "interrupted"
-	AuthFailed  Stop = "auth"
-	FailFast    Stop = "fail-fast"
+	Finished    = result.StopFinished
+	Deadline    = result.StopDeadline
+	Interrupted = result.StopInterrupted
+	AuthFailed  = result.StopAuthRefused
+	FailFast    = result.StopFailFast
 )
 
 // Outcome is what Run learned.

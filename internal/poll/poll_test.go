@@ -103,7 +103,7 @@ func TestRunVerdicts(t *testing.T) {
 	cases := []struct {
 		name     string
 		script   []answer
-		want     result.Verdict
+		want     result.Outcome
 		reason   string
 		wantStop Stop
 	}{

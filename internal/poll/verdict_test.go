@@ -112,7 +112,7 @@ func TestNotFoundGrace(t *testing.T) {
 	cases := []struct {
 		name   string
 		script []string // "404" or a status word, by call; the last repeats
-		want   result.Verdict
+		want   result.Outcome
 		calls  int
 	}{
 		{name: "gives up when the grace is reached", script: []string{"404"}, want: result.Error, calls: 3},
@@ -152,7 +152,7 @@ func TestIdentityChecked(t *testing.T) {
 	cases := []struct {
 		name   string
 		answer func(call int) *docketqa.TestRun
-		want   result.Verdict
+		want   result.Outcome
 		reason string
 		calls  int
 	}{
@@ -196,7 +196,7 @@ func TestFailFastStop(t *testing.T) {
 		nonBlocking bool
 		runs        int
 		wantStop    Stop
-		want2       result.Verdict
+		want2       result.Outcome
 		notAwaited2 bool
 	}{
 		{name: "a failure stops the others", failFast: true, runs: 2, wantStop: FailFast, want2: result.Error, notAwaited2: true},
@@ -246,7 +246,7 @@ func TestFailFastStop(t *testing.T) {
 func TestDeadlineFinalFetchAnswers(t *testing.T) {
 	t.Parallel()
 	type want struct {
-		verdict result.Verdict
+		verdict result.Outcome
 		reason  string // exact for errors
 	}
 	cases := []struct {
@@ -329,7 +329,7 @@ func TestConvertTitleAndFlaky(t *testing.T) {
 		title     string
 		flaky     bool
 		attempts  int
-		verdict   result.Verdict
+		verdict   result.Outcome
 		durationD time.Duration
 	}{
 		{name: "no title keeps the trigger's", run: docketqa.TestRun{Status: "passed"}, title: "from the trigger", attempts: 1, verdict: result.Passed},

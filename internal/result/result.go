@@ -1,8 +1,11 @@
-// Package result holds what the gate learned about one group run: the
-// verdict of every test run and the details the reports need. It is the
-// hand-off point between the poller and the report writers, so it depends on
-// nothing but the standard library and keeps only what a report shows, never
-// a whole API payload.
+// Package result holds what the gate learned about one group run and
+// judges it. Run and Set are the hand-off point between the poller and
+// everything after it: they keep only what a report shows, never a whole
+// API payload. Judge is the one place that decides: each run's kind, the
+// tally, the overall verdict and the exit code, from the set, the user's
+// policies and why the conductor stopped (Stop, which the conductor and the
+// poller share). Every report and log line renders the Verdict it returns.
+// The package depends on nothing but the standard library.
 package result
 
 import (
@@ -10,15 +13,17 @@ import (
 	"time"
 )
 
-// Verdict is the gate's judgement of one test run or of the whole group.
-type Verdict string
+// Outcome is the word for one test run or for the whole group: passed,
+// failed or error. It is what a run's answer said (see OutcomeOf); what
+// the gate makes of it is the Judge's Verdict.
+type Outcome string
 
-// The verdicts. Only Passed is green. Error means "no verdict": the run's
+// The outcomes. Only Passed is green. Error means "no verdict": the run's
 // outcome is unknown (deadline, API trouble, interruption, missing run).
 const (
-	Passed Verdict = "passed"
-	Failed Verdict = "failed"
-	Error  Verdict = "error"
+	Passed Outcome = "passed"
+	Failed Outcome = "failed"
+	Error  Outcome = "error"
 )
 
 // NotAwaited is the Reason of a run the gate stopped waiting for because
@@ -49,7 +54,7 @@ type Attempt struct {
 	// share the run id of the final attempt.
 	RunID    int64
 	Status   string
-	Verdict  Verdict
+	Verdict  Outcome
 	Reason   string
 	VideoURL string
 }
@@ -62,7 +67,7 @@ type Run struct {
 	Title string
 	// Status is the last status word DocketQA reported; empty if none was seen.
 	Status  string
-	Verdict Verdict
+	Verdict Outcome
 	// Reason says why a run failed or has no verdict, in one line.
 	Reason   string
 	Steps    []Step
@@ -109,7 +114,7 @@ type Run struct {
 type Recent struct {
 	// Outcomes are Passed or Failed, most recent last; the run's own
 	// outcome is the last one when it finished with a verdict.
-	Outcomes []Verdict
+	Outcomes []Outcome
 	// Reading is one of "recent: passed 9 of the last 10", "new failure:
 	// passed the last 9 runs", "failing for the last 4 runs" or "flaky: 3
 	// failures in the last 10"; empty when there is no record.
@@ -193,109 +198,4 @@ type Set struct {
 	// Started is when the trigger was sent; Elapsed is the gate's wall time.
 	Started time.Time
 	Elapsed time.Duration
-}
-
-// Kind is the one category of a run that every report, output, annotation
-// and the exit code use. It is derived in one place, KindOf, so a run the
-// gate stopped waiting for cannot be "skipped" in one report and "without
-// verdict" in another.
-type Kind int
-
-// The kinds, in the order people should read them.
-const (
-	KindFailed Kind = iota
-	KindNoVerdict
-	KindNotAwaited
-	KindNonBlocking
-	KindPassed
-)
-
-// String names the kind as the log, the JSON results and the outputs do.
-func (k Kind) String() string {
-	switch k {
-	case KindFailed:
-		return "failed"
-	case KindNoVerdict:
-		return "no verdict"
-	case KindNotAwaited:
-		return "not awaited"
-	case KindNonBlocking:
-		return "non-blocking failure"
-	default:
-		return "passed"
-	}
-}
-
-// KindOf classifies r. A non-blocking run that did not pass is only ever a
-// non-blocking failure; a run fail-fast stopped waiting for is not awaited
-// (it may well pass), never an error.
-func KindOf(r Run) Kind {
-	switch {
-	case r.Verdict == Passed:
-		return KindPassed
-	case r.NonBlocking:
-		return KindNonBlocking
-	case r.Verdict == Failed:
-		return KindFailed
-	case r.NotAwaited:
-		return KindNotAwaited
-	default:
-		return KindNoVerdict
-	}
-}
-
-// Tally is the verdict and the counts of a set, derived once by Set.Tally
-// and handed to every report and to the exit code.
-type Tally struct {
-	Verdict Verdict
-	// Failed, NoVerdict and NotAwaited count blocking runs only, as the
-	// verdict does; NonBlockingFailed counts the non-blocking runs that
-	// did not pass, whatever happened to them.
-	Total, Passed, Failed, NoVerdict, NotAwaited, Flaky, NonBlockingFailed int
-	// PassedWithFailedSteps counts passes whose answer also reported an
-	// unsuccessful step: DocketQA decides, but a reader should look.
-	PassedWithFailedSteps int
-}
-
-// IsFlaky reports whether r passed only after earlier attempts failed. A
-// listed earlier attempt is proof enough even when the Flaky flag is unset.
-func IsFlaky(r Run) bool {
-	return r.Verdict == Passed && (r.Flaky || len(r.Earlier) > 0)
-}
-
-// Tally derives the verdict and counts of s: Failed if any blocking run
-// failed; else Error if any blocking run has no verdict, if runs were not
-// awaited without a failure to explain it, or if there are no runs at all;
-// else Passed.
-func (s Set) Tally() Tally {
-	t := Tally{Total: len(s.Runs)}
-	for _, r := range s.Runs {
-		if IsFlaky(r) {
-			t.Flaky++
-		}
-		switch KindOf(r) {
-		case KindPassed:
-			t.Passed++
-			if r.FailedStep() != nil {
-				t.PassedWithFailedSteps++
-			}
-		case KindNonBlocking:
-			t.NonBlockingFailed++
-		case KindFailed:
-			t.Failed++
-		case KindNotAwaited:
-			t.NotAwaited++
-		default:
-			t.NoVerdict++
-		}
-	}
-	switch {
-	case t.Failed > 0:
-		t.Verdict = Failed
-	case t.NoVerdict > 0 || t.NotAwaited > 0 || t.Total == 0:
-		t.Verdict = Error
-	default:
-		t.Verdict = Passed
-	}
-	return t
 }

@@ -16,8 +16,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // Text is one line of text from the API, cleaned by a Cleaner: valid UTF-8,
@@ -49,9 +50,9 @@ const (
 	// a longer one is no link a person clicks.
 	MaxURL = 8 << 10
 	// Redacted replaces the API key wherever it appears, in any letter case.
-	Redacted = "[redacted]"
+	Redacted = text.Redacted
 	// Ellipsis starts the marker of a cut text: "… (12345 bytes)".
-	Ellipsis = "…"
+	Ellipsis = text.Ellipsis
 )
 
 // Cleaner turns API strings into Text and URL values. It is a small value,
@@ -128,43 +129,11 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 		// Cleaning only shrinks text and the key cannot span the window's
 		// end unseen, so a window of the text gives the same answer.
 		cut, origLen = true, len(p)
-		p = p[:runeStart(p, c.Window())]
+		p = p[:text.RuneStart(p, c.Window())]
 	}
-	var b strings.Builder
-	b.Grow(min(len(p), c.Window()))
-	space := false // a space is pending: written only before more text
-	bad := false   // the last rune was invalid UTF-8
-	for i := 0; i < len(p); {
-		if c := p[i]; c > ' ' && c < 0x7f {
-			// Printable ASCII, most of any text, needs no lookup.
-			writeSpace(&b, &space)
-			b.WriteByte(c)
-			bad = false
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(p[i:])
-		i += n
-		if r == utf8.RuneError && n == 1 {
-			if !bad {
-				writeSpace(&b, &space)
-				b.WriteRune(utf8.RuneError)
-			}
-			bad = true
-			continue
-		}
-		bad = false
-		switch {
-		case isSpace(r):
-			space = b.Len() > 0
-		case invisible(r):
-			// dropped
-		default:
-			writeSpace(&b, &space)
-			b.WriteRune(r)
-		}
-	}
-	s := b.String()
+	// The one way text becomes one line (package text); the cap and its
+	// marker are this boundary's own.
+	s := text.Line(p, 0)
 	if cut {
 		s = strings.TrimRight(c.trimKeyPrefix(s), " ")
 	}
@@ -178,7 +147,7 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 	}
 	keep := c.cap - len(marker)
 	if len(s) > keep {
-		s = s[:runeStart(s, keep)]
+		s = s[:text.RuneStart(s, keep)]
 	}
 	out := strings.TrimRight(s, " ") + marker
 	if c.key != "" && indexFold(out, c.key) >= 0 {
@@ -189,73 +158,10 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 	return Text(out)
 }
 
-func writeSpace(b *strings.Builder, space *bool) {
-	if *space {
-		b.WriteByte(' ')
-		*space = false
-	}
-}
-
-// runeStart returns the largest rune boundary of s at or below n.
-func runeStart(s string, n int) int {
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return n
-}
-
-// isSpace reports the characters that become a single space: every C0 and
-// C1 control (newline, carriage return, tab and ESC included), DEL, and
-// Unicode white space (no-break space, the line and paragraph separators
-// U+2028 and U+2029). Turning them into a space rather than nothing keeps
-// words apart.
-func isSpace(r rune) bool {
-	return r < 0x20 || (r >= 0x7f && r <= 0x9f) || unicode.IsSpace(r)
-}
-
-// invisible reports the characters that are dropped: Unicode format
-// characters (category Cf: bidi embeddings, overrides and isolates, the
-// zero-width space and joiners, the byte-order mark, soft hyphen, tags),
-// the Hangul fillers that render as nothing, and noncharacters. Dropping
-// the zero-width joiner splits emoji sequences into their parts, which
-// still read.
-func invisible(r rune) bool {
-	switch r {
-	case 0x115F, 0x1160, 0x3164, 0xFFA0, 0xFFFE, 0xFFFF:
-		return true
-	}
-	return unicode.Is(unicode.Cf, r) || (r >= 0xFDD0 && r <= 0xFDEF) || r&0xFFFE == 0xFFFE
-}
-
-// redact replaces every occurrence of the key, in any letter case. The
-// marker starts with '[' and ends with ']', so a replacement can only form
-// a new occurrence with a key containing one of them; such a key is
-// removed until none is left instead.
+// redact replaces every occurrence of the key, in any letter case (see
+// text.Redactor).
 func (c Cleaner) redact(s string) string {
-	if c.key == "" {
-		return s
-	}
-	var b strings.Builder
-	for {
-		i := indexFold(s, c.key)
-		if i < 0 {
-			break
-		}
-		n := matchFold(s[i:], c.key)
-		b.WriteString(s[:i])
-		b.WriteString(Redacted)
-		s = s[i+n:]
-	}
-	if b.Len() == 0 {
-		return s
-	}
-	b.WriteString(s)
-	out := b.String()
-	for indexFold(out, c.key) >= 0 {
-		i := indexFold(out, c.key)
-		out = out[:i] + out[i+matchFold(out[i:], c.key):]
-	}
-	return out
+	return text.NewRedactor(c.key).Redact(s)
 }
 
 // trimKeyPrefix drops a tail of s that could be the start of the key cut
@@ -270,7 +176,7 @@ func (c Cleaner) trimKeyPrefix(s string) string {
 		if !utf8.RuneStart(s[i]) || utf8.RuneCountInString(s[i:]) < 3 {
 			continue
 		}
-		if prefixFold(c.key, s[i:]) {
+		if text.PrefixFold(c.key, s[i:]) {
 			return s[:i]
 		}
 	}
@@ -341,84 +247,5 @@ func escapeQuery(q string) string {
 	return b.String()
 }
 
-// indexFold returns the byte index of the first occurrence of key in s
-// under simple Unicode case folding (as strings.EqualFold), or -1.
-func indexFold(s, key string) int {
-	if key == "" {
-		return -1
-	}
-	k0, _ := utf8.DecodeRuneInString(key)
-	if k0 < utf8.RuneSelf {
-		// An ASCII first rune: candidates are its two cases and any
-		// non-ASCII rune (the Kelvin sign folds to k, the long s to s).
-		lo, up := byte(unicode.ToLower(k0)), byte(unicode.ToUpper(k0))
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if (c == lo || c == up || (c >= utf8.RuneSelf && utf8.RuneStart(c))) && matchFold(s[i:], key) > 0 {
-				return i
-			}
-		}
-		return -1
-	}
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if equalFoldRune(r, k0) && matchFold(s[i:], key) > 0 {
-			return i
-		}
-		i += n
-	}
-	return -1
-}
-
-// matchFold returns how many bytes of s match key under case folding, or 0
-// when s does not start with key.
-func matchFold(s, key string) int {
-	i := 0
-	for _, kr := range key {
-		if i >= len(s) {
-			return 0
-		}
-		if c := s[i]; c < utf8.RuneSelf && kr < utf8.RuneSelf {
-			if c != byte(kr) && unicode.ToLower(rune(c)) != unicode.ToLower(kr) {
-				return 0
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if !equalFoldRune(r, kr) {
-			return 0
-		}
-		i += n
-	}
-	return i
-}
-
-// prefixFold reports whether tail is, under case folding, a prefix of key.
-func prefixFold(key, tail string) bool {
-	j := 0
-	for _, r := range tail {
-		if j >= len(key) {
-			return false
-		}
-		kr, n := utf8.DecodeRuneInString(key[j:])
-		if !equalFoldRune(r, kr) {
-			return false
-		}
-		j += n
-	}
-	return true
-}
-
-// equalFoldRune reports whether a and b are equal under simple folding.
-func equalFoldRune(a, b rune) bool {
-	if a == b {
-		return true
-	}
-	for f := unicode.SimpleFold(a); f != a; f = unicode.SimpleFold(f) {
-		if f == b {
-			return true
-		}
-	}
-	return false
-}
+// indexFold is text.IndexFold, the one case-folding search.
+func indexFold(s, key string) int { return text.IndexFold(s, key) }

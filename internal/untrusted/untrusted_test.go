@@ -6,6 +6,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 const key = "dqa_Secret_Key_0123456789abcdef"
@@ -219,14 +221,14 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("unfolded space: %q", got)
 		}
 		for _, r := range got {
-			if isSpace(r) && r != ' ' || invisible(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			if text.IsSpaceLike(r) && r != ' ' || text.IsInvisible(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 				t.Fatalf("kept %U in %q", r, got)
 			}
 		}
 		if c.key != "" && indexFold(got, c.key) >= 0 {
 			t.Fatalf("key %q survives in %q", c.key, got)
 		}
-		if strings.TrimSpace(k) != "" && !strings.ContainsFunc(k, func(r rune) bool { return isSpace(r) || invisible(r) || r == utf8.RuneError }) &&
+		if strings.TrimSpace(k) != "" && !strings.ContainsFunc(k, func(r rune) bool { return text.IsSpaceLike(r) || text.IsInvisible(r) || r == utf8.RuneError }) &&
 			strings.Contains(strings.ToLower(got), strings.ToLower(k)) {
 			t.Fatalf("raw key %q survives in %q", k, got)
 		}

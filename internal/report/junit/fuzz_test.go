@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/reporttest"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
@@ -25,7 +26,7 @@ func FuzzWrite(f *testing.F) {
 		earlier := []result.Attempt{
 			{Status: reason, Verdict: result.Failed, Reason: reason, VideoURL: url},
 			{Rerun: true, RunID: 20, Status: stepResult, Verdict: result.Error, Reason: task, VideoURL: url},
-			{Verdict: result.Verdict(reason)},
+			{Verdict: result.Outcome(reason)},
 		}
 		set := result.Set{
 			GroupRunID: 1, GroupRunName: title, GroupRunURL: url,
@@ -36,7 +37,7 @@ func FuzzWrite(f *testing.F) {
 				{BlueprintID: 2, RunID: 12, Title: title, Verdict: result.Error, Reason: reason, Steps: steps},
 				{BlueprintID: 3, Title: title, Verdict: result.Failed, NonBlocking: true, Reason: reason, Earlier: earlier[:1]},
 				{BlueprintID: 4, RunID: 14, Title: title, Verdict: result.Passed, Flaky: true, Attempts: 2, Steps: steps[:1], Earlier: earlier},
-				{BlueprintID: 5, RunID: 15, Title: title, Verdict: result.Verdict(reason), Reason: reason, Duration: -time.Second},
+				{BlueprintID: 5, RunID: 15, Title: title, Verdict: result.Outcome(reason), Reason: reason, Duration: -time.Second},
 			},
 		}
 
@@ -45,7 +46,7 @@ func FuzzWrite(f *testing.F) {
 		set.Runs[0].Artifacts = []result.Artifact{{Kind: result.ShotAfter, Step: 2, Path: "artifacts/1-11/1-11-step2-after.png"}}
 		set.Runs[1].Artifacts = []result.Artifact{{Kind: result.Video, Path: "artifacts/2-12/2-12-video.webm"}}
 		var buf bytes.Buffer
-		if err := Write(&buf, set); err != nil {
+		if err := Write(&buf, reporttest.Judge(set)); err != nil {
 			t.Fatalf("Write: %v", err)
 		}
 		if n := strings.Count(buf.String(), "[[ATTACHMENT|"); n != 2 {

@@ -1,7 +1,8 @@
 // Package junit writes the gate's result set as a JUnit XML report, the
 // format GitLab, Jenkins and GitHub test reporters all read. It is a pure
-// function of result.Set: the times come from the set, never from the clock,
-// so the same set always yields the same bytes.
+// renderer of the Judge's result.Verdict: each run's kind picks its
+// element, the times come from the set, never from the clock, so the same
+// verdict always yields the same bytes.
 //
 // The document is built from go-junit-report's types, which also do the
 // counting, but that library has no element for a test's earlier attempts.
@@ -151,7 +152,8 @@ func (r *report) boundMessages() {
 
 // build turns s into one <testsuite> holding one <testcase> per run, in the
 // order of s.Runs. Every string in the result is safe to marshal as XML 1.0.
-func build(s result.Set) report {
+func build(v result.Verdict) report {
+	s := v.Set
 	ts := suite{Testsuite: gojunit.Testsuite{
 		Name: suiteName,
 		Time: seconds(s.Elapsed),
@@ -169,10 +171,10 @@ func build(s result.Set) report {
 	if !s.Started.IsZero() {
 		ts.SetTimestamp(s.Started.UTC())
 	}
-	for _, r := range s.Runs {
+	for _, r := range v.Runs {
 		ts.add(testcaseFor(r))
 	}
-	if len(s.Runs) == 0 {
+	if len(v.Runs) == 0 {
 		// An empty suite reads as green (or "no tests") in most CI views,
 		// but a gate without runs has no verdict, so say so explicitly.
 		ts.add(testcase{Testcase: noRunsCase(s)})
@@ -187,9 +189,9 @@ func build(s result.Set) report {
 	return doc
 }
 
-// Write writes the XML declaration and the report for s to w.
-func Write(w io.Writer, s result.Set) error {
-	doc := build(s)
+// Write writes the XML declaration and the report for v to w.
+func Write(w io.Writer, v result.Verdict) error {
+	doc := build(v)
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return fmt.Errorf("write junit report header: %w", err)
 	}
@@ -217,27 +219,27 @@ func groupRunText(s result.Set) string {
 	return b.String()
 }
 
-func testcaseFor(r result.Run) testcase {
+func testcaseFor(j result.Judged) testcase {
+	r := j.Run
 	tc := testcase{Testcase: gojunit.Testcase{
 		Name:      caseName(r),
 		Classname: classname,
 		Time:      seconds(r.Duration),
-		SystemOut: &gojunit.Output{Data: clean(systemOut(r))},
+		SystemOut: &gojunit.Output{Data: clean(systemOut(j))},
 	}}
 	addAttempts(&tc, r)
-	kind := result.KindOf(r)
-	if kind == result.KindPassed {
+	if j.Kind == result.KindPassed {
 		tc.SystemOut.Data += savedFiles(r, false)
 		return tc
 	}
-	problem := clean(describe.Problem(r))
+	problem := clean(j.Problem)
 	if rec := r.Recent.String(); rec != "" {
 		// The message is what GitLab's widget and Jenkins' list show
 		// first; the test case has no properties to hold the record.
 		problem += "; " + clean(rec)
 	}
 	body := clean(details(r))
-	switch kind {
+	switch j.Kind {
 	case result.KindNonBlocking:
 		tc.Skipped = &gojunit.Result{Message: nonBlockingPrefix(r) + problem, Type: typeNonBlocking, Data: body}
 	case result.KindFailed:
@@ -402,9 +404,10 @@ func details(r result.Run) string {
 	return b.String()
 }
 
-func systemOut(r result.Run) string {
+func systemOut(j result.Judged) string {
+	r := j.Run
 	var b strings.Builder
-	fmt.Fprintf(&b, "status: %s\n", describe.StatusWord(r))
+	fmt.Fprintf(&b, "status: %s\n", result.StatusWord(r))
 	if r.RunID != 0 {
 		fmt.Fprintf(&b, "run id: %d\n", r.RunID)
 	} else {
@@ -412,13 +415,13 @@ func systemOut(r result.Run) string {
 	}
 	total := describe.Attempts(r)
 	fmt.Fprintf(&b, "attempts: %d\n", total)
-	if describe.Flaky(r) {
+	if j.Flaky {
 		fmt.Fprintf(&b, "flaky: passed after %d attempts\n", total)
 	}
 	if r.Omitted != "" {
 		fmt.Fprintf(&b, "not shown: %s\n", r.Omitted)
 	}
-	if r.Verdict == result.Passed {
+	if j.Kind == result.KindPassed {
 		if st := r.FailedStep(); st != nil {
 			fmt.Fprintf(&b, "warning: DocketQA reported the run passed, but step %d is marked unsuccessful\n", st.Number)
 		}
@@ -440,7 +443,7 @@ func systemOut(r result.Run) string {
 		b.WriteByte('\n')
 	}
 	if len(r.Earlier) > 0 {
-		fmt.Fprintf(&b, "attempt %d of %d (final): %s\n", total, total, describe.StatusWord(r))
+		fmt.Fprintf(&b, "attempt %d of %d (final): %s\n", total, total, result.StatusWord(r))
 	}
 	if r.NonBlocking {
 		b.WriteString("non-blocking: this run never fails the gate\n")

@@ -45,7 +45,7 @@ func TestBuildCounts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := build(reporttest.Named(t, tc.name))
+			got := build(reporttest.Judge(reporttest.Named(t, tc.name)))
 			if len(got.Suites) != 1 {
 				t.Fatalf("got %d suites, want 1", len(got.Suites))
 			}
@@ -75,7 +75,7 @@ func TestBuildCounts(t *testing.T) {
 func TestBuildCases(t *testing.T) {
 	t.Parallel()
 	mixed := reporttest.Named(t, "mixed")
-	suites := build(mixed)
+	suites := build(reporttest.Judge(mixed))
 	s := suites.Suites[0]
 	if s.Name != "docketqa" {
 		t.Errorf("suite name = %q, want the stable docketqa", s.Name)
@@ -193,7 +193,7 @@ func TestBuildAttempts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.run.BlueprintID = 1
-			doc := build(result.Set{Runs: []result.Run{tc.run}})
+			doc := build(reporttest.Judge(result.Set{Runs: []result.Run{tc.run}}))
 			s := doc.Suites[0]
 			if len(s.Testcases) != 1 || len(s.Testsuite.Testcases) != 0 || len(doc.Testsuites.Suites) != 0 {
 				t.Fatalf("got %d cases, %d library cases, %d library suites; want 1, 0, 0",
@@ -235,14 +235,14 @@ func TestWriteRoundTrip(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			if err := Write(&buf, tc.Set); err != nil {
+			if err := Write(&buf, reporttest.Judge(tc.Set)); err != nil {
 				t.Fatal(err)
 			}
 			var got report
 			if err := xml.Unmarshal(buf.Bytes(), &got); err != nil {
 				t.Fatalf("unmarshal: %v\n%s", err, buf.String())
 			}
-			want := build(tc.Set)
+			want := build(reporttest.Judge(tc.Set))
 			if len(got.Suites) != 1 || len(got.Suites[0].Testcases) != len(want.Suites[0].Testcases) {
 				t.Fatalf("read back %d suites, want 1 with %d cases:\n%s", len(got.Suites), len(want.Suites[0].Testcases), buf.String())
 			}
@@ -263,7 +263,7 @@ func TestWriteRoundTrip(t *testing.T) {
 func TestBuildNotAwaited(t *testing.T) {
 	t.Parallel()
 	run := result.Run{BlueprintID: 3, Verdict: result.Error, Reason: "not awaited (fail-fast)", NotAwaited: true}
-	c := build(result.Set{Runs: []result.Run{run}}).Suites[0].Testcases[0]
+	c := build(reporttest.Judge(result.Set{Runs: []result.Run{run}})).Suites[0].Testcases[0]
 	if c.Error != nil || c.Skipped == nil || c.Skipped.Type != "not-awaited" || c.Skipped.Message != "not awaited (fail-fast)" {
 		t.Errorf("not awaited case: error %+v, skipped %+v", c.Error, c.Skipped)
 	}
@@ -283,7 +283,7 @@ func TestBuildEmptyAndUntriggered(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := build(tc.set).Suites[0]
+			s := build(reporttest.Judge(tc.set)).Suites[0]
 			if s.Name != tc.suiteName {
 				t.Errorf("suite name = %q, want %q", s.Name, tc.suiteName)
 			}
@@ -308,7 +308,7 @@ func TestSuiteNameIsStable(t *testing.T) {
 	for i, name := range []string{"Manual Run 2026-12-01 10:00:00", "Manual Run 2026-12-02 11:30:00"} {
 		set := result.Set{GroupRunID: int64(40 + i), GroupRunName: name, GroupRunURL: "https://app.docketqa.example/group-runs/4" + strconv.Itoa(i),
 			Runs: []result.Run{run}}
-		s := build(set).Suites[0]
+		s := build(reporttest.Judge(set)).Suites[0]
 		names = append(names, s.Name+"/"+s.Testcases[0].Classname+"/"+s.Testcases[0].Name)
 		if s.SystemOut == nil || !strings.Contains(s.SystemOut.Data, name) || !strings.Contains(s.SystemOut.Data, set.GroupRunURL) {
 			t.Errorf("suite output %+v does not name the group run %q and link it", s.SystemOut, name)
@@ -346,7 +346,7 @@ func TestCleanStripsIllegalXML(t *testing.T) {
 func TestHostileOutputParses(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	if err := Write(&buf, reporttest.Hostile()); err != nil {
+	if err := Write(&buf, reporttest.Judge(reporttest.Hostile())); err != nil {
 		t.Fatal(err)
 	}
 	var got gojunit.Testsuites
@@ -393,7 +393,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 func TestWritePropagatesErrors(t *testing.T) {
 	t.Parallel()
 	for _, okWrites := range []int{0, 1} {
-		err := Write(&failingWriter{n: okWrites}, reporttest.Cases()[0].Set)
+		err := Write(&failingWriter{n: okWrites}, reporttest.Judge(reporttest.Cases()[0].Set))
 		if err == nil || !strings.Contains(err.Error(), "disk full") {
 			t.Errorf("after %d good writes: err = %v, want wrapped disk full", okWrites, err)
 		}
@@ -405,7 +405,7 @@ func TestWritePropagatesErrors(t *testing.T) {
 // first, and never from API text.
 func TestAttachments(t *testing.T) {
 	t.Parallel()
-	doc := build(reporttest.Named(t, "artifacts"))
+	doc := build(reporttest.Judge(reporttest.Named(t, "artifacts")))
 	want := map[string][]string{
 		"Log in (blueprint 1103)":                 nil,
 		"Search (blueprint 1102)":                 {"artifacts/1102-11002/1102-11002-video.webm"},
@@ -475,7 +475,7 @@ func TestTypeIsTheGatesOwnWord(t *testing.T) {
 				{BlueprintID: 4, RunID: 12, Title: "Flaky", Status: "passed", Verdict: result.Passed, Flaky: true, Attempts: 2, Earlier: earlier[:1]},
 			}}
 			var buf bytes.Buffer
-			if err := Write(&buf, set); err != nil {
+			if err := Write(&buf, reporttest.Judge(set)); err != nil {
 				t.Fatal(err)
 			}
 			dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))

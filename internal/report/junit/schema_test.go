@@ -21,7 +21,7 @@ func TestWriteValidatesAgainstSchema(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			if err := Write(&buf, tc.Set); err != nil {
+			if err := Write(&buf, reporttest.Judge(tc.Set)); err != nil {
 				t.Fatalf("Write: %v", err)
 			}
 			testutil.ValidateJUnit(t, buf.Bytes())
@@ -34,7 +34,7 @@ func TestWriteValidatesAgainstSchema(t *testing.T) {
 // the schema forbids and Build therefore clears.
 func TestSchemaCheckRejectsInvalidReports(t *testing.T) {
 	t.Parallel()
-	suites := build(reporttest.Named(t, "non_blocking"))
+	suites := build(reporttest.Judge(reporttest.Named(t, "non_blocking")))
 	suites.Skipped = suites.Suites[0].Skipped
 	var buf bytes.Buffer
 	if err := suites.writeXML(&buf); err != nil {
@@ -53,7 +53,7 @@ func TestSchemaCheckCoversAttempts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			if err := Write(&buf, reporttest.Named(t, name)); err != nil {
+			if err := Write(&buf, reporttest.Judge(reporttest.Named(t, name))); err != nil {
 				t.Fatal(err)
 			}
 			if out, err := testutil.LintJUnit(t, buf.Bytes()); err != nil {

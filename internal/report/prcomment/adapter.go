@@ -7,22 +7,23 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
-// FromSet is the one adapter from the gate's results to Input: every kind,
-// label and count the comment shows is taken here, so pointing the
-// comment at another results type changes only this function. failed is
-// whether the gate exits non-zero; runURL the workflow run's page.
-func FromSet(s result.Set, t result.Tally, failed bool, runURL string) Input {
+// FromVerdict is the one adapter from the Judge's verdict to Input: the
+// comment renders the kinds, problems and counts the Judge decided and
+// derives none. runURL is the workflow run's page.
+func FromVerdict(v result.Verdict, runURL string) Input {
+	s, t := v.Set, v.Tally
 	in := Input{
-		Failed:      failed,
-		Headline:    headline(t),
+		Failed:      v.Exit != result.ExitPassed,
+		Headline:    headline(v),
 		Counts:      counts(t),
 		RunURL:      runURL,
 		GroupRunURL: s.GroupRunURL,
 		GroupRunID:  s.GroupRunID,
 	}
-	for _, r := range s.Runs {
+	for _, j := range v.Runs {
+		r := j.Run
 		run := Run{Name: r.Name(), Record: r.Recent.String()}
-		switch result.KindOf(r) {
+		switch j.Kind {
 		case result.KindFailed:
 			run.Kind, run.Label = Failed, "failed"+afterAttempts(r)
 		case result.KindNoVerdict:
@@ -33,7 +34,7 @@ func FromSet(s result.Set, t result.Tally, failed bool, runURL string) Input {
 			run.Kind, run.Label = NonBlocking, "did not pass (non-blocking)"
 		default:
 			run.Kind, run.Label = Passed, "passed"
-			if result.IsFlaky(r) {
+			if j.Flaky {
 				run.Kind, run.Label = Flaky, fmt.Sprintf("passed (flaky, %d attempts)", describe.Attempts(r))
 			}
 		}
@@ -43,7 +44,7 @@ func FromSet(s result.Set, t result.Tally, failed bool, runURL string) Input {
 			}
 			run.Reason = r.Reason
 			if run.Reason == "" {
-				run.Reason = describe.Problem(r)
+				run.Reason = j.Problem
 			}
 			for _, a := range r.Artifacts {
 				run.Evidence = append(run.Evidence, a.Path)
@@ -61,14 +62,17 @@ func afterAttempts(r result.Run) string {
 	return ""
 }
 
-func headline(t result.Tally) string {
+func headline(v result.Verdict) string {
+	t := v.Tally
 	switch {
 	case t.Total == 0:
 		return "⚠️ DocketQA: no verdict, no test runs were reported"
-	case t.Failed > 0:
+	case v.Outcome == result.Failed:
 		return fmt.Sprintf("❌ DocketQA: %d of %s failed", t.Failed, plural(t.Total, "run"))
-	case t.NoVerdict+t.NotAwaited > 0:
+	case v.Outcome != result.Passed && t.NoVerdict+t.NotAwaited > 0:
 		return fmt.Sprintf("⚠️ DocketQA: no verdict for %d of %s", t.NoVerdict+t.NotAwaited, plural(t.Total, "run"))
+	case v.Outcome != result.Passed:
+		return fmt.Sprintf("⚠️ DocketQA: no verdict (%s)", plural(t.Total, "run"))
 	case t.NonBlockingFailed > 0:
 		return fmt.Sprintf("✅ DocketQA: passed with %s (%s)", plural(t.NonBlockingFailed, "non-blocking failure"), plural(t.Total, "run"))
 	default:

@@ -4,7 +4,7 @@
 // own identity, created or updated in place, never duplicated.
 //
 // The renderer reads only Input, a small struct built from the results in
-// one adapter (FromSet), so it depends on no other report's logic.
+// one adapter (FromVerdict), so it depends on no other report's logic.
 //
 // Every text that came from the API (titles, reasons, steps) or from a
 // file is untrusted: in a pull request it could mention people or teams,

@@ -179,13 +179,13 @@ func TestRenderStaysWithinGitHubsLimit(t *testing.T) {
 	}
 }
 
-// TestFromSet: failures first with their failing step, reason, record and
+// TestFromVerdict: failures first with their failing step, reason, record and
 // evidence; passes collapsed; the links.
-func TestFromSet(t *testing.T) {
+func TestFromVerdict(t *testing.T) {
 	t.Parallel()
 	set := reporttest.Named(t, "mixed")
 	set.Runs[4].Artifacts = []result.Artifact{{Kind: result.ShotAfter, Step: 2, Path: "docketqa-artifacts/502/step-2.png"}}
-	in := FromSet(set, set.Tally(), true, "https://github.com/octo/app/actions/runs/1")
+	in := FromVerdict(reporttest.Judge(set), "https://github.com/octo/app/actions/runs/1")
 	body := Render(in, Marker("CI", "e2e", ""))
 	for _, want := range []string{
 		"### ❌ DocketQA: 1 of 5 runs failed\n",

@@ -1,45 +1,31 @@
-// Package publish writes everything a finished gate leaves behind, from one
-// result set and its one tally: the JUnit report, the Markdown summary, the
+// Package publish writes everything a finished gate leaves behind, each a
+// rendering of the Judge's one result.Verdict, from one table of report
+// formats (Formats): the JUnit report, the Markdown summary, the
 // JSON results, the GitLab dotenv file and the GitHub step outputs. It
 // prints nothing: what it wrote, and what it could not write, comes back as
 // a list for the caller to report.
 package publish
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
+	"github.com/docketqa-gate/docketqa-gate/internal/config"
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
-	"github.com/docketqa-gate/docketqa-gate/internal/report/junit"
-	"github.com/docketqa-gate/docketqa-gate/internal/report/resultsjson"
-	"github.com/docketqa-gate/docketqa-gate/internal/report/summary"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
-// Paths are the configured report files; an empty path is not written
-// (the JUnit path is never empty).
-type Paths struct {
-	JUnit, Summary, ResultsJSON, Dotenv string
-	// SummaryFromRunner says Summary is the runner's $GITHUB_STEP_SUMMARY:
-	// appended to in place, since the runner owns (and reads) that file.
-	SummaryFromRunner bool
-	// SummaryNotes are lines the summary shows under its heading (see
-	// summary.Options.Notes).
-	SummaryNotes []string
-	// Cause is why runs got no verdict, when one reason explains them:
-	// the summary's headline names it, with its advice.
-	Cause event.Cause
-}
-
-// appendSummary adds text to the summary file.
-func (p Paths) appendSummary(text string) error {
-	if p.SummaryFromRunner {
-		return atomicfile.AppendShared(p.Summary, []byte(text))
+// appendTo adds text to the file at path: in place when the runner owns
+// it (its $GITHUB_STEP_SUMMARY, which it reads), else by an atomic replace.
+func appendTo(path string, fromRunner bool, text []byte) error {
+	if fromRunner {
+		return atomicfile.AppendShared(path, text)
 	}
-	return atomicfile.Append(p.Summary, []byte(text))
+	return atomicfile.Append(path, text)
 }
 
 // OutputSetter is where step outputs go: the GitHub sink, which does nothing
@@ -55,26 +41,65 @@ type Written struct {
 	Err        error
 }
 
-// Reports writes every configured report for set, whose tally is t. It
-// writes each one whatever happened to the others, and returns them all.
-func Reports(set result.Set, t result.Tally, p Paths, outs OutputSetter) []Written {
+// Input is what every format renders: the Judge's verdict, the
+// configuration (the formats that point at each other's files read their
+// paths there), and what explains the verdict.
+type Input struct {
+	Verdict result.Verdict
+	Config  config.Config
+	// Cause is why runs got no verdict, when one reason explains them:
+	// the summary's headline names it, with its advice.
+	Cause event.Cause
+	// Notes are lines the summary shows under its heading, such as which
+	// config file set the policies.
+	Notes []string
+}
+
+// Reports writes every configured report of the table (Formats) for in,
+// then the GitHub step outputs. It writes each one whatever happened to the
+// others, and returns them all. The outputs come last: when a report file
+// could not be written they carry the verdict the exit code will have
+// (result.Verdict.Unreported), so they never say passed while the gate
+// exits 3.
+func Reports(in Input, outs OutputSetter) []Written {
 	var w []Written
-	// Reports stream to their files: with 10,000 runs a buffered copy of
-	// each would double the gate's peak memory.
-	w = append(w, file("JUnit report", p.JUnit, "--junit / DOCKETQA_JUNIT", func() error {
-		return atomicfile.WriteFunc(p.JUnit, func(out io.Writer) error { return junit.Write(out, set) })
-	}))
-	if p.Summary != "" {
-		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
-			return p.appendSummary(summary.Render(set, summary.Options{Notes: p.SummaryNotes, Cause: p.Cause.What, Advice: p.Cause.Advice}))
-		}))
+	cfg := in.Config
+	// The reports first, then those that carry the verdict onwards.
+	for _, outputs := range []bool{false, true} {
+		if outputs && Failed(w) {
+			in.Verdict = in.Verdict.Unreported()
+		}
+		for _, f := range Formats() {
+			path := f.Path(cfg)
+			if path == "" || f.Outputs != outputs {
+				continue
+			}
+			w = append(w, file(f.Kind, path, f.Setting, func() error {
+				return write(f, path, cfg.SummaryFromRunner, func(out io.Writer) error { return f.Write(out, in) })
+			}))
+		}
 	}
-	if p.ResultsJSON != "" {
-		w = append(w, file("JSON results", p.ResultsJSON, "--results-json / DOCKETQA_RESULTS_JSON", func() error {
-			return atomicfile.WriteFunc(p.ResultsJSON, func(out io.Writer) error { return resultsjson.Write(out, set) })
-		}))
+	if Failed(w) {
+		in.Verdict = in.Verdict.Unreported()
 	}
-	return append(w, WriteOutputs(ci.OutputsFrom(set, t, p.JUnit, p.ResultsJSON), p.Dotenv, outs)...)
+	if err := outs.SetOutputs(ci.OutputsFrom(in.Verdict, cfg.JUnitPath, cfg.ResultsJSONPath)); err != nil {
+		w = append(w, Written{Kind: "GitHub step outputs", Path: "$GITHUB_OUTPUT", Err: fmt.Errorf("GitHub outputs: %w", err)})
+	}
+	return w
+}
+
+// write renders one report to its file: streamed through an atomic
+// replace (with 10,000 runs a buffered copy would double the gate's peak
+// memory), or rendered and appended for a format that appends.
+func write(f Format, path string, fromRunner bool, render func(io.Writer) error) error {
+	if !f.Append {
+		return atomicfile.WriteFunc(path, render)
+	}
+	var b bytes.Buffer
+	if err := render(&b); err != nil {
+		return err
+	}
+	return appendTo(path, fromRunner, b.Bytes())
 }
 
 // WriteOutputs writes o as the GitLab dotenv file (when configured) and as
@@ -92,8 +117,8 @@ func WriteOutputs(o ci.Outputs, dotenv string, outs OutputSetter) []Written {
 	return w
 }
 
-// Manifest writes the --detach manifest, authenticated with a MAC under
-// the API key (see package manifest).
+// Manifest writes the --detach manifest, authenticated with key (see
+// manifest.Marshal).
 func Manifest(path string, m manifest.Manifest, key string) Written {
 	return file("manifest", path, "--detach / DOCKETQA_DETACH", func() error {
 		b, err := manifest.Marshal(m, key)
@@ -106,19 +131,19 @@ func Manifest(path string, m manifest.Manifest, key string) Written {
 
 // ConfigError writes the reports of a configuration error, so a CI that
 // reads the JUnit file (Jenkins' junit step in post/always, GitLab's test
-// tab) shows the error instead of "no test report found": a JUnit report
-// with one <error> case, and the summary when one is configured. An empty
-// path (not configured, or itself the problem) is skipped.
-func ConfigError(p Paths, msg string) []Written {
+// tab) shows the error instead of "no test report found": every format of
+// the table that has a rendering for it (a JUnit report with one <error>
+// case, the summary). An empty path (not configured, or itself the
+// problem) is skipped.
+func ConfigError(cfg config.Config, msg string) []Written {
 	var w []Written
-	if p.JUnit != "" {
-		w = append(w, file("JUnit report", p.JUnit, "--junit / DOCKETQA_JUNIT", func() error {
-			return atomicfile.WriteFunc(p.JUnit, func(out io.Writer) error { return junit.WriteConfigError(out, msg) })
-		}))
-	}
-	if p.Summary != "" {
-		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
-			return p.appendSummary(summary.RenderConfigError(msg))
+	for _, f := range Formats() {
+		path := f.Path(cfg)
+		if path == "" || f.ConfigError == nil {
+			continue
+		}
+		w = append(w, file(f.Kind, path, f.Setting, func() error {
+			return write(f, path, cfg.SummaryFromRunner, func(out io.Writer) error { return f.ConfigError(out, msg) })
 		}))
 	}
 	return w

@@ -14,13 +14,13 @@ func FuzzWrite(f *testing.F) {
 	f.Add("🧪 👩‍💻", "\\u0000", "\xed\xa0\x80", "")
 	f.Fuzz(func(t *testing.T, title, reason, task, url string) {
 		steps := []result.Step{{Number: 1, Task: task, Result: reason, Screenshots: []string{url}}}
-		earlier := []result.Attempt{{Rerun: true, RunID: 9, Status: reason, Verdict: result.Verdict(reason), Reason: reason, VideoURL: url}}
+		earlier := []result.Attempt{{Rerun: true, RunID: 9, Status: reason, Verdict: result.Outcome(reason), Reason: reason, VideoURL: url}}
 		set := result.Set{
 			GroupRunID: 1, GroupRunName: title, GroupRunURL: url, Started: time.Unix(0, 0), Elapsed: -time.Second,
 			Runs: []result.Run{
 				{BlueprintID: 1, RunID: 11, Title: title, Status: reason, Verdict: result.Failed, Reason: reason, Steps: steps,
 					VideoURL: url, Attempts: 2, Earlier: earlier},
-				{BlueprintID: 2, Title: title, Verdict: result.Verdict(reason), Reason: reason, NonBlocking: true},
+				{BlueprintID: 2, Title: title, Verdict: result.Outcome(reason), Reason: reason, NonBlocking: true},
 				{BlueprintID: 3, Title: title, Verdict: result.Passed, Flaky: true, Earlier: earlier},
 			},
 		}

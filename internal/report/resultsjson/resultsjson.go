@@ -121,7 +121,7 @@ type step struct {
 	Screenshots     []string `json:"screenshots"`
 }
 
-// Write writes the results document for s to w as indented JSON followed
+// Write writes the results document for v to w as indented JSON followed
 // by a newline.
 //
 // The document is streamed with a jsontext.Encoder, which writes to w as
@@ -130,20 +130,20 @@ type step struct {
 // what encoding/json's MarshalIndent wrote before: the indent (which also
 // puts a space after each colon), and <, >, & and U+2028/U+2029 escaped as
 // encoding/json does by default; the bytes did not change.
-func Write(w io.Writer, s result.Set) error {
-	doc := build(result.Set{GroupRunID: s.GroupRunID, GroupRunName: s.GroupRunName, GroupRunURL: s.GroupRunURL,
-		Started: s.Started, Elapsed: s.Elapsed})
-	// The header is built from an empty set, so take the counts and the
+func Write(w io.Writer, v result.Verdict) error {
+	s := v.Set
+	doc := build(result.Verdict{Set: result.Set{GroupRunID: s.GroupRunID, GroupRunName: s.GroupRunName, GroupRunURL: s.GroupRunURL,
+		Started: s.Started, Elapsed: s.Elapsed}})
+	// The header is built without the runs, so take the counts and the
 	// verdict from the real one.
-	t := s.Tally()
-	doc.Verdict = string(t.Verdict)
-	doc.Counts = countsOf(t)
-	// The runs, doc's last field, come from the set, not from doc.Runs.
+	doc.Verdict = string(v.Outcome)
+	doc.Counts = countsOf(v.Tally)
+	// The runs, doc's last field, come from the verdict, not from doc.Runs.
 	runs := json.MarshalToFunc(func(enc *jsontext.Encoder, _ []run) error {
 		if err := enc.WriteToken(jsontext.BeginArray); err != nil {
 			return err
 		}
-		for _, r := range s.Runs {
+		for _, r := range v.Runs {
 			if err := json.MarshalEncode(enc, runFor(r)); err != nil {
 				return err
 			}
@@ -158,14 +158,14 @@ func Write(w io.Writer, s result.Set) error {
 	return nil
 }
 
-func build(s result.Set) document {
-	t := s.Tally()
+func build(v result.Verdict) document {
+	s := v.Set
 	doc := document{
 		SchemaVersion:  SchemaVersion,
-		Verdict:        string(t.Verdict),
-		Counts:         countsOf(t),
+		Verdict:        string(v.Outcome),
+		Counts:         countsOf(v.Tally),
 		ElapsedSeconds: seconds(s.Elapsed),
-		Runs:           make([]run, 0, len(s.Runs)),
+		Runs:           make([]run, 0, len(v.Runs)),
 	}
 	if s.GroupRunID != 0 {
 		doc.GroupRun = &groupRun{ID: s.GroupRunID, Name: text(s.GroupRunName), URL: text(s.GroupRunURL)}
@@ -174,7 +174,7 @@ func build(s result.Set) document {
 		started := s.Started.UTC().Format(time.RFC3339)
 		doc.Started = &started
 	}
-	for _, r := range s.Runs {
+	for _, r := range v.Runs {
 		doc.Runs = append(doc.Runs, runFor(r))
 	}
 	return doc
@@ -187,7 +187,8 @@ func countsOf(t result.Tally) counts {
 		NotAwaited: t.NotAwaited, Flaky: t.Flaky, NonBlockingFailed: t.NonBlockingFailed}
 }
 
-func runFor(r result.Run) run {
+func runFor(j result.Judged) run {
+	r := j.Run
 	out := run{
 		BlueprintID:     r.BlueprintID,
 		RunID:           id(r.RunID),
@@ -195,13 +196,13 @@ func runFor(r result.Run) run {
 		Name:            text(r.Name()),
 		Status:          text(r.Status),
 		Verdict:         text(string(r.Verdict)),
-		Kind:            result.KindOf(r).String(),
+		Kind:            j.Kind.String(),
 		Omitted:         text(r.Omitted),
 		DurationSeconds: seconds(r.Duration),
 		Reason:          text(r.Reason),
 		VideoURL:        text(r.VideoURL),
 		Attempts:        describe.Attempts(r),
-		Flaky:           describe.Flaky(r),
+		Flaky:           j.Flaky,
 		Blocking:        !r.NonBlocking,
 		EarlierAttempts: make([]attempt, 0, len(r.Earlier)),
 		Steps:           make([]step, 0, len(r.Steps)),

@@ -30,11 +30,11 @@ func TestWriteRoundTrip(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			t.Parallel()
 			got := roundTrip(t, tc.Set)
-			tally := tc.Set.Tally()
-			if got.SchemaVersion != SchemaVersion || got.Verdict != string(tally.Verdict) {
-				t.Errorf("schema_version %d, verdict %q; want %d, %q", got.SchemaVersion, got.Verdict, SchemaVersion, tally.Verdict)
+			v := reporttest.Judge(tc.Set)
+			if got.SchemaVersion != SchemaVersion || got.Verdict != string(v.Outcome) {
+				t.Errorf("schema_version %d, verdict %q; want %d, %q", got.SchemaVersion, got.Verdict, SchemaVersion, v.Outcome)
 			}
-			c := tally
+			c := v.Tally
 			if got.Counts != (counts{c.Total, c.Passed, c.Failed, c.NoVerdict, c.NotAwaited, c.Flaky, c.NonBlockingFailed}) {
 				t.Errorf("counts = %+v, want %+v", got.Counts, c)
 			}
@@ -48,7 +48,7 @@ func TestWriteRoundTrip(t *testing.T) {
 func roundTrip(t *testing.T, s result.Set) document {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := Write(&buf, s); err != nil {
+	if err := Write(&buf, reporttest.Judge(s)); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
 	if !utf8.Valid(buf.Bytes()) || !json.Valid(buf.Bytes()) {
@@ -140,7 +140,7 @@ func TestWriteFields(t *testing.T) {
 func TestWriteUnknowns(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	if err := Write(&buf, result.Set{Runs: []result.Run{{BlueprintID: 1, Verdict: result.Error}}}); err != nil {
+	if err := Write(&buf, reporttest.Judge(result.Set{Runs: []result.Run{{BlueprintID: 1, Verdict: result.Error}}})); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -178,7 +178,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 
 func TestWritePropagatesErrors(t *testing.T) {
 	t.Parallel()
-	err := Write(failingWriter{}, reporttest.Cases()[0].Set)
+	err := Write(failingWriter{}, reporttest.Judge(reporttest.Cases()[0].Set))
 	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "results json") {
 		t.Errorf("err = %v, want wrapped disk full naming the results json", err)
 	}

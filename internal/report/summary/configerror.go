@@ -10,7 +10,7 @@ func RenderConfigError(msg string) string {
 	var b strings.Builder
 	b.WriteString("## ⚠️ DocketQA: configuration error, nothing was triggered\n\n")
 	for _, line := range strings.Split(msg, "\n") {
-		if t := text(line); t != "" {
+		if t := cell(line); t != "" {
 			b.WriteString("- " + t + "\n")
 		}
 	}

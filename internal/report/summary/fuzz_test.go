@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/reporttest"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
@@ -26,13 +27,13 @@ func FuzzRender(f *testing.F) {
 				{BlueprintID: 3, Title: title, Verdict: result.Failed, NonBlocking: true, Status: reason},
 				{BlueprintID: 4, Title: title, Verdict: result.Passed, Flaky: true, Attempts: 2,
 					Earlier: []result.Attempt{{Status: reason, Reason: reason, VideoURL: url}}},
-				{BlueprintID: 5, Title: title, Verdict: result.Verdict(reason), Reason: reason, Duration: -time.Second},
+				{BlueprintID: 5, Title: title, Verdict: result.Outcome(reason), Reason: reason, Duration: -time.Second},
 				{BlueprintID: 6, Title: title, Verdict: result.Failed, Attempts: 3, NonBlocking: reason == "",
 					Earlier: []result.Attempt{{Rerun: true, RunID: 7, Reason: task}, {Reason: stepResult}}},
 				{BlueprintID: 7, Title: title, Verdict: result.Error, Reason: "not awaited (fail-fast)", NotAwaited: true},
 			},
 		}
-		out := Render(set, Options{})
+		out := Render(reporttest.Judge(set), Options{})
 		checkTable(t, out)
 		if got := len(tableRows(out)); got != len(set.Runs) {
 			t.Errorf("got %d rows for %d runs:\n%s", got, len(set.Runs), out)

@@ -1,7 +1,8 @@
 // Package summary renders the gate's result set as GitHub-flavoured Markdown
 // for people: the job summary on GitHub, or a Markdown artifact elsewhere.
-// It is a pure function of result.Set. Every string from the API or a
-// blueprint title is untrusted, so it is flattened to one line and escaped
+// It is a pure renderer of the Judge's result.Verdict: the kinds, the
+// tally and the problems are the Judge's. Every string from the API or a
+// blueprint title is untrusted, so it is brought onto one line and escaped
 // before it reaches the output, and only http(s) URLs ever become links.
 package summary
 
@@ -9,10 +10,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/describe"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 const (
@@ -23,8 +24,8 @@ const (
 	// the table header, a few rows and the "more runs" line.
 	MinMaxBytes = 16 << 10
 
-	// maxCellRunes keeps one long API message from dominating the table.
-	maxCellRunes = 300
+	// maxCellBytes keeps one long API message from dominating the table.
+	maxCellBytes = 600
 	// maxURLBytes bounds a link so a row's size stays predictable; longer
 	// URLs are left out rather than cut, since a cut URL points nowhere.
 	maxURLBytes = 2048
@@ -48,11 +49,11 @@ type Options struct {
 const tableHeader = "| Status | Test | Duration | Failing step & reason | Video |\n" +
 	"| --- | --- | --- | --- | --- |\n"
 
-// Render returns the Markdown summary of s: a verdict heading, the counts,
+// Render returns the Markdown summary of v: a verdict heading, the counts,
 // the group run link and a table with the runs that need attention first.
 // Rows that would push the output past the size cap are replaced by one
 // line pointing to the JUnit report.
-func Render(s result.Set, opt Options) string {
+func Render(v result.Verdict, opt Options) string {
 	limit := opt.MaxBytes
 	if limit == 0 {
 		limit = DefaultMaxBytes
@@ -60,25 +61,24 @@ func Render(s result.Set, opt Options) string {
 	limit = max(limit, MinMaxBytes)
 
 	var b strings.Builder
-	c := s.Tally()
-	writeHeading(&b, s, c, opt)
+	writeHeading(&b, v, opt)
 	for _, n := range opt.Notes {
-		if t := text(n); t != "" {
+		if t := cell(n); t != "" {
 			b.WriteString("\n" + t + "\n")
 		}
 	}
-	if len(s.Runs) == 0 {
+	if len(v.Runs) == 0 {
 		return b.String()
 	}
 
 	b.WriteString("\n")
 	b.WriteString(tableHeader)
-	order := ordered(s.Runs)
+	order := ordered(v.Runs)
 	// Room for the "more runs" line is kept free while rows remain, so the
 	// cut-off never has to take back a row already written.
 	reserve := len(moreRuns(len(order)))
 	for i, idx := range order {
-		row := tableRow(s.Runs[idx])
+		row := tableRow(v.Runs[idx])
 		need := len(row)
 		if i < len(order)-1 {
 			need += reserve
@@ -92,21 +92,23 @@ func Render(s result.Set, opt Options) string {
 	return b.String()
 }
 
-func writeHeading(b *strings.Builder, s result.Set, c result.Tally, opt Options) {
+// writeHeading renders the verdict's word (failed ❌, error ⚠️, passed ✅)
+// and its counts; without a verdict, the cause and its advice.
+func writeHeading(b *strings.Builder, v result.Verdict, opt Options) {
+	s, c := v.Set, v.Tally
 	switch {
 	case c.Total == 0:
 		b.WriteString("## ⚠️ DocketQA: no verdict, no test runs were reported\n")
-	case c.Failed > 0:
+	case v.Outcome == result.Failed:
 		fmt.Fprintf(b, "## ❌ DocketQA: %d of %s failed\n", c.Failed, plural(c.Total, "run", "runs"))
-	case c.NoVerdict+c.NotAwaited > 0:
+	case v.Outcome != result.Passed && c.NoVerdict+c.NotAwaited > 0:
 		fmt.Fprintf(b, "## ⚠️ DocketQA: no verdict for %d of %s", c.NoVerdict+c.NotAwaited, plural(c.Total, "run", "runs"))
-		if cause := text(opt.Cause); cause != "" {
-			b.WriteString(": " + cause)
-		}
-		b.WriteString("\n")
-		if advice := text(opt.Advice); advice != "" && text(opt.Cause) != "" {
-			b.WriteString("\n**What to do:** " + advice + "\n")
-		}
+		writeCause(b, opt)
+	case v.Outcome != result.Passed:
+		// Every run has its word, but the gate does not: it was
+		// interrupted, its key refused, or a report not written.
+		fmt.Fprintf(b, "## ⚠️ DocketQA: no verdict (%s)", plural(c.Total, "run", "runs"))
+		writeCause(b, opt)
 	case c.NonBlockingFailed > 0:
 		fmt.Fprintf(b, "## ✅ DocketQA: passed with %s (%s)\n",
 			plural(c.NonBlockingFailed, "non-blocking failure", "non-blocking failures"), plural(c.Total, "run", "runs"))
@@ -128,7 +130,7 @@ func writeHeading(b *strings.Builder, s result.Set, c result.Tally, opt Options)
 	b.WriteString("\n")
 	if s.GroupRunID != 0 {
 		b.WriteString(link(fmt.Sprintf("Group run %d", s.GroupRunID), s.GroupRunURL))
-		if name := text(s.GroupRunName); name != "" {
+		if name := cell(s.GroupRunName); name != "" {
 			b.WriteString(": ")
 			b.WriteString(name)
 		}
@@ -149,17 +151,19 @@ const (
 	numRanks
 )
 
-func rank(r result.Run) int {
-	switch {
-	case describe.Flaky(r):
-		return rankFlaky
-	case r.Verdict == result.Passed:
+// rank is the table group of r: its kind, with flaky passes set apart.
+func rank(r result.Judged) int {
+	switch r.Kind {
+	case result.KindPassed:
+		if r.Flaky {
+			return rankFlaky
+		}
 		return rankPassed
-	case r.NonBlocking:
+	case result.KindNonBlocking:
 		return rankNonBlocking
-	case r.Verdict == result.Failed:
+	case result.KindFailed:
 		return rankFailed
-	case describe.NotAwaited(r):
+	case result.KindNotAwaited:
 		return rankNotAwaited
 	default:
 		return rankNoVerdict
@@ -168,7 +172,7 @@ func rank(r result.Run) int {
 
 // ordered returns the indexes of runs grouped by rank, keeping input order
 // within a group. Bucketing keeps it linear for tens of thousands of runs.
-func ordered(runs []result.Run) []int {
+func ordered(runs []result.Judged) []int {
 	var buckets [numRanks][]int
 	for i, r := range runs {
 		k := rank(r)
@@ -181,19 +185,19 @@ func ordered(runs []result.Run) []int {
 	return order
 }
 
-func tableRow(r result.Run) string {
+func tableRow(r result.Judged) string {
 	duration := "—"
 	if r.Duration > 0 {
 		duration = describe.Duration(r.Duration)
 	}
-	problem := text(describe.Problem(r))
+	problem := cell(r.Problem)
 	// The recent record shares the reason's cell: it answers the reader's
 	// next question about that reason (new, ongoing or flaky?).
 	if rec := r.Recent.String(); rec != "" {
 		if problem != "" {
 			problem += " · "
 		}
-		problem += text(rec)
+		problem += cell(rec)
 	}
 	if problem == "" {
 		problem = "—"
@@ -202,14 +206,14 @@ func tableRow(r result.Run) string {
 	if dest, ok := linkDestination(r.VideoURL); ok {
 		video = "[video](" + dest + ")"
 	}
-	if saved := savedFiles(r); saved != "" {
+	if saved := savedFiles(r.Run); saved != "" {
 		if video == "—" {
 			video = saved
 		} else {
 			video += " · " + saved
 		}
 	}
-	return "| " + status(r) + " | " + testName(r) + " | " + duration + " | " + problem + " | " + video + " |\n"
+	return "| " + status(r) + " | " + testName(r.Run) + " | " + duration + " | " + problem + " | " + video + " |\n"
 }
 
 // savedFiles names the evidence saved for r (--artifacts-dir) next to the
@@ -221,17 +225,17 @@ func savedFiles(r result.Run) string {
 	}
 	paths := make([]string, len(r.Artifacts))
 	for i, a := range r.Artifacts {
-		paths[i] = text(a.Path)
+		paths[i] = cell(a.Path)
 	}
 	return "saved: " + strings.Join(paths, ", ")
 }
 
-func status(r result.Run) string {
+func status(r result.Judged) string {
 	switch rank(r) {
 	case rankFailed:
-		return "❌ failed" + afterAttempts(r)
+		return "❌ failed" + afterAttempts(r.Run)
 	case rankNoVerdict:
-		return "⚠️ no verdict" + afterAttempts(r)
+		return "⚠️ no verdict" + afterAttempts(r.Run)
 	case rankNotAwaited:
 		return "⏭️ not awaited"
 	case rankNonBlocking:
@@ -239,14 +243,14 @@ func status(r result.Run) string {
 		// accepted trouble, and must not read as a reason to look twice.
 		switch {
 		case r.Verdict == result.Failed:
-			return "🟡 failed" + afterAttempts(r) + " (non-blocking)"
-		case describe.NotAwaited(r):
+			return "🟡 failed" + afterAttempts(r.Run) + " (non-blocking)"
+		case r.NotAwaited:
 			return "⏭️ not awaited (non-blocking)"
 		default:
-			return "🟡 no verdict" + afterAttempts(r) + " (non-blocking)"
+			return "🟡 no verdict" + afterAttempts(r.Run) + " (non-blocking)"
 		}
 	case rankFlaky:
-		return fmt.Sprintf("🔁 passed (flaky, %s)", plural(describe.Attempts(r), "attempt", "attempts"))
+		return fmt.Sprintf("🔁 passed (flaky, %s)", plural(describe.Attempts(r.Run), "attempt", "attempts"))
 	default:
 		return "✅ passed"
 	}
@@ -265,7 +269,7 @@ func afterAttempts(r result.Run) string {
 // testName is r.Name() built from the flattened, shortened title, so the
 // blueprint id that makes the name unique survives any truncation.
 func testName(r result.Run) string {
-	r.Title = flatten(r.Title, maxCellRunes)
+	r.Title = text.Line(r.Title, maxCellBytes)
 	return escape(r.Name())
 }
 
@@ -284,46 +288,10 @@ func pluralWord(n int, one, many string) string {
 	return many
 }
 
-// text turns untrusted text into safe inline Markdown for one table cell.
-func text(s string) string {
-	return escape(flatten(s, maxCellRunes))
-}
-
-// flatten makes s a single line of at most limit runes (plus "…" when cut):
-// any whitespace run, including newlines that would end a table row,
-// becomes one space; control and bidi-override characters, which could hide
-// or reorder text, are dropped, as are noncharacters; invalid UTF-8 becomes
-// U+FFFD.
-func flatten(s string, limit int) string {
-	var b strings.Builder
-	n := 0
-	space := false
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || isNoncharacter(r):
-			continue
-		}
-		if n == limit {
-			b.WriteString("…")
-			break
-		}
-		if space && n > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
-// isNoncharacter reports the code points Unicode reserves for internal use;
-// they render as boxes at best.
-func isNoncharacter(r rune) bool {
-	return r&0xFFFE == 0xFFFE || (r >= 0xFDD0 && r <= 0xFDEF)
+// cell turns untrusted text into safe inline Markdown for one table cell:
+// one bounded line (text.Line), escaped for Markdown.
+func cell(s string) string {
+	return escape(text.Line(s, maxCellBytes))
 }
 
 // escape neutralises the Markdown and HTML syntax a single-line text could
@@ -396,5 +364,19 @@ func isURLSafe(c byte) bool {
 		return true
 	default:
 		return strings.IndexByte("-._~:/?#[]@!$'*+,;=%", c) >= 0
+	}
+}
+
+// writeCause ends the headline with the cause, when one reason explains
+// the missing verdicts, and adds its advice below: "no verdict for 2 of 2
+// runs" alone helps nobody.
+func writeCause(b *strings.Builder, opt Options) {
+	cause := cell(opt.Cause)
+	if cause != "" {
+		b.WriteString(": " + cause)
+	}
+	b.WriteString("\n")
+	if advice := cell(opt.Advice); advice != "" && cause != "" {
+		b.WriteString("\n**What to do:** " + advice + "\n")
 	}
 }

@@ -17,7 +17,7 @@ var update = testutil.UpdateFlag()
 func TestRenderGolden(t *testing.T) {
 	t.Parallel()
 	reporttest.Golden(t, ".golden.md", *update, func(t *testing.T, set result.Set) []byte {
-		got := Render(set, Options{})
+		got := Render(reporttest.Judge(set), Options{})
 		checkTable(t, got)
 		return []byte(got)
 	})
@@ -25,10 +25,10 @@ func TestRenderGolden(t *testing.T) {
 
 func TestRenderHeading(t *testing.T) {
 	t.Parallel()
-	pass := result.Run{BlueprintID: 1, Verdict: result.Passed}
-	fail := result.Run{BlueprintID: 2, Verdict: result.Failed}
-	lost := result.Run{BlueprintID: 3, Verdict: result.Error}
-	nbFail := result.Run{BlueprintID: 4, Verdict: result.Failed, NonBlocking: true}
+	pass := result.Run{BlueprintID: 1, RunID: 10, Verdict: result.Passed}
+	fail := result.Run{BlueprintID: 2, RunID: 20, Verdict: result.Failed}
+	lost := result.Run{BlueprintID: 3, RunID: 30, Verdict: result.Error}
+	nbFail := result.Run{BlueprintID: 4, RunID: 40, Verdict: result.Failed, NonBlocking: true}
 	cases := []struct {
 		name string
 		runs []result.Run
@@ -41,15 +41,22 @@ func TestRenderHeading(t *testing.T) {
 		{"failure wins", []result.Run{pass, lost, fail, nbFail}, "## ❌ DocketQA: 1 of 4 runs failed\n"},
 		{"one of one", []result.Run{fail}, "## ❌ DocketQA: 1 of 1 run failed\n"},
 		{"no verdict", []result.Run{pass, lost, lost, nbFail}, "## ⚠️ DocketQA: no verdict for 2 of 4 runs\n"},
+		{"none started", []result.Run{{BlueprintID: 5, Verdict: result.Error, Missing: true}}, "## ⚠️ DocketQA: no verdict for 1 of 1 run\n"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := Render(result.Set{GroupRunID: 9, Runs: tc.runs}, Options{})
+			got := Render(reporttest.Judge(result.Set{GroupRunID: 9, Runs: tc.runs}), Options{})
 			if heading, _, _ := strings.Cut(got, "\n"); heading+"\n" != tc.want {
 				t.Errorf("heading = %q, want %q", heading, tc.want)
 			}
 		})
+	}
+	// A gate without a verdict whose runs all have theirs (interrupted,
+	// key refused, a report not written) says so, never "passed".
+	v := result.Judge(result.Set{GroupRunID: 9, Runs: []result.Run{pass, nbFail}}, result.Policy{}, result.StopInterrupted)
+	if heading, _, _ := strings.Cut(Render(v, Options{}), "\n"); heading != "## ⚠️ DocketQA: no verdict (2 runs)" {
+		t.Errorf("interrupted: heading = %q", heading)
 	}
 }
 
@@ -58,9 +65,9 @@ func TestRenderHeading(t *testing.T) {
 // text, and are left out when a failure is the news or no cause is known.
 func TestRenderCause(t *testing.T) {
 	t.Parallel()
-	pass := result.Run{BlueprintID: 1, Verdict: result.Passed}
-	fail := result.Run{BlueprintID: 2, Verdict: result.Failed}
-	lost := result.Run{BlueprintID: 3, Verdict: result.Error}
+	pass := result.Run{BlueprintID: 1, RunID: 10, Verdict: result.Passed}
+	fail := result.Run{BlueprintID: 2, RunID: 20, Verdict: result.Failed}
+	lost := result.Run{BlueprintID: 3, RunID: 30, Verdict: result.Error}
 	const key = "DocketQA refused the API key (HTTP 401)"
 	cases := []struct {
 		name            string
@@ -87,7 +94,7 @@ func TestRenderCause(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := Render(result.Set{GroupRunID: 9, Runs: tc.runs}, Options{Cause: tc.cause, Advice: tc.advice})
+			got := Render(reporttest.Judge(result.Set{GroupRunID: 9, Runs: tc.runs}), Options{Cause: tc.cause, Advice: tc.advice})
 			heading, rest, _ := strings.Cut(got, "\n")
 			if heading != tc.heading {
 				t.Errorf("heading = %q, want %q", heading, tc.heading)
@@ -114,7 +121,7 @@ func TestRenderOrder(t *testing.T) {
 	}
 	for _, tc := range cases {
 		var got []string
-		for _, line := range tableRows(Render(reporttest.Named(t, tc.name), Options{})) {
+		for _, line := range tableRows(Render(reporttest.Judge(reporttest.Named(t, tc.name)), Options{})) {
 			cells := strings.Split(line, " | ")
 			got = append(got, strings.SplitN(cells[1], " (blueprint", 2)[0])
 		}
@@ -151,7 +158,7 @@ func TestStatus(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := status(tc.run); got != tc.want {
+			if got := status(reporttest.Judge(result.Set{Runs: []result.Run{tc.run}}).Runs[0]); got != tc.want {
 				t.Errorf("status() = %q, want %q", got, tc.want)
 			}
 		})
@@ -168,18 +175,18 @@ func TestRenderCountsNotAwaited(t *testing.T) {
 		{BlueprintID: 4, Verdict: result.Error, Reason: "no result within 30m"},
 	}}
 	want := "\n**0** passed · **1** failed · **1** no verdict · **1** not awaited · **0** flaky · **1** non-blocking failure\n"
-	if got := Render(set, Options{}); !strings.Contains(got, want) {
+	if got := Render(reporttest.Judge(set), Options{}); !strings.Contains(got, want) {
 		t.Errorf("counts line missing %q:\n%s", want, got)
 	}
 	set.Runs = set.Runs[:1]
-	if got := Render(set, Options{}); strings.Contains(got, "not awaited") {
+	if got := Render(reporttest.Judge(set), Options{}); strings.Contains(got, "not awaited") {
 		t.Errorf("a run without not-awaited runs mentions them:\n%s", got)
 	}
 }
 
 func TestText(t *testing.T) {
 	t.Parallel()
-	long := strings.Repeat("é", maxCellRunes+5)
+	long := strings.Repeat("é", maxCellBytes/2+5)
 	cases := []struct{ name, in, want string }{
 		{"plain", "Log in", "Log in"},
 		{"pipe and backslash", `a|b\|c\`, `a\|b\\\|c\\`},
@@ -187,20 +194,20 @@ func TestText(t *testing.T) {
 		{"markdown", "`code` [l](javascript:x) *b* _i_ ~s~ $m$", "\\`code\\` \\[l\\](javascript:x) \\*b\\* \\_i\\_ \\~s\\~ \\$m\\$"},
 		{"newlines collapse", "a\r\n\r\nb\tc\u2028d  e\u0085f", "a b c d e f"},
 		{"trim", "  \n padded \t ", "padded"},
-		{"controls", "a\x00b\x1bc\x7fd\u0090e", "abcde"},
+		{"controls", "a\x00b\x1bc\x7fd\u0090e", "a b c d e"},
 		{"bidi", "abc\u202Efed\u2066x\u2069", "abcfedx"},
 		{"noncharacters", "a\uFFFEb\uFFFFc\uFDD0d\U0010FFFFe", "abcde"},
 		{"invalid utf8", "a\xff\xfeb", "a\uFFFDb"},
-		{"emoji kept", "🧪 👩‍💻", "🧪 👩‍💻"},
+		{"emoji kept, joiners dropped", "🧪 👩‍💻", "🧪 👩💻"},
 		{"block syntax stays inline", "\n# h\n> q\n- i\n|---|", `# h &gt; q - i \|---\|`},
-		{"truncated", long, strings.Repeat("é", maxCellRunes) + "…"},
-		{"exact length not truncated", long[:2*maxCellRunes], long[:2*maxCellRunes]},
+		{"truncated within the bound", long, strings.Repeat("é", (maxCellBytes-len("…"))/2) + "…"},
+		{"exact length not truncated", long[:maxCellBytes], long[:maxCellBytes]},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := text(tc.in); got != tc.want {
-				t.Errorf("text(%q) = %q, want %q", tc.in, got, tc.want)
+			if got := cell(tc.in); got != tc.want {
+				t.Errorf("cell(%q) = %q, want %q", tc.in, got, tc.want)
 			}
 		})
 	}
@@ -247,7 +254,7 @@ func TestRenderLinks(t *testing.T) {
 			{BlueprintID: 2, Verdict: result.Failed, VideoURL: "javascript:alert(1)"},
 		},
 	}
-	got := Render(set, Options{})
+	got := Render(reporttest.Judge(set), Options{})
 	if strings.Contains(got, "javascript") {
 		t.Errorf("non-http URL leaked into the summary:\n%s", got)
 	}
@@ -286,7 +293,7 @@ func TestRenderSizeCap(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := Render(set, tc.opt)
+			got := Render(reporttest.Judge(set), tc.opt)
 			if len(got) > tc.limit {
 				t.Fatalf("output is %d bytes, limit %d", len(got), tc.limit)
 			}
@@ -313,16 +320,16 @@ func TestRenderFitsExactly(t *testing.T) {
 		runs[i] = result.Run{BlueprintID: int64(i), Title: strings.Repeat("x", 100), Verdict: result.Passed}
 	}
 	set := result.Set{Runs: runs}
-	full := Render(set, Options{})
+	full := Render(reporttest.Judge(set), Options{})
 	if strings.Contains(full, "more run") {
 		t.Fatalf("unexpected cut-off:\n%s", full)
 	}
 	// With exactly enough room, the last row needs no reserve for the
 	// "more runs" line and must still be written.
-	if got := Render(set, Options{MaxBytes: len(full)}); got != full {
+	if got := Render(reporttest.Judge(set), Options{MaxBytes: len(full)}); got != full {
 		t.Errorf("limit equal to the full size cut the output to %d of %d bytes", len(got), len(full))
 	}
-	got := Render(set, Options{MaxBytes: len(full) - 1})
+	got := Render(reporttest.Judge(set), Options{MaxBytes: len(full) - 1})
 	if len(got) >= len(full) || !strings.HasSuffix(got, "\n\n… and 1 more run (see the JUnit report)\n") {
 		t.Errorf("one byte less must cut rows; got %d bytes:\n…%s", len(got), got[len(got)-120:])
 	}

@@ -1,7 +1,8 @@
-// Package describe turns a run's outcome into the short plain-text phrases
-// that both reports show, so the JUnit message and the Markdown summary of a
-// run never disagree. The text is raw: each report escapes it for its own
-// format.
+// Package describe turns a run's attempts and steps into the short
+// plain-text phrases that both reports show, so the JUnit message and the
+// Markdown summary of a run never disagree. It decides nothing: a run's
+// kind and problem are the Judge's (result.Judge). The text is raw: each
+// report escapes it for its own format.
 package describe
 
 import (
@@ -11,68 +12,6 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
-
-// StatusWord is the last status DocketQA reported for r. It falls back to
-// the gate's verdict because a run that never reached DocketQA has no
-// status, and a report should never show an empty one.
-func StatusWord(r result.Run) string {
-	switch {
-	case r.Status != "":
-		return r.Status
-	case r.Verdict != "":
-		return string(r.Verdict)
-	default:
-		return "unknown"
-	}
-}
-
-// Problem says in one line why r did not pass, or returns "" when it did.
-// Any verdict other than Passed and Failed counts as "no verdict", exactly
-// as result.Set.Counts treats it.
-func Problem(r result.Run) string {
-	switch r.Verdict {
-	case result.Passed:
-		return ""
-	case result.Failed:
-		return Failure(r)
-	default:
-		return NoVerdict(r)
-	}
-}
-
-// Failure describes a failed run by its first failed step, the detail a
-// reader needs first. Without a failed step it falls back to the status
-// word and the gate's reason.
-func Failure(r result.Run) string {
-	if st := r.FailedStep(); st != nil {
-		return joinNonEmpty(": ", fmt.Sprintf("step %d", st.Number), st.Task, st.Result)
-	}
-	return joinNonEmpty(": ", "status "+StatusWord(r), r.Reason)
-}
-
-// NoVerdict describes a run whose outcome is unknown. The gate's reason
-// already says what happened (deadline, API trouble, ...); without one the
-// last status is the best hint left.
-func NoVerdict(r result.Run) string {
-	if r.Reason != "" {
-		return r.Reason
-	}
-	if r.Status != "" {
-		return "no verdict; last status " + r.Status
-	}
-	return "no verdict"
-}
-
-// NotAwaited reports whether r has no verdict only because fail-fast
-// stopped the gate from waiting for it. Such a run may well pass, so the
-// reports set it apart from runs that hit a deadline or API trouble. It is
-// result.KindOf's answer, not a judgement of its own.
-func NotAwaited(r result.Run) bool {
-	return r.Verdict != result.Passed && r.Verdict != result.Failed && r.NotAwaited
-}
-
-// Flaky reports whether r passed only after earlier attempts failed.
-func Flaky(r result.Run) bool { return result.IsFlaky(r) }
 
 // Attempts is the number of attempts at r's blueprint, counting the final
 // one. It is never less than the attempts listed, so "attempt 3 of 2"
@@ -123,8 +62,8 @@ func AttemptProblem(a result.Attempt) string {
 }
 
 // AttemptErrored reports whether an earlier attempt ended without a
-// verdict rather than failing, using the same rule as Problem: anything but
-// a pass or a failure is "no verdict". An unset verdict counts as a
+// verdict rather than failing, using the Judge's rule: anything but a pass
+// or a failure is "no verdict". An unset verdict counts as a
 // failure, because an earlier attempt is one that did not pass.
 func AttemptErrored(a result.Attempt) bool {
 	switch a.Verdict {
@@ -171,14 +110,4 @@ func Duration(d time.Duration) string {
 	default:
 		return d.Round(time.Second).String()
 	}
-}
-
-func joinNonEmpty(sep string, parts ...string) string {
-	kept := parts[:0:0]
-	for _, p := range parts {
-		if p != "" {
-			kept = append(kept, p)
-		}
-	}
-	return strings.Join(kept, sep)
 }

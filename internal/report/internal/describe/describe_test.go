@@ -7,55 +7,6 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
-func TestProblem(t *testing.T) {
-	t.Parallel()
-	steps := []result.Step{
-		{Number: 1, Task: "Open home page", OK: true, Result: "Page opened"},
-		{Number: 2, Task: "Click login", OK: false, Result: "Button not found"},
-		{Number: 3, Task: "Never checked", OK: false},
-	}
-	cases := []struct {
-		name string
-		run  result.Run
-		want string
-	}{
-		{"passed", result.Run{Verdict: result.Passed, Reason: "ignored"}, ""},
-		{"first failed step", result.Run{Verdict: result.Failed, Steps: steps}, "step 2: Click login: Button not found"},
-		{"failed step without text", result.Run{Verdict: result.Failed, Steps: []result.Step{{Number: 4}}}, "step 4"},
-		{"failed without steps", result.Run{Verdict: result.Failed, Status: "cancelled", Reason: "run was cancelled"}, "status cancelled: run was cancelled"},
-		{"failed without status", result.Run{Verdict: result.Failed}, "status failed"},
-		{"error with reason", result.Run{Verdict: result.Error, Status: "running", Reason: "no result within 30m; last status running"}, "no result within 30m; last status running"},
-		{"error with status only", result.Run{Verdict: result.Error, Status: "queued"}, "no verdict; last status queued"},
-		{"error bare", result.Run{Verdict: result.Error}, "no verdict"},
-		{"unknown verdict is no verdict", result.Run{Verdict: "weird", Reason: "lost"}, "lost"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			if got := Problem(tc.run); got != tc.want {
-				t.Errorf("Problem() = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
-func TestStatusWord(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		run  result.Run
-		want string
-	}{
-		{result.Run{Status: "passed", Verdict: result.Passed}, "passed"},
-		{result.Run{Verdict: result.Error}, "error"},
-		{result.Run{}, "unknown"},
-	}
-	for _, tc := range cases {
-		if got := StatusWord(tc.run); got != tc.want {
-			t.Errorf("StatusWord(%+v) = %q, want %q", tc.run, got, tc.want)
-		}
-	}
-}
-
 func TestStep(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -94,30 +45,6 @@ func TestDuration(t *testing.T) {
 	}
 }
 
-func TestNotAwaited(t *testing.T) {
-	t.Parallel()
-	cases := []struct {
-		name string
-		run  result.Run
-		want bool
-	}{
-		{"fail-fast", result.Run{Verdict: result.Error, Reason: result.NotAwaited, NotAwaited: true}, true},
-		{"the words alone are not enough", result.Run{Verdict: result.Error, Reason: result.NotAwaited}, false},
-		{"deadline", result.Run{Verdict: result.Error, Reason: "no result within 30m; last status running"}, false},
-		{"auth", result.Run{Verdict: result.Error, Reason: "not awaited: DocketQA refused the API key (401)"}, false},
-		{"failed", result.Run{Verdict: result.Failed, Reason: result.NotAwaited, NotAwaited: true}, false},
-		{"passed", result.Run{Verdict: result.Passed, Reason: result.NotAwaited, NotAwaited: true}, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			if got := NotAwaited(tc.run); got != tc.want {
-				t.Errorf("NotAwaited() = %v, want %v", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestFlakyAndAttempts(t *testing.T) {
 	t.Parallel()
 	two := []result.Attempt{{Verdict: result.Failed}, {Verdict: result.Failed}}
@@ -138,8 +65,8 @@ func TestFlakyAndAttempts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := Flaky(tc.run); got != tc.flaky {
-				t.Errorf("Flaky() = %v, want %v", got, tc.flaky)
+			if got := result.Judge(result.Set{Runs: []result.Run{tc.run}}, result.Policy{}, result.StopFinished).Runs[0].Flaky; got != tc.flaky {
+				t.Errorf("Flaky = %v, want %v", got, tc.flaky)
 			}
 			if got := Attempts(tc.run); got != tc.attempts {
 				t.Errorf("Attempts() = %d, want %d", got, tc.attempts)

@@ -370,13 +370,19 @@ func Golden(t *testing.T, ext string, update bool, render func(t *testing.T, set
 	}
 }
 
+// Judge is the verdict on set of a gate that finished, under the default
+// policies: what every report renders.
+func Judge(set result.Set) result.Verdict {
+	return result.Judge(set, result.Policy{}, result.StopFinished)
+}
+
 // GoldenWrite is Golden for a report that write streams out, the shape
 // every report package's Write has.
-func GoldenWrite(t *testing.T, ext string, update bool, write func(io.Writer, result.Set) error) {
+func GoldenWrite(t *testing.T, ext string, update bool, write func(io.Writer, result.Verdict) error) {
 	t.Helper()
 	Golden(t, ext, update, func(t *testing.T, set result.Set) []byte {
 		var buf bytes.Buffer
-		if err := write(&buf, set); err != nil {
+		if err := write(&buf, Judge(set)); err != nil {
 			t.Fatalf("Write: %v", err)
 		}
 		return buf.Bytes()
