@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
@@ -69,6 +69,10 @@ func readActionMetadata(t *testing.T) actionMetadata {
 	return a
 }
 
+// e2eJobToken stands in for the job's GITHUB_TOKEN, which the runner puts
+// in the github-token input's default.
+const e2eJobToken = "ghs_e2eJobTokenNotARealSecret0000"
+
 // stepEnv returns the environment the Actions runner gives a Docker
 // action's container: one INPUT_<NAME> variable per declared input, named
 // upper-case with the hyphens kept, holding the step's `with:` value, else
@@ -91,7 +95,9 @@ func (a actionMetadata) stepEnv(t *testing.T, dir string, with map[string]string
 	for name, in := range a.Inputs {
 		v := ""
 		if in.Default != nil {
-			v = *in.Default
+			// The runner evaluates expressions in defaults; the job's token
+			// is the only one action.yml uses.
+			v = strings.ReplaceAll(*in.Default, "${{ github.token }}", e2eJobToken)
 		}
 		if w, ok := with[name]; ok {
 			v = w
@@ -402,6 +408,9 @@ func TestGitHubActionRun(t *testing.T) {
 		resultsJSON bool
 		// detail is in each annotation and each run's log group.
 		detail string
+		// cause is the message of the one "docketqa-gate: no verdict"
+		// error annotation, printed before the runs' own; "" for none.
+		cause string
 	}{
 		{
 			name: "all pass, one flaky", want: 0, triggered: true,
@@ -437,7 +446,7 @@ func TestGitHubActionRun(t *testing.T) {
 			with:   map[string]string{"blueprint-ids": "1,2"},
 			counts: map[string]string{"verdict": "error", "total": "2", "passed": "0", "failed": "0", "errors": "2", "flaky": "0"},
 			// The cause once, not once per blueprint.
-			errors: []string{"docketqa-gate trigger"}, detail: "HTTP 401", noBlocks: true,
+			errors: []string{"docketqa-gate: DocketQA refused the API key (HTTP 401)"}, detail: "HTTP 401 Unauthorized", noBlocks: true,
 		},
 		{
 			// Inputs the step sets beat the job's DOCKETQA_* variables: a
@@ -459,6 +468,7 @@ func TestGitHubActionRun(t *testing.T) {
 			jobEnv: map[string]string{"DOCKETQA_TIMEOUT": "2s"},
 			counts: map[string]string{"verdict": "error", "total": "1", "passed": "0", "failed": "0", "errors": "1", "flaky": "0"},
 			errors: []string{runName(1)}, detail: "no result within 2s",
+			cause: "the deadline of 2s passed before every run finished; raise --timeout / DOCKETQA_TIMEOUT if runs need longer",
 		},
 	}
 	for _, tc := range cases {
@@ -537,7 +547,15 @@ func TestGitHubActionRun(t *testing.T) {
 			}
 
 			byName := map[string][]command{}
-			for _, c := range commands(t, stdout) {
+			var causes []command
+			for i, c := range commands(t, stdout) {
+				if c.name == "error" && c.props["title"] == "docketqa-gate: no verdict" {
+					causes = append(causes, c)
+					if i > 0 && len(byName["error"]) > 0 {
+						t.Error("the cause must be annotated before the runs")
+					}
+					continue
+				}
 				byName[c.name] = append(byName[c.name], c)
 				switch c.name {
 				case "add-mask", "group", "endgroup", "error", "warning", "notice":
@@ -545,11 +563,17 @@ func TestGitHubActionRun(t *testing.T) {
 					t.Errorf("unexpected workflow command ::%s", c.name)
 				}
 			}
+			switch {
+			case tc.cause == "" && len(causes) > 0:
+				t.Errorf("unexpected cause annotations: %+v", causes)
+			case tc.cause != "" && (len(causes) != 1 || causes[0].msg != tc.cause):
+				t.Errorf("cause annotations %+v, want one saying %q", causes, tc.cause)
+			}
 			for _, kind := range []struct {
 				name  string
 				runs  []string
 				limit int
-			}{{"error", tc.errors, 10}, {"warning", tc.warnings, 10}} {
+			}{{"error", tc.errors, 10 - len(causes)}, {"warning", tc.warnings, 10}} {
 				got := byName[kind.name]
 				if want := min(len(kind.runs), kind.limit); len(got) != want {
 					t.Errorf("%d ::%s annotations, want %d", len(got), kind.name, want)

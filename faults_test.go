@@ -45,7 +45,7 @@ type faultRow struct {
 	redirectOn *sim.Endpoint
 	// needs names a setting the row needs; it skips until config has it.
 	needs string
-	check func(t *testing.T, h *harness, elapsed time.Duration)
+	check func(t *testing.T, h *harness)
 }
 
 const (
@@ -75,8 +75,8 @@ func faultRows() []faultRow {
 		f.Endpoint = sim.Trigger
 		return sim.Options{Blueprints: one, Faults: []sim.Fault{f}}
 	}
-	gets := func(want int64) func(t *testing.T, h *harness, _ time.Duration) {
-		return func(t *testing.T, h *harness, _ time.Duration) {
+	gets := func(want int64) func(t *testing.T, h *harness) {
+		return func(t *testing.T, h *harness) {
 			if got := h.sim.Stats().Gets; got != want {
 				t.Errorf("GET requests = %d, want %d", got, want)
 			}
@@ -87,32 +87,27 @@ func faultRows() []faultRow {
 	return []faultRow{
 		// Rate limits: Retry-After in both forms is honoured, and never
 		// past the deadline.
-		{name: "429 with Retry-After seconds", want: 0, triggers: 1, args: ids1, verdicts: pass1,
+		// The gate's choice of wait, from its debug log, not the wall
+		// clock: that the scheduler then waits what it chose is a unit
+		// test of package poll on virtual time.
+		{name: "429 with Retry-After seconds", want: 0, triggers: 1, args: append(ids1, "--debug"), verdicts: pass1,
 			opts: getFault(sim.Fault{Count: 1, Status: 429, RetryAfter: "1"}),
-			check: func(t *testing.T, h *harness, elapsed time.Duration) {
-				if elapsed < time.Second {
-					t.Errorf("finished after %v: Retry-After: 1 was not honoured", elapsed)
+			check: func(t *testing.T, h *harness) {
+				if out := h.stdout.String() + h.stderr.String(); !strings.Contains(out, "in 1s (API error, Retry-After 1s") {
+					t.Errorf("Retry-After: 1 was not honoured; debug log:\n%s", out)
 				}
-				gets(2)(t, h, elapsed)
+				gets(2)(t, h)
 			}},
 		{name: "429 with Retry-After HTTP date, capped by the deadline", want: 0, triggers: 1, args: short(ids1...), verdicts: pass1,
 			opts: getFault(sim.Fault{Count: 1, Status: 429, RetryAfter: time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)}),
-			check: func(t *testing.T, h *harness, elapsed time.Duration) {
-				// No poll between the 429 and the deadline, then the final
-				// fetch finds the pass.
-				if elapsed < 300*ms || elapsed > 5*time.Second {
-					t.Errorf("finished after %v, want the deadline of 300ms", elapsed)
-				}
-				gets(2)(t, h, elapsed)
-			}},
+			// No poll between the 429 and the deadline, then the final
+			// fetch finds the pass.
+			check: gets(2)},
+		// A day's Retry-After: a gate held past its deadline would
+		// hang this test (go test's -timeout), no clock needed.
 		{name: "429 until past the deadline", want: 3, triggers: 1, args: short(ids1...),
-			opts:     getFault(sim.Fault{Count: -1, Status: 429, RetryAfter: "120"}),
-			verdicts: map[string]string{flow1: "error:no result within 300ms"}, stderr: "deadline of 300ms passed",
-			check: func(t *testing.T, h *harness, elapsed time.Duration) {
-				if elapsed > 5*time.Second {
-					t.Errorf("took %v: Retry-After held the gate past its deadline", elapsed)
-				}
-			}},
+			opts:     getFault(sim.Fault{Count: -1, Status: 429, RetryAfter: "86400"}),
+			verdicts: map[string]string{flow1: "error:no result within 300ms"}, stderr: "deadline of 300ms passed"},
 
 		// Transient server errors are retried; an API that stays down
 		// never yields a pass.
@@ -135,7 +130,7 @@ func faultRows() []faultRow {
 		// some reach the client.
 		{name: "connection reset burst", want: 0, triggers: 1, args: ids1, verdicts: pass1,
 			opts: getFault(sim.Fault{Count: 4, Reset: true}),
-			check: func(t *testing.T, h *harness, _ time.Duration) {
+			check: func(t *testing.T, h *harness) {
 				if got := h.sim.Stats().Errors; got != 4 {
 					t.Errorf("%d faulted requests, want all 4 resets used", got)
 				}
@@ -143,22 +138,13 @@ func faultRows() []faultRow {
 		{name: "connection reset forever", want: 3, triggers: 1, args: short(ids1...),
 			opts:     getFault(sim.Fault{Count: -1, Reset: true}),
 			verdicts: map[string]string{flow1: "error:no result within 300ms"}},
+		// Answers held for an hour: a gate that waited for them would
+		// hang this test rather than pass it late.
 		{name: "slow answer cut by the deadline, final fetch finds the pass", want: 0, triggers: 1, args: short(ids1...), verdicts: pass1,
-			opts: getFault(sim.Fault{Count: 1, Delay: 10 * time.Second}),
-			check: func(t *testing.T, h *harness, elapsed time.Duration) {
-				if elapsed > 5*time.Second {
-					t.Errorf("took %v: the slow answer outlived the deadline", elapsed)
-				}
-				gets(2)(t, h, elapsed)
-			}},
+			opts: getFault(sim.Fault{Count: 1, Delay: time.Hour}), check: gets(2)},
 		{name: "slow answer past the per-request timeout", needs: "request-timeout", want: 0, triggers: 1, verdicts: pass1,
 			args: []string{"--blueprint-ids", "1", "--request-timeout", "50ms", "--timeout", "20s"},
-			opts: getFault(sim.Fault{Count: 1, Delay: 10 * time.Second}),
-			check: func(t *testing.T, h *harness, elapsed time.Duration) {
-				if elapsed > 5*time.Second {
-					t.Errorf("took %v: the request was not cut at its own timeout", elapsed)
-				}
-			}},
+			opts: getFault(sim.Fault{Count: 1, Delay: time.Hour})},
 		{name: "API unreachable (connection refused)", want: 3, triggers: 0, args: []string{"--blueprint-ids", "1", "--timeout", "2s"},
 			opts:     sim.Options{Blueprints: one},
 			setup:    func(t *testing.T, h *harness) { h.env["DOCKETQA_BASE_URL"] = "http://" + closedPort(t) },
@@ -254,7 +240,7 @@ func faultRows() []faultRow {
 				h.env["DOCKETQA_JUNIT"] = filepath.Join(regularFile(t, h), "junit.xml")
 			},
 			stdout: "verdict: passed: 1 passed", stderr: "cannot write report",
-			check: func(t *testing.T, h *harness, _ time.Duration) {
+			check: func(t *testing.T, h *harness) {
 				if b, err := os.ReadFile(h.env["DOCKETQA_SUMMARY"]); err != nil || !strings.Contains(string(b), "Flow 1") {
 					t.Errorf("the summary must still be written and name the run: %v\n%s", err, b)
 				}
@@ -283,14 +269,10 @@ func faultRows() []faultRow {
 			opts: trigFault(sim.Fault{Count: 1, Status: 503, RetryAfter: "1"}), check: groupRuns(1)},
 		{name: "429 on trigger is retried", want: 0, triggers: 2, args: ids1, verdicts: pass1,
 			opts: trigFault(sim.Fault{Count: 1, Status: 429, RetryAfter: "0"}), check: groupRuns(1)},
+		// A day's Retry-After: waiting for it would hang this test.
 		{name: "429 on trigger with Retry-After past the deadline", want: 3, triggers: 1, args: []string{"--blueprint-ids", "1", "--timeout", "5s"},
-			opts:     trigFault(sim.Fault{Count: -1, Status: 429, RetryAfter: "120"}),
-			verdicts: map[string]string{"blueprint 1": "error:past the deadline"},
-			check: func(t *testing.T, h *harness, elapsed time.Duration) {
-				if elapsed > 2*time.Second {
-					t.Errorf("took %v: waited for a retry that could not happen before the deadline", elapsed)
-				}
-			}},
+			opts:     trigFault(sim.Fault{Count: -1, Status: 429, RetryAfter: "86400"}),
+			verdicts: map[string]string{"blueprint 1": "error:past the deadline"}},
 		{name: "502 on trigger is not retried", want: 3, triggers: 1, args: ids1,
 			opts:     trigFault(sim.Fault{Count: -1, Status: 502}),
 			verdicts: map[string]string{"blueprint 1": "error:HTTP 502"}, check: groupRuns(0)},
@@ -318,14 +300,12 @@ func TestFaultMatrix(t *testing.T) {
 				tc.setup(t, h)
 			}
 			args := append([]string{"--timeout", "20s"}, tc.args...)
-			start := time.Now()
 			var code int
 			if tc.run != nil {
 				code = tc.run(t, h, args)
 			} else {
 				code = h.run(context.Background(), args...)
 			}
-			elapsed := time.Since(start)
 			h.assertExit(code, tc.want, tc.triggers, tc.stderr, tc.stdout)
 			if !strings.Contains(h.stdout.String(), "verdict: ") {
 				t.Errorf("no verdict line on stdout:\n%s", h.stdout.String())
@@ -342,37 +322,35 @@ func TestFaultMatrix(t *testing.T) {
 				redirected.assertNoKey(t)
 			}
 			if tc.check != nil {
-				tc.check(t, h, elapsed)
+				tc.check(t, h)
 			}
 		})
 	}
 }
 
 // interruptAfterFirstPoll cancels the gate's context, as main does on
-// SIGTERM, right after the simulator answered the first poll, and checks
-// that the gate is done within the 2 s the issue allows.
+// SIGTERM, right after the simulator answered the first poll. That the
+// gate then stops promptly is not measured here: the runs it polls last
+// an hour, so a gate that kept polling would hang this test, and how
+// quickly the real binary exits after a signal is measured end to end in
+// signal_test.go.
 func interruptAfterFirstPoll(t *testing.T, h *harness, args []string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var cancelled atomic.Pointer[time.Time]
+	var cancelled atomic.Bool
 	var once sync.Once
 	serveVia(t, h, func(w http.ResponseWriter, r *http.Request, next http.Handler) {
 		next.ServeHTTP(w, r)
 		if r.Method == http.MethodGet {
 			once.Do(func() {
-				now := time.Now()
-				cancelled.Store(&now)
+				cancelled.Store(true)
 				cancel()
 			})
 		}
 	})
 	code := h.run(ctx, args...)
-	at := cancelled.Load()
-	if at == nil {
+	if !cancelled.Load() {
 		t.Fatal("the gate never polled")
-	}
-	if d := time.Since(*at); d > 2*time.Second {
-		t.Errorf("the gate took %v after the signal, want under 2s", d)
 	}
 	return code
 }
@@ -421,8 +399,8 @@ func (l *headerLog) assertNoKey(t *testing.T) {
 	}
 }
 
-func groupRuns(want int) func(t *testing.T, h *harness, _ time.Duration) {
-	return func(t *testing.T, h *harness, _ time.Duration) {
+func groupRuns(want int) func(t *testing.T, h *harness) {
+	return func(t *testing.T, h *harness) {
 		if got := h.sim.Stats().GroupRuns; got != want {
 			t.Errorf("DocketQA holds %d group runs, want %d", got, want)
 		}

@@ -61,7 +61,7 @@ func TestFirstHour(t *testing.T) {
 			name: "a failed trigger is said once, with what to check", setup: github,
 			bps:  []sim.Blueprint{bp(1, "", ms), bp(2, "", ms), bp(3, "", ms)},
 			args: []string{"--blueprint-ids", "1,2,3", "--base-url", "http://" + "CLOSED", "--timeout", "2s"}, want: 3,
-			stderr: []string{"check --base-url / DOCKETQA_BASE_URL, DNS, the proxy variables", "warning: trigger attempt 2 of 5 in 1s: "},
+			stderr: []string{"check --base-url / DOCKETQA_BASE_URL, DNS, the proxy variables", "docketqa-gate: trigger attempt 2 of 5 in 1s: "},
 			count:  map[string]int{"trigger failed for 3 blueprints": 2, "::error ": 1},
 		},
 		{

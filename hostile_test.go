@@ -31,7 +31,7 @@ import (
 	"testing"
 	"unicode"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/hostile"
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"

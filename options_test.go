@@ -12,6 +12,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
 func TestDetachThenAttachWithRerunsAndNonBlocking(t *testing.T) {
@@ -34,7 +35,7 @@ func TestDetachThenAttachWithRerunsAndNonBlocking(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	man, err := manifest.Parse(b)
+	man, err := manifest.Open(b, manifest.Want{Key: h.env["DOCKETQA_API_KEY"]}, untrusted.NewCleaner("", 0))
 	if err != nil || len(man.Runs) != 3 || man.GroupRunID == 0 || !strings.HasSuffix(man.DashboardURL, "/dashboard/grouprun/35") {
 		t.Fatalf("manifest %+v, %v", man, err)
 	}
@@ -84,12 +85,10 @@ func TestRerunNeverPasses(t *testing.T) {
 func TestFailFast(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, sim.Options{Blueprints: []sim.Blueprint{bp(1, "failed", 5*time.Millisecond), bp(2, "", time.Hour)}})
-	start := time.Now()
+	// Run 2 lasts an hour: a gate that awaited it would hang this test,
+	// so no stopwatch is needed.
 	if code := h.run(context.Background(), "--blueprint-ids", "1,2", "--fail-fast"); code != 1 {
 		t.Fatalf("exit %d, want 1", code)
-	}
-	if el := time.Since(start); el > 20*time.Second {
-		t.Errorf("fail-fast took %v", el)
 	}
 	c := h.cases()
 	if c["Flow 1 (blueprint 1)"].Failure == nil {

@@ -28,7 +28,7 @@ const (
 // the platform's sink, the conductor, the reports, the exit code. The
 // wiring of each collaborator lives in wire.go.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	cfg, warnings, err := config.Load(args, getenv)
+	cfg, warnings, err := config.LoadSystem(args, config.System{Getenv: getenv, Context: ctx})
 	sink := newSink(cfg, getenv, stdout, stderr)
 	switch {
 	case err != nil:
@@ -62,10 +62,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err := config.CheckWritable(cfg.ReportPaths()); err != nil {
 			return configError(cfg, err, sink)
 		}
+		// As in a real run, evidence that cannot be saved is a warning,
+		// and an existing directory is what a real run wants.
+		if cfg.ArtifactsDir != "" {
+			if err := config.CheckDir(cfg.ArtifactsDir); err != nil {
+				sink.Emit(event.Warning{Text: fmt.Sprintf("evidence (--artifacts-dir / DOCKETQA_ARTIFACTS_DIR) would not be saved: %v", err)})
+			}
+		}
 		sink.Emit(gate.Plan(cfg))
 		return exitPassed
 	}
-	w, err := wire(cfg, key, sink)
+	w, err := wire(ctx, cfg, key, getenv, sink)
 	if err != nil {
 		return configError(cfg, err, sink)
 	}
@@ -76,22 +83,36 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	out := gate.Run(ctx, cfg, w.deps)
 	if out.Stop == gate.Detached {
-		return detach(cfg, out, sink)
+		return w.detach(out)
 	}
 	w.afterVerdict(ctx, out)
 	tally := out.Set.Tally()
 	written := publish.Reports(out.Set, tally, publish.Paths{
 		JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, ResultsJSON: cfg.ResultsJSONPath, Dotenv: cfg.DotenvPath,
-		SummaryFromRunner: cfg.SummaryFromRunner,
+		SummaryFromRunner: cfg.SummaryFromRunner, SummaryNotes: policyNotes(cfg), Cause: out.Cause,
 	}, sink)
-	sink.Emit(event.Verdict{Set: out.Set, Tally: tally, Untriggered: out.Set.GroupRunID == 0})
+	sink.Emit(event.Verdict{Set: out.Set, Tally: tally, Untriggered: out.Set.GroupRunID == 0, Cause: out.Cause})
 	for _, w := range written {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
 	if out.Err != nil && out.Stop != gate.TriggerFailed {
 		sink.Emit(event.Fatal{Err: out.Err})
 	}
-	return exitCode(cfg, tally, out, publish.Failed(written))
+	code := exitCode(cfg, tally, out, publish.Failed(written))
+	// Last: the reports are written and the verdict printed, and the
+	// comment can only warn, never change the exit code.
+	w.prComment(ctx, out.Set, tally, code != exitPassed)
+	return code
+}
+
+// policyNotes names the config file that set policies, for the summary:
+// "Policies from gate.yml: fail-on-missing=false".
+func policyNotes(cfg config.Config) []string {
+	p := cfg.FilePolicies()
+	if len(p) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("Policies from %s: %s", cfg.ConfigFile, strings.Join(p, ", "))}
 }
 
 // exitCode maps the outcome to the documented exit codes. A failed run

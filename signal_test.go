@@ -23,6 +23,14 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// exitBound is how long the real program may take to exit after a signal.
+// It is an end-to-end measurement of the real binary, the only kind of
+// test allowed one. The gate stops polling at once and writes its reports:
+// 3 to 10 ms measured, with and without -race. 10 s is a margin of about
+// 1000x, so a loaded machine does not fail it, while a gate that waits for
+// something (an hour-long run, a request, a blocked report) still does.
+const exitBound = 10 * time.Second
+
 // startGate starts the real program as a child process against h's
 // simulator and returns once the child has reported run 2 as finished, so
 // polling is under way.
@@ -87,13 +95,15 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	}
 	// Without the second-signal exit the child would block for good: kill
 	// it after a while, which shows as a wrong exit code below.
-	killer := time.AfterFunc(5*time.Second, func() { _ = cmd.Process.Kill() })
+	killer := time.AfterFunc(3*exitBound, func() { _ = cmd.Process.Kill() })
 	defer killer.Stop()
 	for sc.Scan() {
 	}
 	_ = cmd.Wait()
-	if el := time.Since(start); el > 2*time.Second {
-		t.Errorf("exited %v after the second signal", el)
+	el := time.Since(start)
+	t.Logf("exited %v after the second signal", el)
+	if el > exitBound {
+		t.Errorf("exited %v after the second signal, want under %v", el, exitBound)
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
 		t.Errorf("exit %d after a second signal, want 3\n%s", code, stderr.String())
@@ -115,8 +125,10 @@ func TestSignalWritesReportsAndExits3(t *testing.T) {
 				out.WriteString(sc.Text() + "\n")
 			}
 			err := cmd.Wait()
-			if el := time.Since(start); el > 2*time.Second {
-				t.Errorf("exited %v after the signal, want under 2s", el)
+			el := time.Since(start)
+			t.Logf("exited %v after the signal", el)
+			if el > exitBound {
+				t.Errorf("exited %v after the signal, want under %v", el, exitBound)
 			}
 			if code := cmd.ProcessState.ExitCode(); code != 3 {
 				t.Fatalf("exit %d (%v), want 3\nstdout:\n%s\nstderr:\n%s", code, err, out.String(), stderr.String())

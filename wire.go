@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/artifacts"
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
@@ -18,21 +19,23 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/history"
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
+	"github.com/docketqa-gate/docketqa-gate/internal/report/prcomment"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/publish"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
 	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 	"github.com/docketqa-gate/docketqa-gate/internal/version"
 )
 
-// newSink returns the platform's sink and registers the key with it first,
-// so not even a warning can print the key unmasked; on a configuration
-// error too, whenever a key was found.
+// newSink returns the platform's sink and registers the key and the GitHub
+// token with it first, so not even a warning can print them unmasked; on a
+// configuration error too, whenever they were found.
 func newSink(cfg config.Config, getenv func(string) string, stdout, stderr io.Writer) *ci.Sink {
 	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv,
 		// The no-verdict policies decide which runs are only warnings.
 		[]ci.Option{ci.WithExcused(func(r result.Run) bool { return excused(cfg, r) })}, ci.WithDebug(debugMode(cfg)))
-	for _, v := range cfg.APIKey.MaskValues() {
+	for _, v := range append(cfg.APIKey.MaskValues(), cfg.GitHubToken.MaskValues()...) {
 		sink.Mask(v)
 	}
 	return sink
@@ -55,20 +58,38 @@ func startDemo(ctx context.Context, cfg *config.Config, key *string, sink *ci.Si
 // wiring is the conductor's collaborators, and what happens between its
 // outcome and the reports.
 type wiring struct {
-	cfg      config.Config
-	sink     *ci.Sink
-	deps     gate.Deps
-	evidence *artifacts.Downloader
-	history  *history.File
+	cfg    config.Config
+	getenv func(string) string
+	// key signs the --detach manifest.
+	key string
+	// commit is what the CI names as this job's commit, and commitVar the
+	// variable it came from: a manifest is bound to it.
+	commit, commitVar string
+	sink              *ci.Sink
+	deps              gate.Deps
+	evidence          *artifacts.Downloader
+	history           *history.File
 }
 
 // wire builds the API client (with its trigger-retry notice and debug
-// observer), reads the --attach manifest, and sets up evidence downloads
-// and the polling history. Only a bad manifest or base URL is an error.
-func wire(cfg config.Config, key string, sink *ci.Sink) (*wiring, error) {
-	w := &wiring{cfg: cfg, sink: sink, deps: gate.Deps{Sink: sink}}
+// observer), reads and verifies the --attach manifest, and sets up
+// evidence downloads and the polling history. Only a bad manifest, commit
+// variable or base URL is an error. The files are read under ctx, which
+// the first signal cancels, and within --timeout; no read can block (see
+// safefile).
+func wire(ctx context.Context, cfg config.Config, key string, getenv func(string) string, sink *ci.Sink) (*wiring, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	w := &wiring{cfg: cfg, getenv: getenv, key: key, sink: sink, deps: gate.Deps{Sink: sink}}
+	if cfg.Attach != "" || cfg.Detach != "" {
+		commit, from, err := manifest.Commit(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("the commit a manifest (--detach / --attach) is bound to: %w", err)
+		}
+		w.commit, w.commitVar = commit, from
+	}
 	if cfg.Attach != "" {
-		m, err := readManifest(cfg.Attach, key)
+		m, err := readManifest(ctx, cfg.Attach, manifest.Want{Key: key, Commit: w.commit, CommitVar: w.commitVar})
 		if err != nil {
 			return nil, err
 		}
@@ -83,7 +104,7 @@ func wire(cfg config.Config, key string, sink *ci.Sink) (*wiring, error) {
 		// A trigger retried against an unreachable API would otherwise
 		// be seconds of silence.
 		docketqa.WithTriggerRetryNotice(func(r docketqa.TriggerRetry) {
-			sink.Emit(event.Warning{Text: fmt.Sprintf("trigger attempt %d of %d in %s: %s", r.Attempt, r.Max, r.Wait, docketqa.Reason(r.Err))})
+			sink.Emit(event.Notice{Text: fmt.Sprintf("trigger attempt %d of %d in %s: %s", r.Attempt, r.Max, r.Wait, docketqa.Reason(r.Err))})
 		}),
 		docketqa.WithObserver(debugRequests(cfg, sink)))
 	if err != nil {
@@ -95,7 +116,7 @@ func wire(cfg config.Config, key string, sink *ci.Sink) (*wiring, error) {
 			sink.Emit(event.Debug{Text: fmt.Sprintf("next poll of test run %d in %s (%s)", t.RunID, d.Round(time.Millisecond), why)})
 		}
 	}
-	w.history = loadHistory(cfg, sink)
+	w.history = loadHistory(ctx, cfg, sink)
 	if h := w.history; h != nil && cfg.Attach == "" {
 		// With --attach the runs started before this process, and the
 		// poller counts from its own start: forecasts would come late.
@@ -128,19 +149,50 @@ func (w *wiring) afterVerdict(ctx context.Context, out gate.Outcome) {
 			w.sink.Emit(event.Evidence{Text: strings.TrimPrefix(line, "evidence: "), Problems: len(idx.Problems()) > 0})
 		}
 	}
+	addRecords(w.history, out.Set.Runs)
 	saveHistory(w.cfg, w.history, out.Set.Runs, w.sink)
+}
+
+// addRecords puts each run's recent record from the history, as loaded,
+// on the runs a reader asks "was it already failing?" about: those that
+// failed (non-blocking ones too), had no verdict or passed only after
+// another attempt. It runs before Record, so a blueprint with two runs in
+// this invocation sees only its own outcome after the file's.
+func addRecords(h *history.File, runs []result.Run) {
+	if h == nil {
+		return
+	}
+	for i, r := range runs {
+		switch result.KindOf(r) {
+		case result.KindFailed, result.KindNoVerdict, result.KindNonBlocking:
+		case result.KindPassed:
+			if !result.IsFlaky(r) {
+				continue
+			}
+		default:
+			continue
+		}
+		runs[i].Recent = h.RecentOf(r)
+	}
 }
 
 // configError reports a bad configuration where the user looks: one
 // ::error annotation on GitHub, the problems on stderr, and a JUnit report
 // (and summary) with one error case, so CI test views show the cause. No
 // request is sent.
+//
+// This is the one place the problems are bounded, whatever the input held
+// (a manifest with thousands of errors): one problem per line, at most
+// bound.MaxItems of them and then how many more, each cut to bound.Line.
+// The log lines, the annotation, the JUnit report and the summary are all
+// built from that list.
 func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	var ue *config.UsageError
 	problems := []string{err.Error()}
 	if errors.As(err, &ue) {
 		problems = ue.Problems
 	}
+	problems = boundProblems(problems)
 	sink.Emit(event.ConfigError{Problems: problems})
 	msg := "docketqa-gate configuration: " + strings.Join(problems, "; ")
 	for _, w := range publish.ConfigError(publish.Paths{JUnit: cfg.JUnitPath, Summary: cfg.SummaryPath, SummaryFromRunner: cfg.SummaryFromRunner}, msg) {
@@ -149,13 +201,68 @@ func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	return exitUsage
 }
 
+// boundProblems splits problems into lines (a joined error holds one
+// problem per line) and bounds their number and length.
+func boundProblems(problems []string) []string {
+	var lines []string
+	for _, p := range problems {
+		for l := range strings.Lines(p) {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+	}
+	lines = bound.List(lines)
+	for i := range lines {
+		lines[i] = bound.Text(lines[i])
+	}
+	return lines
+}
+
+// prCommentBudget is how long writing the pull-request comment may take
+// after the verdict.
+const prCommentBudget = 30 * time.Second
+
+// prComment writes or updates the pull-request comment (--pr-comment). It
+// never changes the verdict: whatever keeps it from being written is one
+// warning annotation saying why and how to fix it.
+func (w *wiring) prComment(ctx context.Context, set result.Set, tally result.Tally, failed bool) {
+	if w.cfg.PRComment == prcomment.ModeOff || w.cfg.PRComment == "" {
+		return
+	}
+	if ctx.Err() != nil {
+		// Interrupted: the runner is about to stop the job, and a
+		// half-written exchange helps nobody.
+		w.sink.Emit(event.Debug{Text: "pull-request comment: not written, the gate was interrupted"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, prCommentBudget)
+	defer cancel()
+	o := prcomment.Post(ctx, prcomment.Options{
+		Mode: w.cfg.PRComment, Tag: w.cfg.PRCommentTag, Token: w.cfg.GitHubToken.Reveal(),
+		Getenv: w.getenv, UserAgent: "docketqa-gate/" + version.String(),
+	}, prcomment.FromSet(set, tally, failed, ""))
+	switch {
+	case o.Warning != "":
+		w.sink.Emit(event.Warning{Text: o.Warning, Title: "DocketQA pull-request comment"})
+	case o.Done != "":
+		w.sink.Emit(event.ReportWritten{Kind: "pull-request comment", Path: o.Done})
+	case o.Debug != "":
+		w.sink.Emit(event.Debug{Text: o.Debug})
+	}
+}
+
 // evidenceBudget is how long evidence downloads may go on after the verdict.
 const evidenceBudget = 60 * time.Second
 
-// detach records the triggered runs for a later --attach and exits 0: the
-// runs go on without anybody waiting here.
-func detach(cfg config.Config, out gate.Outcome, sink *ci.Sink) int {
-	w := publish.Manifest(cfg.Detach, *out.Manifest)
+// detach records the triggered runs for a later --attach, authenticated
+// with the API key and bound to the CI's commit, and exits 0: the runs go
+// on without anybody waiting here.
+func (wi *wiring) detach(out gate.Outcome) int {
+	cfg, sink := wi.cfg, wi.sink
+	m := *out.Manifest
+	m.Commit = wi.commit
+	w := publish.Manifest(cfg.Detach, m, wi.key)
 	if w.Err != nil {
 		sink.Emit(event.Fatal{Err: fmt.Errorf("%w; the runs were triggered: %s", w.Err, out.Set.GroupRunURL)})
 		return exitNoVerdict
@@ -173,14 +280,19 @@ func detach(cfg config.Config, out gate.Outcome, sink *ci.Sink) int {
 	return exitPassed
 }
 
+// manifestKind is how safefile reads the --attach manifest.
+var manifestKind = safefile.Kind{Name: "manifest", Setting: "--attach / DOCKETQA_ATTACH", Max: manifest.MaxSize}
+
 // readManifest reads the --detach manifest, itself untrusted input: it is
-// decoded as strictly as an API answer and its texts cleaned with the key.
-func readManifest(path, key string) (manifest.Manifest, error) {
-	b, err := readAtMost(path, manifest.MaxSize+1)
+// read like every file the gate did not write (safefile), decoded as
+// strictly as an API answer, its MAC and commit verified against want
+// before anything in it is used, and its texts cleaned with the key.
+func readManifest(ctx context.Context, path string, want manifest.Want) (manifest.Manifest, error) {
+	b, err := safefile.Read(ctx, path, manifestKind)
 	if err != nil {
-		return manifest.Manifest{}, fmt.Errorf("read the manifest (--attach / DOCKETQA_ATTACH): %w; it is written by an earlier docketqa-gate --detach", err)
+		return manifest.Manifest{}, fmt.Errorf("%w; the manifest is written by an earlier docketqa-gate --detach", err)
 	}
-	m, err := manifest.ParseClean(b, untrusted.NewCleaner(key, untrusted.DefaultCap))
+	m, err := manifest.Open(b, want, untrusted.NewCleaner(want.Key, untrusted.DefaultCap))
 	if err != nil {
 		return manifest.Manifest{}, fmt.Errorf("manifest %s (--attach / DOCKETQA_ATTACH): %w", path, err)
 	}
@@ -208,11 +320,11 @@ func debugRequests(cfg config.Config, sink *ci.Sink) func(docketqa.Exchange) {
 // loadHistory reads --history, or returns nil when there is none to use:
 // not asked for, or a demo (whose loopback runs would only pollute it). A
 // missing or unreadable file is a cold start with a warning, never an error.
-func loadHistory(cfg config.Config, sink *ci.Sink) *history.File {
+func loadHistory(ctx context.Context, cfg config.Config, sink *ci.Sink) *history.File {
 	if cfg.HistoryPath == "" || cfg.Demo || cfg.Detach != "" {
 		return nil
 	}
-	h, warnings := history.Load(cfg.HistoryPath, cfg.BaseURL)
+	h, warnings := history.Load(ctx, cfg.HistoryPath, cfg.BaseURL, time.Now())
 	for _, w := range warnings {
 		sink.Emit(event.Warning{Text: w})
 	}
@@ -231,17 +343,6 @@ func saveHistory(cfg config.Config, h *history.File, runs []result.Run, sink *ci
 		return
 	}
 	sink.Emit(event.ReportWritten{Kind: "polling history", Path: cfg.HistoryPath})
-}
-
-// readAtMost reads at most n bytes of path, so a huge file cannot fill
-// memory before its size is refused.
-func readAtMost(path string, n int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, n))
 }
 
 func debugMode(cfg config.Config) ci.Debug {

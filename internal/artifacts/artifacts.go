@@ -18,7 +18,9 @@
 //     dials the proxy, so the target's name is resolved and all its
 //     addresses checked before the request is handed to the proxy;
 //   - a fresh client with its own transport and no cookie jar: the API key,
-//     cookies and the gate's own headers never reach a media host;
+//     cookies and the gate's own headers never reach a media host, and no
+//     request carries a Referer, which net/http would fill on a redirect
+//     with the previous (pre-signed, so secret) URL;
 //   - caps on bytes per file, files per run, total bytes and time per
 //     download; a body over the cap is cut, deleted and recorded;
 //   - a file is kept only if its first bytes are PNG, JPEG, GIF, WebP, WebM
@@ -57,6 +59,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
@@ -303,7 +306,23 @@ func (d *Downloader) newClient() *http.Client {
 		// what a hostile one can make the gate hold in header memory.
 		MaxResponseHeaderBytes: 64 << 10,
 	}
-	return &http.Client{Transport: t, CheckRedirect: d.guard.checkRedirect}
+	return &http.Client{Transport: noReferer{t}, CheckRedirect: d.guard.checkRedirect}
+}
+
+// noReferer sends every media request without a Referer header. net/http
+// adds one on redirects, holding the previous URL with its query, which
+// for a pre-signed link is its signature and credential: the redirect
+// target would receive them. checkRedirect removes it already; this is the
+// last line, so no request leaves with one whatever path it took.
+type noReferer struct{ next http.RoundTripper }
+
+func (n noReferer) RoundTrip(req *http.Request) (*http.Response, error) {
+	if _, ok := req.Header["Referer"]; ok {
+		// A RoundTripper must not change the caller's request.
+		req = req.Clone(req.Context())
+		req.Header.Del("Referer")
+	}
+	return n.next.RoundTrip(req)
 }
 
 // proxySet holds the proxies' host:port seen by the Proxy hook; dials to
@@ -330,7 +349,8 @@ func (p *proxySet) has(hostport string) bool {
 
 // Add plans and starts saving the evidence of r, if its verdict calls for
 // it under the mode: for a failed run (or one without a verdict) the
-// failing step's screenshots, after first, then before, and the video. A
+// failing step's screenshots, after first, then before, and the video,
+// the video before any second screenshot (see plan). A
 // run without a failing step gets its last step's. It returns at once;
 // downloads run on the Downloader's own workers. ctx ends this run's
 // downloads when cancelled, so pass the gate's interrupt context, not the
@@ -382,9 +402,12 @@ type planned struct {
 	name string // without extension
 }
 
-// plan lists r's evidence in report order: the failing (else last) step's
-// screenshots, each after before its before, then the video. Duplicate and
-// empty URLs are dropped.
+// plan lists r's evidence in the order the file budget is spent: first
+// what explains the failure, the failing (else last) step's first
+// screenshot after and first before, and the video; then the step's
+// further screenshots, each after before its before. Add skips whatever
+// is past FilesPerRun, so a step with a dozen screenshots can never crowd
+// out the video. Duplicate and empty URLs are dropped.
 func plan(r result.Run) []planned {
 	var out []planned
 	seen := make(map[string]bool)
@@ -399,22 +422,27 @@ func plan(r result.Run) []planned {
 	if st == nil && len(r.Steps) > 0 {
 		st = &r.Steps[len(r.Steps)-1]
 	}
-	if st != nil {
-		n := max(len(st.Screenshots), len(st.ScreenshotsBefore))
-		for i := range n {
-			suffix := ""
-			if i > 0 {
-				suffix = "-" + strconv.Itoa(i+1)
-			}
-			if i < len(st.Screenshots) {
-				addOne(planned{result.ShotAfter, st.Number, st.Screenshots[i], fmt.Sprintf("step%d-after%s", st.Number, suffix)})
-			}
-			if i < len(st.ScreenshotsBefore) {
-				addOne(planned{result.ShotBefore, st.Number, st.ScreenshotsBefore[i], fmt.Sprintf("step%d-before%s", st.Number, suffix)})
-			}
+	shots := func(i int) {
+		suffix := ""
+		if i > 0 {
+			suffix = "-" + strconv.Itoa(i+1)
+		}
+		if i < len(st.Screenshots) {
+			addOne(planned{result.ShotAfter, st.Number, st.Screenshots[i], fmt.Sprintf("step%d-after%s", st.Number, suffix)})
+		}
+		if i < len(st.ScreenshotsBefore) {
+			addOne(planned{result.ShotBefore, st.Number, st.ScreenshotsBefore[i], fmt.Sprintf("step%d-before%s", st.Number, suffix)})
 		}
 	}
+	if st != nil {
+		shots(0)
+	}
 	addOne(planned{kind: result.Video, url: r.VideoURL, name: "video"})
+	if st != nil {
+		for i := 1; i < max(len(st.Screenshots), len(st.ScreenshotsBefore)); i++ {
+			shots(i)
+		}
+	}
 	return out
 }
 
@@ -499,62 +527,57 @@ func (d *Downloader) fetch(j *job) Entry {
 	return d.save(ctx, j, f, head, resp.Body)
 }
 
-// save streams the rest of the body into the run's directory under a
-// temporary name, enforcing the per-file and total caps as it goes, and
-// renames it into place only when complete.
+// save streams the rest of the body into the run's directory through
+// atomicfile (a temporary file renamed into place only when complete, all
+// inside the os.Root), enforcing the per-file and total caps as it goes.
 func (d *Downloader) save(ctx context.Context, j *job, f format, head []byte, body io.Reader) Entry {
 	if err := d.root.MkdirAll(j.sub, 0o755); err != nil {
 		return Entry{Outcome: Failed, Reason: "cannot create the run's directory: " + reasonOf(err)}
 	}
-	name := j.base + "." + f.ext
-	final := path.Join(j.sub, name)
-	part := path.Join(j.sub, "."+name+".part")
-	out, err := d.root.OpenFile(part, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return Entry{Outcome: Failed, Reason: "cannot create the file: " + reasonOf(err)}
-	}
+	final := path.Join(j.sub, j.base+"."+f.ext)
 	var written int64
-	fail := func(e Entry) Entry {
-		_ = out.Close()
-		_ = d.root.Remove(part)
+	// refused is the entry of a body the caps or the transport stopped;
+	// returning errStopped makes atomicfile drop the temporary file.
+	var refused *Entry
+	err := atomicfile.WriteFuncIn(d.root, final, func(out io.Writer) error {
+		stop := func(e Entry) error { refused = &e; return errStopped }
+		src := io.MultiReader(strings.NewReader(string(head)), body)
+		buf := make([]byte, 32<<10)
+		for {
+			n, rerr := src.Read(buf)
+			if n > 0 {
+				if written+int64(n) > d.opt.PerFileMax {
+					return stop(Entry{Outcome: TooLarge, Reason: "cut at the cap of " + size(d.opt.PerFileMax) + "; nothing kept"})
+				}
+				if d.total.Add(int64(n)) > d.opt.TotalMax {
+					d.total.Add(-int64(n))
+					return stop(Entry{Outcome: Skipped, Reason: "the total cap of " + size(d.opt.TotalMax) + " is reached; nothing kept"})
+				}
+				written += int64(n)
+				if _, err := out.Write(buf[:n]); err != nil {
+					return err
+				}
+			}
+			if rerr == io.EOF {
+				return nil
+			}
+			if rerr != nil {
+				return stop(d.transportFailure(ctx, j, rerr))
+			}
+		}
+	})
+	if err != nil {
 		d.total.Add(-written)
-		return e
-	}
-	src := io.MultiReader(strings.NewReader(string(head)), body)
-	buf := make([]byte, 32<<10)
-	for {
-		n, rerr := src.Read(buf)
-		if n > 0 {
-			if written+int64(n) > d.opt.PerFileMax {
-				return fail(Entry{Outcome: TooLarge, Reason: "cut at the cap of " + size(d.opt.PerFileMax) + "; nothing kept"})
-			}
-			if d.total.Add(int64(n)) > d.opt.TotalMax {
-				d.total.Add(-int64(n))
-				return fail(Entry{Outcome: Skipped, Reason: "the total cap of " + size(d.opt.TotalMax) + " is reached; nothing kept"})
-			}
-			written += int64(n)
-			if _, err := out.Write(buf[:n]); err != nil {
-				return fail(Entry{Outcome: Failed, Reason: "cannot write the file: " + reasonOf(err)})
-			}
+		if refused != nil {
+			return *refused
 		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			e := d.transportFailure(ctx, j, rerr)
-			return fail(e)
-		}
-	}
-	if err := out.Close(); err != nil {
-		return fail(Entry{Outcome: Failed, Reason: "cannot write the file: " + reasonOf(err)})
-	}
-	if err := d.root.Rename(part, final); err != nil {
-		_ = d.root.Remove(part)
-		d.total.Add(-written)
-		return Entry{Outcome: Failed, Reason: "cannot rename the file: " + reasonOf(err)}
+		return Entry{Outcome: Failed, Reason: "cannot write the file: " + reasonOf(err)}
 	}
 	return Entry{Outcome: Saved, Path: d.reportPath(final), Bytes: written, Type: f.mime}
 }
+
+// errStopped ends a save whose entry says why.
+var errStopped = errors.New("download stopped")
 
 // transportFailure classifies an error from the client or a body read.
 func (d *Downloader) transportFailure(ctx context.Context, j *job, err error) Entry {
@@ -666,23 +689,15 @@ func (d *Downloader) Finish(ctx context.Context, budget time.Duration) Index {
 	return idx
 }
 
-// writeIndex writes index.json through a temporary file and a rename, so
-// an upload that races the gate never sees half of it.
+// writeIndex writes index.json through atomicfile inside the os.Root, so
+// an upload that races the gate never sees half of it, and a link named
+// index.json is refused rather than written through.
 func (d *Downloader) writeIndex(idx Index) error {
 	data, err := json.MarshalIndent(idx, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", IndexFile, err)
 	}
-	data = append(data, '\n')
-	const part = "." + IndexFile + ".part"
-	if err := d.root.WriteFile(part, data, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", IndexFile, err)
-	}
-	if err := d.root.Rename(part, IndexFile); err != nil {
-		_ = d.root.Remove(part)
-		return fmt.Errorf("write %s: %w", IndexFile, err)
-	}
-	return nil
+	return atomicfile.WriteIn(d.root, IndexFile, append(data, '\n'))
 }
 
 // Index is what Finish saved and what it did not, as written to

@@ -14,6 +14,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/junit"
@@ -668,4 +670,195 @@ func TestReportPathRelativeToWorkDir(t *testing.T) {
 		t.Errorf("path %q, want %q", got, want)
 	}
 	d.Finish(context.Background(), 0)
+}
+
+// TestPlantedLinks: links planted in the artifacts directory under the
+// names the gate will use (a checkout can hold anything) are never written
+// through. index.json as a link, a run's directory linked out of the
+// directory, and a screenshot's name as a link are all refused, and the
+// files they point at keep their content.
+func TestPlantedLinks(t *testing.T) {
+	t.Parallel()
+	m := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(pngBody) })
+	base := t.TempDir()
+	outside := filepath.Join(base, "outside")
+	if err := os.Mkdir(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secret, []byte("keep"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "artifacts")
+	if err := os.MkdirAll(filepath.Join(dir, "5-53"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		IndexFile:                   secret,
+		"5-52":                      outside,
+		"5-53/5-53-step3-after.png": secret,
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(link))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, _ := newDownloader(t, Options{Dir: dir})
+	d.Add(context.Background(), failedRun(5, 52, m.URL+"/a.png", "", ""))
+	d.Add(context.Background(), failedRun(5, 53, m.URL+"/b.png", "", ""))
+	idx := d.Finish(context.Background(), time.Minute)
+	if !errors.Is(idx.WriteErr, atomicfile.ErrSymlink) {
+		t.Errorf("index.json as a link: error %v, want ErrSymlink", idx.WriteErr)
+	}
+	if len(idx.Entries) != 2 {
+		t.Fatalf("entries %+v, want two", idx.Entries)
+	}
+	for _, e := range idx.Entries {
+		if e.Outcome != Failed {
+			t.Errorf("run %d: outcome %q (%s), want failed", e.RunID, e.Outcome, e.Reason)
+		}
+	}
+	if got, _ := os.ReadFile(secret); string(got) != "keep" {
+		t.Errorf("the link target changed to %q", got)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
+		t.Errorf("files written outside the artifacts directory: %v", entries)
+	}
+}
+
+func TestNoRefererOnRedirect(t *testing.T) {
+	t.Parallel()
+	const signature = "X-Amz-Signature=c2VjcmV0LXNpZ25hdHVyZQ&X-Amz-Credential=AKIASECRETCREDENTIAL"
+	var mu sync.Mutex
+	var seen []http.Header
+	record := func(r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, r.Header.Clone())
+	}
+	target := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		if strings.HasSuffix(r.URL.Path, ".webm") {
+			_, _ = w.Write(webmBody)
+			return
+		}
+		_, _ = w.Write(pngBody)
+	})
+	hop := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		// A second hop on another host: its own query must not travel on either.
+		http.Redirect(w, r, target.URL+"/final"+r.URL.Path+"?hop=2", http.StatusTemporaryRedirect)
+	})
+	origin := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		record(r)
+		code := http.StatusFound
+		if strings.Contains(r.URL.Path, "moved") {
+			code = http.StatusMovedPermanently
+		}
+		if strings.Contains(r.URL.Path, "two-hops") {
+			http.Redirect(w, r, hop.URL+r.URL.Path, code)
+			return
+		}
+		http.Redirect(w, r, target.URL+r.URL.Path, code)
+	})
+	d, _ := newDownloader(t, Options{})
+	run := failedRun(5, 50, origin.URL+"/found.png?"+signature, origin.URL+"/moved.png?"+signature, origin.URL+"/two-hops.webm?"+signature)
+	d.Add(context.Background(), run)
+	idx := d.Finish(context.Background(), time.Minute)
+	if p := idx.Problems(); len(p) != 0 {
+		t.Fatalf("not saved: %+v", p)
+	}
+	if n := target.hits.Load(); n != 3 {
+		t.Fatalf("the redirect target saw %d requests, want 3", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, h := range seen {
+		if ref, ok := h["Referer"]; ok {
+			t.Errorf("a media request carried Referer %q", ref)
+		}
+		for name, vs := range h {
+			for _, v := range vs {
+				if strings.Contains(v, "X-Amz") || strings.Contains(v, "SECRET") || strings.Contains(v, "hop=2") || strings.Contains(v, origin.URL) {
+					t.Errorf("header %s carries the original URL: %q", name, v)
+				}
+			}
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestNoRefererTransport(t *testing.T) {
+	t.Parallel()
+	var got http.Header
+	rt := noReferer{roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = r.Header
+		return &http.Response{StatusCode: http.StatusNoContent, Body: http.NoBody}, nil
+	})}
+	req := httptest.NewRequest(http.MethodGet, "https://cdn.example/a.png", nil)
+	req.Header.Set("Referer", "https://cdn.example/b.png?X-Amz-Signature=s")
+	req.Header.Set("Accept", "image/*")
+	if _, err := rt.RoundTrip(req); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["Referer"]; ok || got.Get("Accept") != "image/*" {
+		t.Errorf("sent headers %v, want Accept without Referer", got)
+	}
+	if req.Header.Get("Referer") == "" {
+		t.Error("the caller's request was changed")
+	}
+}
+
+func TestEvidencePriority(t *testing.T) {
+	t.Parallel()
+	m := newMediaHost(t, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".webm") {
+			_, _ = w.Write(webmBody)
+			return
+		}
+		_, _ = w.Write(pngBody)
+	})
+	for _, before := range []int{0, 12} {
+		t.Run(fmt.Sprintf("12 after, %d before", before), func(t *testing.T) {
+			t.Parallel()
+			run := failedRun(5, 50, "", "", m.URL+"/v.webm")
+			st := &run.Steps[2]
+			for i := range 12 {
+				st.Screenshots = append(st.Screenshots, fmt.Sprintf("%s/after-%d.png", m.URL, i))
+			}
+			for i := range before {
+				st.ScreenshotsBefore = append(st.ScreenshotsBefore, fmt.Sprintf("%s/before-%d.png", m.URL, i))
+			}
+			d, _ := newDownloader(t, Options{})
+			d.Add(context.Background(), run)
+			idx := d.Finish(context.Background(), time.Minute)
+			var saved []string
+			skipped := 0
+			for _, e := range idx.Entries {
+				switch e.Outcome {
+				case Saved:
+					saved = append(saved, path.Base(e.Path))
+				case Skipped:
+					skipped++
+				default:
+					t.Errorf("entry %+v", e)
+				}
+			}
+			want := []string{"5-50-step3-after.png", "5-50-step3-before.png", "5-50-video.webm", "5-50-step3-after-2.png", "5-50-step3-before-2.png", "5-50-step3-after-3.png"}
+			if before == 0 {
+				want = []string{"5-50-step3-after.png", "5-50-video.webm", "5-50-step3-after-2.png", "5-50-step3-after-3.png", "5-50-step3-after-4.png", "5-50-step3-after-5.png"}
+			}
+			if !slices.Equal(saved, want) {
+				t.Errorf("saved %q, want %q", saved, want)
+			}
+			if total := 12 + before + 1; skipped != total-DefaultFilesPerRun {
+				t.Errorf("%d skipped, want %d", skipped, total-DefaultFilesPerRun)
+			}
+			if a := idx.Artifacts(5, 50); len(a) == 0 || a[0].Kind != result.ShotAfter {
+				t.Errorf("the report's first file is not the failing step's screenshot: %+v", a)
+			}
+		})
+	}
 }

@@ -56,11 +56,15 @@ func (g guard) checkURL(u *url.URL) error {
 	return nil
 }
 
-// checkRedirect is http.Client.CheckRedirect: every hop is checked like the
+// checkRedirect is http.Client.CheckRedirect. It drops the Referer header
+// net/http adds on a redirect; every hop is checked like the
 // first URL and may not change the scheme (so no https-to-http downgrade,
 // and no file:// or other scheme at all). The address check happens again
 // on the dial of the new hop.
 func (g guard) checkRedirect(req *http.Request, via []*http.Request) error {
+	// net/http has just set Referer to the previous URL, query included:
+	// a pre-signed link's signature would go to the redirect target.
+	req.Header.Del("Referer")
 	if len(via) >= maxRedirects {
 		return refusef("more than %d redirects", maxRedirects)
 	}

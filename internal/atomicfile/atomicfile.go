@@ -10,6 +10,11 @@
 // elsewhere. Links in the parent directories are fine (CI workspaces and
 // macOS temp folders use them). The configuration refuses such paths up
 // front; the check here catches a link that appears later.
+//
+// WriteIn and WriteFuncIn do the same inside an os.Root, for a directory
+// the gate fills with names of its own (the artifacts directory): nothing
+// they do can reach outside it. Write and WriteFunc are the same code on a
+// root opened at the file's directory, so there is one atomic writer.
 package atomicfile
 
 import (
@@ -18,8 +23,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // Write replaces path with data, creating missing parent directories.
@@ -32,19 +39,82 @@ func Write(path string, data []byte) error {
 
 // WriteFunc replaces path with what write produces. The content streams to
 // the temporary file, so a large report never sits in memory as a whole.
+//
+// The work is done inside an os.Root on path's directory, the same code
+// as WriteFuncIn: the temporary file and the rename stay in the directory
+// that was opened, even if a parent is swapped for a link meanwhile.
 func WriteFunc(path string, write func(io.Writer) error) error {
-	if err := refuseLink(path); err != nil {
-		return err
-	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create directory for %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
+	defer root.Close()
+	return writeIn(root, filepath.Base(path), path, write, true)
+}
+
+// Replace is Write for a file only the gate writes and nobody else reads
+// as a report, such as the polling history: a symbolic link at path is
+// replaced by the new file instead of being refused. The rename replaces
+// the link itself and never writes through it, so its target is left as
+// it was, and a link that a cache restore left behind heals with the next
+// write instead of failing every run.
+func Replace(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create directory for %s: %w", path, err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer root.Close()
+	return writeIn(root, filepath.Base(path), path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}, false)
+}
+
+// WriteIn replaces name, a path inside root, with data; see WriteFuncIn.
+func WriteIn(root *os.Root, name string, data []byte) error {
+	return WriteFuncIn(root, name, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// WriteFuncIn replaces name, a path inside root, with what write produces,
+// creating missing parent directories inside root. Every file operation
+// goes through root, so nothing is created, written or renamed outside it:
+// a name with "..", or a link in its parents that leads out of root, is
+// refused by os.Root. A name that is itself a link is refused with
+// ErrSymlink, as for WriteFunc. Errors name the file as name.
+func WriteFuncIn(root *os.Root, name string, write func(io.Writer) error) error {
+	if dir := filepath.Dir(name); dir != "." {
+		if err := root.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create directory for %s: %w", name, err)
+		}
+	}
+	return writeIn(root, name, name, write, true)
+}
+
+// writeIn is the one atomic writer: a temporary file next to name, filled
+// by write, made world-readable, and renamed over name, all inside root.
+// shown is how errors name the file. refuse says whether a link at name
+// is refused (reports) or replaced (Replace).
+func writeIn(root *os.Root, name, shown string, write func(io.Writer) error, refuse bool) error {
+	if refuse {
+		if err := refuseLinkIn(root, name, shown); err != nil {
+			return err
+		}
+	}
+	f, tmp, err := createTemp(root, name)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", shown, err)
+	}
 	bw := bufio.NewWriterSize(f, 64<<10)
 	werr := write(bw)
 	if werr == nil {
@@ -57,20 +127,40 @@ func WriteFunc(path string, write func(io.Writer) error) error {
 	}
 	cerr := f.Close()
 	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
+		_ = root.Remove(tmp)
+		return fmt.Errorf("write %s: %w", shown, err)
 	}
 	// Checked again right before the rename: the link may have been made
-	// while the report was written.
-	if err := refuseLink(path); err != nil {
-		os.Remove(tmp)
-		return err
+	// while the file was written. The rename replaces a link rather than
+	// writing through it, so this check is about saying so, not safety.
+	if refuse {
+		if err := refuseLinkIn(root, name, shown); err != nil {
+			_ = root.Remove(tmp)
+			return err
+		}
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := root.Rename(tmp, name); err != nil {
+		_ = root.Remove(tmp)
+		return fmt.Errorf("write %s: %w", shown, err)
 	}
 	return nil
+}
+
+// createTemp creates a new file next to name inside root, named
+// ".NAME.RANDOM.tmp" like os.CreateTemp would (os.Root has no CreateTemp).
+// O_EXCL makes the open fail rather than follow a link or reuse a file
+// someone placed under the chosen name.
+func createTemp(root *os.Root, name string) (*os.File, string, error) {
+	dir, base := filepath.Dir(name), filepath.Base(name)
+	for range 100 {
+		tmp := filepath.Join(dir, "."+base+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+		f, err := root.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		return f, tmp, err
+	}
+	return nil, "", errors.New("no unused temporary file name found")
 }
 
 // Append adds data to the end of path, atomically: the old content plus the
@@ -89,6 +179,15 @@ func Append(path string, data []byte) error {
 
 // ErrSymlink is returned for a report path that is a symbolic link.
 var ErrSymlink = errors.New("is a symbolic link; refusing to read or write through it (remove the link or choose another path)")
+
+// refuseLinkIn fails if name inside root is itself a symbolic link.
+func refuseLinkIn(root *os.Root, name, shown string) error {
+	fi, err := root.Lstat(name)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("write %s: %w", shown, ErrSymlink)
+	}
+	return nil
+}
 
 // refuseLink fails if path itself is a symbolic link.
 func refuseLink(path string) error {

@@ -125,3 +125,158 @@ func TestAppendShared(t *testing.T) {
 		t.Errorf("the owner's link was replaced")
 	}
 }
+
+// TestWriteInConfined proves WriteIn writes inside its root and nowhere
+// else: a name climbing out, a linked parent leading out, and a name that
+// is a link (out of the root or inside it) are all refused, the files
+// outside keep their content, and no temporary file is left behind.
+func TestWriteInConfined(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	outside := filepath.Join(base, "outside")
+	if err := os.Mkdir(outside, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(outside, "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "root")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(dir, "inside")
+	if err := os.WriteFile(inside, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"escape":    victim,              // a link out of the root
+		"relative":  "../outside/victim", // the same, relative
+		"local":     "inside",            // a link to a file inside the root
+		"parentdir": outside,             // a linked directory out of the root
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+
+	for _, c := range []struct {
+		name    string
+		symlink bool // refused as ErrSymlink rather than by os.Root
+	}{
+		{"../outside/victim", false},
+		{"../outside/new", false},
+		{"parentdir/victim", false},
+		{"parentdir/sub/new", false},
+		{"escape", true},
+		{"relative", true},
+		{"local", true},
+	} {
+		err := WriteIn(root, c.name, []byte("overwritten"))
+		if err == nil {
+			t.Errorf("WriteIn(%q) succeeded, want it refused", c.name)
+			continue
+		}
+		if c.symlink && !errors.Is(err, ErrSymlink) {
+			t.Errorf("WriteIn(%q): %v, want ErrSymlink", c.name, err)
+		}
+	}
+	for _, p := range []string{victim, inside} {
+		if got, _ := os.ReadFile(p); string(got) != "keep" {
+			t.Errorf("%s changed to %q", p, got)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(outside, "new")); err == nil {
+		t.Error("a file was created outside the root")
+	}
+	if _, err := os.Lstat(filepath.Join(outside, "sub")); err == nil {
+		t.Error("a directory was created outside the root")
+	}
+
+	// The ordinary case: a new file in a new subdirectory, world-readable.
+	if err := WriteIn(root, filepath.Join("a", "b", "index.json"), []byte("{}\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "a", "b", "index.json")); string(got) != "{}\n" {
+		t.Errorf("content %q", got)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, "a", "b", "index.json")); fi.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", fi.Mode().Perm())
+	}
+	if tmp, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(tmp) > 0 {
+		t.Errorf("temporary files left behind: %v", tmp)
+	}
+}
+
+// TestWriteFuncInFailureLeavesNothing: when write fails, the target keeps
+// its old content and the temporary file is gone.
+func TestWriteFuncInFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.json"), []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	boom := errors.New("boom")
+	err = WriteFuncIn(root, "index.json", func(w io.Writer) error {
+		if _, err := w.Write([]byte("half")); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("error %v, want the write function's", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "index.json")); string(got) != "old" {
+		t.Errorf("target changed to %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestReplaceNeverWritesThroughALink(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	target := filepath.Join(dir, "environ")
+	if err := os.WriteFile(target, []byte("DOCKETQA_API_KEY=very-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "history.json")
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(p, []byte("new\n")); err != nil {
+		t.Fatalf("Replace over a link: %v", err)
+	}
+	if got, _ := os.ReadFile(target); string(got) != "DOCKETQA_API_KEY=very-secret\n" {
+		t.Errorf("the link's target was written through: %q", got)
+	}
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("the path is not a regular file after Replace: %v %v", fi, err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "new\n" {
+		t.Errorf("content %q", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+	// A directory in the way is an error, never a write into it.
+	d := filepath.Join(dir, "d")
+	if err := os.Mkdir(d, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(d, []byte("x")); err == nil {
+		t.Error("Replace over a directory succeeded")
+	}
+}

@@ -1,14 +1,17 @@
 package ci
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
 
@@ -26,12 +29,19 @@ type Reporter struct {
 	// gh is set only on GitHub, so no other platform can print a workflow
 	// command by accident.
 	gh *githubactions.Action
-	// key is the secret Mask was given; every line is redacted of it.
-	key string
+	// keys are the secrets Mask was given (the API key, the GitHub
+	// token); every line is redacted of each.
+	keys []string
+	// random draws the delimiters of step outputs.
+	random io.Reader
 	// excused says which runs without a verdict a policy lets pass
 	// (--fail-on-no-verdict=false, --fail-on-missing=false): they are
 	// annotated as warnings, not errors.
 	excused func(result.Run) bool
+	// errorsShown and warningsShown count the annotations printed so far,
+	// so the per-run ones stop at GitHub's limit with a notice instead of
+	// being dropped silently.
+	errorsShown, warningsShown int
 }
 
 // Option configures a Reporter.
@@ -57,6 +67,7 @@ func NewReporter(p Platform, w io.Writer, getenv func(string) string, opts ...Op
 		out:      &logWriter{w: w},
 		getenv:   getenv,
 		now:      time.Now,
+		random:   rand.Reader,
 	}
 	for _, opt := range opts {
 		opt(r)
@@ -78,15 +89,16 @@ func (r *Reporter) Err() error {
 	return r.out.err
 }
 
-// Mask tells GitHub to redact secret from the rest of the job's log. Call it
-// before anything else is printed. Each line of a multi-line secret is
+// Mask tells GitHub to redact secret from the rest of the job's log, and
+// adds it to the secrets every line is redacted of; each secret is
+// registered with its own call. Call it before anything else is printed. Each line of a multi-line secret is
 // masked too, because GitHub matches masks line by line. Elsewhere it does
 // nothing: those platforms mask through their own secret settings.
 func (r *Reporter) Mask(secret string) {
 	if secret == "" {
 		return
 	}
-	r.key = secret
+	r.keys = append(r.keys, secret)
 	if r.gh == nil {
 		return
 	}
@@ -161,58 +173,75 @@ func (r *Reporter) Annotate(runs []result.Run) {
 		r.gh.Noticef("%s not awaited: fail-fast stopped waiting after a failure; they continue on DocketQA",
 			plural(notAwaited, "run", "runs"))
 	}
+	// What was annotated before (configuration warnings, the cause of
+	// missing verdicts) counts towards GitHub's limit too.
+	errLimit, warnLimit := max(0, maxAnnotations-r.errorsShown), max(0, maxAnnotations-r.warningsShown)
 	for i, run := range errs {
-		if i == maxAnnotations {
+		if i == errLimit {
 			r.gh.Noticef("%s not annotated (GitHub shows at most %d error annotations per step); see the job summary or JUnit report",
-				plural(len(errs)-maxAnnotations, "more failed run", "more failed runs"), maxAnnotations)
+				plural(len(errs)-errLimit, "more failed run", "more failed runs"), maxAnnotations)
 			break
 		}
-		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name())}).Errorf("%s", r.safe(annotation(run)))
+		r.errorAnnotation(run.Name(), annotation(run))
 	}
 	for i, run := range warnings {
-		if i == maxAnnotations {
+		if i == warnLimit {
 			r.gh.Noticef("%s not annotated (GitHub shows at most %d warning annotations per step); see the job summary or JUnit report",
-				plural(len(warnings)-maxAnnotations, "more non-blocking failure", "more non-blocking failures"), maxAnnotations)
+				plural(len(warnings)-warnLimit, "more non-blocking failure", "more non-blocking failures"), maxAnnotations)
 			break
 		}
 		label := " (non-blocking)"
 		if !run.NonBlocking {
 			label = " (no verdict)"
 		}
-		r.gh.WithFieldsMap(map[string]string{"title": r.safe(run.Name() + label)}).Warningf("%s", r.safe(annotation(run)))
+		r.warningAnnotation(run.Name()+label, annotation(run))
 	}
 }
 
-// SetOutputs publishes o as GitHub step outputs (see OutputNames). It does
+// errorAnnotation prints one GitHub error annotation and counts it.
+func (r *Reporter) errorAnnotation(title, msg string) {
+	r.errorsShown++
+	r.gh.WithFieldsMap(map[string]string{"title": r.safe(title)}).Errorf("%s", r.safe(msg))
+}
+
+// warningAnnotation prints one GitHub warning annotation and counts it.
+func (r *Reporter) warningAnnotation(title, msg string) {
+	r.warningsShown++
+	r.gh.WithFieldsMap(map[string]string{"title": r.safe(title)}).Warningf("%s", r.safe(msg))
+}
+
+// AnnotateCause adds one GitHub annotation naming why runs have no
+// verdict, with its advice (raise --timeout, check the key): an error,
+// or a warning when a policy lets every run without a verdict pass.
+// Other platforms have no annotations; there it does nothing.
+func (r *Reporter) AnnotateCause(c event.Cause, runs []result.Run) {
+	if r.gh == nil {
+		return
+	}
+	excused := r.excused != nil
+	for _, run := range runs {
+		if result.KindOf(run) == result.KindNoVerdict && (r.excused == nil || !r.excused(run)) {
+			excused = false
+		}
+	}
+	if excused {
+		r.warningAnnotation(program+": no verdict", c.String())
+		return
+	}
+	r.errorAnnotation(program+": no verdict", c.String())
+}
+
+// SetOutputs publishes o as GitHub step outputs (see OutputNames), each
+// value behind its own random delimiter (see appendGitHubFile). It does
 // nothing off GitHub or when the runner provides no GITHUB_OUTPUT file.
-// go-githubactions panics when it cannot write the file; that is turned
-// into an error so the gate still exits with its real verdict.
 func (r *Reporter) SetOutputs(o Outputs) error {
-	if r.gh == nil || r.getenv("GITHUB_OUTPUT") == "" {
+	path := r.getenv("GITHUB_OUTPUT")
+	if r.gh == nil || path == "" {
 		return nil
 	}
-	for _, out := range o.outputs() {
-		if err := setOutput(r.gh, out.name, oneLine(out.value)); err != nil {
-			return err
-		}
+	if err := appendGitHubFile(path, o.outputs(), r.random); err != nil {
+		return fmt.Errorf("set step outputs in the file named by GITHUB_OUTPUT: %w", err)
 	}
-	return nil
-}
-
-// setOutput calls SetOutput, recovering its panic. The value must be one
-// line: the heredoc delimiter go-githubactions uses is fixed, so a value
-// could otherwise smuggle in further outputs.
-func setOutput(gh *githubactions.Action, name, value string) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			cause, ok := p.(error)
-			if !ok {
-				cause = fmt.Errorf("%v", p)
-			}
-			err = fmt.Errorf("set step output %q: %w (is the file named by GITHUB_OUTPUT writable?)", name, cause)
-		}
-	}()
-	gh.SetOutput(name, value)
 	return nil
 }
 
@@ -258,7 +287,13 @@ func runBody(run result.Run) []string {
 }
 
 // safe escapes one line for the log (see safeLine).
-func (r *Reporter) safe(s string) string { return safeLine(s, r.key) }
+func (r *Reporter) safe(s string) string {
+	s = safeLine(s, "")
+	for _, k := range r.keys {
+		s = redactFold(s, k)
+	}
+	return s
+}
 
 func (r *Reporter) lines(indent string, lines []string) {
 	for _, l := range lines {
@@ -285,8 +320,10 @@ func annotation(run result.Run) string {
 	return "test run has no verdict"
 }
 
-// sectionChars matches what GitLab does not allow in a section name.
-var sectionChars = regexp.MustCompile(`[^a-zA-Z0-9_.-]+`)
+// sectionChars matches what GitLab does not allow in a section name. It is
+// compiled on first use: only GitLab runs need it, and a package-level
+// MustCompile would cost every start of the gate, --version included.
+var sectionChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^a-zA-Z0-9_.-]+`) })
 
 // maxSectionTitle keeps raw section names readable; the index and
 // blueprint id already make them unique.
@@ -296,7 +333,7 @@ const maxSectionTitle = 40
 // only accepts letters, digits, '_', '.' and '-' there; anything else
 // breaks the section, so the title is reduced to those characters.
 func sectionID(i int, run result.Run) string {
-	title := strings.Trim(sectionChars.ReplaceAllString(run.Title, "_"), "_")
+	title := strings.Trim(sectionChars().ReplaceAllString(run.Title, "_"), "_")
 	if len(title) > maxSectionTitle {
 		title = title[:maxSectionTitle]
 	}
@@ -323,17 +360,33 @@ func plural(n int, one, many string) string {
 }
 
 // logWriter records the first write error and drops later writes instead
-// of failing them, which keeps go-githubactions from panicking.
+// of failing them, which keeps go-githubactions from panicking. With a
+// limit, it writes at most limit bytes in all: the line that would pass it
+// is replaced by one that says so, and everything after is dropped.
 type logWriter struct {
 	w   io.Writer
 	err error
+	// limit bounds the bytes written; 0 means none.
+	limit, written int
+	full           bool
 }
 
+// limitNotice ends a log cut at its limit. It is the gate's own text.
+const limitNotice = program + ": output limit reached; further messages are left out (the reports hold every result)\n"
+
 func (l *logWriter) Write(p []byte) (int, error) {
+	if l.full {
+		return len(p), nil
+	}
+	out := p
+	if l.limit > 0 && l.written+len(p) > l.limit-len(limitNotice) {
+		out, l.full = []byte(limitNotice), true
+	}
 	if l.err == nil {
-		if _, err := l.w.Write(p); err != nil {
+		if _, err := l.w.Write(out); err != nil {
 			l.err = err
 		}
 	}
+	l.written += len(out)
 	return len(p), nil
 }

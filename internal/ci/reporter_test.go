@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
@@ -530,4 +531,91 @@ func lines(s string) []string {
 		return nil
 	}
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
+// TestMaskTwoSecrets: the API key and the GitHub token are both masked and
+// both redacted, in any letter case, however many are registered.
+func TestMaskTwoSecrets(t *testing.T) {
+	t.Parallel()
+	const token = "ghs_Token0000NotReal"
+	for _, p := range []Platform{GitHub, GitLab, Local} {
+		var out, errw bytes.Buffer
+		s := NewSink(p, &out, &errw, testutil.Getenv(nil), nil)
+		s.Mask(fakeKey)
+		s.Mask(token)
+		s.Emit(event.Warning{Text: "key " + strings.ToUpper(fakeKey) + " token " + strings.ToLower(token)})
+		body := strings.NewReplacer("::add-mask::"+fakeKey+"\n", "", "::add-mask::"+token+"\n", "").Replace(out.String()) + errw.String()
+		if strings.Contains(strings.ToLower(body), strings.ToLower(fakeKey)) || strings.Contains(strings.ToLower(body), strings.ToLower(token)) {
+			t.Errorf("%s: a secret shows:\n%s", p, body)
+		}
+		if strings.Count(body, "[redacted]") != 2 {
+			t.Errorf("%s: want both secrets redacted:\n%s", p, body)
+		}
+		if p == GitHub && !strings.Contains(out.String(), "::add-mask::"+token+"\n") {
+			t.Errorf("the token is not masked on GitHub:\n%s", out.String())
+		}
+	}
+}
+
+// TestAnnotateCause checks the cause annotation: an error naming the cause
+// with its advice, a warning when a policy excuses every run without a
+// verdict, nothing off GitHub, and that it counts towards GitHub's limit
+// of 10 error annotations, so the runs' own stop at 9 with a notice.
+func TestAnnotateCause(t *testing.T) {
+	t.Parallel()
+	cause := event.Cause{What: "the deadline of 2s passed before every run finished", Advice: "raise --timeout / DOCKETQA_TIMEOUT if runs need longer"}
+	const msg = "the deadline of 2s passed before every run finished; raise --timeout / DOCKETQA_TIMEOUT if runs need longer"
+	lost := func(n int) []result.Run {
+		var rs []result.Run
+		for i := range n {
+			rs = append(rs, result.Run{BlueprintID: int64(i + 1), RunID: int64(100 + i), Verdict: result.Error, Reason: "no result within 2s"})
+		}
+		return rs
+	}
+	t.Run("error, then the runs up to the limit", func(t *testing.T) {
+		t.Parallel()
+		var buf bytes.Buffer
+		r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
+		r.AnnotateCause(cause, lost(12))
+		r.Annotate(lost(12))
+		ls := lines(buf.String())
+		if len(ls) == 0 || ls[0] != "::error title=docketqa-gate%3A no verdict::"+msg {
+			t.Fatalf("first line %q, want the cause as an error annotation", ls)
+		}
+		errs := 0
+		for _, l := range ls {
+			if strings.HasPrefix(l, "::error ") {
+				errs++
+			}
+		}
+		want := "::notice::3 more failed runs not annotated (GitHub shows at most 10 error annotations per step); see the job summary or JUnit report"
+		if errs != 10 || ls[len(ls)-1] != want {
+			t.Errorf("%d error annotations, last line %q; want 10 and %q", errs, ls[len(ls)-1], want)
+		}
+	})
+	t.Run("excused: a warning", func(t *testing.T) {
+		t.Parallel()
+		var buf bytes.Buffer
+		r := NewReporter(GitHub, &buf, testutil.Getenv(nil), WithExcused(func(result.Run) bool { return true }))
+		r.AnnotateCause(cause, lost(2))
+		if got := buf.String(); got != "::warning title=docketqa-gate%3A no verdict::"+msg+"\n" {
+			t.Errorf("got %q, want the cause as a warning", got)
+		}
+	})
+	t.Run("one run not excused: an error", func(t *testing.T) {
+		t.Parallel()
+		var buf bytes.Buffer
+		r := NewReporter(GitHub, &buf, testutil.Getenv(nil), WithExcused(func(run result.Run) bool { return run.BlueprintID == 1 }))
+		r.AnnotateCause(cause, lost(2))
+		if got := buf.String(); !strings.HasPrefix(got, "::error ") {
+			t.Errorf("got %q, want an error", got)
+		}
+	})
+	for _, p := range []Platform{GitLab, Jenkins, Local} {
+		var buf bytes.Buffer
+		NewReporter(p, &buf, testutil.Getenv(nil)).AnnotateCause(cause, lost(1))
+		if buf.Len() != 0 {
+			t.Errorf("%v: printed %q", p, buf.String())
+		}
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 )
 
 // safeLine makes one log line harmless for every CI log reader, whatever
@@ -18,7 +20,9 @@ import (
 //   - "##[" is broken up: GitHub's runner reads its legacy command form
 //     anywhere in a line, on stdout and stderr alike;
 //   - the API key is redacted in any letter case, because GitHub's mask
-//     matches exact text only.
+//     matches exact text only;
+//   - the line is cut to bound.Line, so no input can make one log line or
+//     annotation longer than a few KiB.
 //
 // Lines never begin with API text: every printer puts a fixed prefix
 // first, so the "::" command form (which the runner looks for at the start
@@ -38,7 +42,8 @@ func safeLine(s, key string) string {
 		}
 	}, s)
 	s = strings.ReplaceAll(s, "##[", "## [")
-	return redactFold(s, key)
+	// Cut after redacting, so no part of the key is left at the cut.
+	return bound.Text(redactFold(s, key))
 }
 
 // redactFold replaces every occurrence of key in s, ignoring letter case.

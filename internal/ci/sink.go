@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
@@ -56,7 +57,9 @@ func WithDebug(d Debug) SinkOption { return func(s *Sink) { s.debug = d } }
 // NewSink returns the sink for platform p. Options for the underlying
 // Reporter (clock, annotation policy) are passed through.
 func NewSink(p Platform, stdout, stderr io.Writer, getenv func(string) string, opts []Option, sopts ...SinkOption) *Sink {
-	s := &Sink{rep: NewReporter(p, stdout, getenv, opts...), errw: &logWriter{w: stderr}}
+	// Warnings and errors can echo inputs of any size: stderr as a whole
+	// stays within bound.Stderr.
+	s := &Sink{rep: NewReporter(p, stdout, getenv, opts...), errw: &logWriter{w: stderr, limit: bound.Stderr}}
 	for _, o := range sopts {
 		o(s)
 	}
@@ -103,7 +106,19 @@ func (s *Sink) annotate(title, msg string) {
 	if s.rep.gh == nil {
 		return
 	}
-	s.rep.gh.WithFieldsMap(map[string]string{"title": s.rep.safe(title)}).Errorf("%s", s.rep.safe(msg))
+	s.rep.errorAnnotation(title, msg)
+}
+
+// warn says something odd but not fatal: on GitHub a warning annotation
+// (whose line the log shows too), elsewhere a warning line on stderr.
+// GitHub shows at most maxAnnotations warnings per step, so later ones
+// are plain stderr lines, which also keeps them within stderr's bound.
+func (s *Sink) warn(title, msg string) {
+	if s.rep.gh == nil || s.rep.warningsShown >= maxAnnotations {
+		s.errf("warning: %s", msg)
+		return
+	}
+	s.rep.warningAnnotation(title, msg)
 }
 
 // Emit prints e.
@@ -135,10 +150,10 @@ func (s *Sink) Emit(e event.Event) {
 	case event.TriggerFailed:
 		s.triggerFailed(e)
 	case event.MissingRuns:
-		s.errf("warning: the trigger answer has no run for %d of %d blueprint(s): %s", len(e.BlueprintIDs), e.Requested, joinIDs(e.BlueprintIDs))
+		s.warn(program+": runs missing", fmt.Sprintf("the trigger answer has no run for %d of %d blueprint(s): %s", len(e.BlueprintIDs), e.Requested, joinIDs(e.BlueprintIDs)))
 	case event.UnrequestedRuns:
-		s.errf("warning: the trigger answer lists %d run(s) for blueprints that were not requested (%s); they are not polled or reported",
-			len(e.RunIDs), joinIDs(e.BlueprintIDs))
+		s.warn(program+": unrequested runs", fmt.Sprintf("the trigger answer lists %d run(s) for blueprints that were not requested (%s); they are not polled or reported",
+			len(e.RunIDs), joinIDs(e.BlueprintIDs)))
 	case event.RunFinished:
 		s.runFinished(e.Run)
 	case event.StillWaiting:
@@ -168,12 +183,19 @@ func (s *Sink) Emit(e event.Event) {
 		}
 	case event.Evidence:
 		if e.Problems {
-			s.errf("warning: evidence: %s", e.Text)
+			s.warn(program+": evidence", "evidence: "+e.Text)
 		} else {
 			s.out("evidence: %s", e.Text)
 		}
 	case event.Warning:
-		s.errf("warning: %s", e.Text)
+		// The pull-request comment titles its own warnings.
+		title := program
+		if e.Title != "" {
+			title = e.Title
+		}
+		s.warn(title, e.Text)
+	case event.Notice:
+		s.errf("%s", e.Text)
 	case event.Fatal:
 		s.errf("%v", e.Err)
 	case event.Debug:
@@ -229,16 +251,19 @@ func (s *Sink) triggerFailed(e event.TriggerFailed) {
 	if e.Rerun > 0 {
 		what = fmt.Sprintf("rerun %d: trigger failed", e.Rerun)
 	}
+	// The advice of a refused key or an uncertain trigger is in the
+	// error's own text; an unreachable API's is added here.
 	var hint string
-	switch {
-	case e.Uncertain:
-		hint = "" // the error itself says to check the dashboard
-	case e.Unreachable:
-		hint = "; check --base-url / DOCKETQA_BASE_URL, DNS, the proxy variables (HTTPS_PROXY, NO_PROXY) and any firewall between this runner and the API"
+	if e.Unreachable && !e.Uncertain && e.Cause.Advice != "" {
+		hint = "; " + e.Cause.Advice
 	}
 	msg := fmt.Sprintf("%s for %s: %v%s", what, plural(e.Blueprints, "blueprint", "blueprints"), e.Err, hint)
 	s.errf("%s", msg)
-	s.annotate(program+" trigger", msg)
+	title := program + " trigger"
+	if e.Cause.What != "" {
+		title = program + ": " + e.Cause.What
+	}
+	s.annotate(title, msg)
 }
 
 func (s *Sink) runFinished(r result.Run) {
@@ -262,6 +287,12 @@ func (s *Sink) runFinished(r result.Run) {
 func (s *Sink) verdict(e event.Verdict) {
 	if !e.Untriggered {
 		s.rep.Details(e.Set.Runs)
+		// The cause first: it explains every run annotation after it,
+		// and must not be the one GitHub drops past its limit. A failed
+		// trigger's annotation already named it.
+		if e.Cause.What != "" && e.Tally.NoVerdict > 0 {
+			s.rep.AnnotateCause(e.Cause, e.Set.Runs)
+		}
 		s.rep.Annotate(e.Set.Runs)
 	}
 	t := e.Tally
@@ -277,18 +308,23 @@ func (s *Sink) verdict(e event.Verdict) {
 	}
 	s.out("%s (%d run(s) in %s)", line, t.Total, e.Set.Elapsed.Round(time.Second))
 	if t.PassedWithFailedSteps > 0 {
-		s.errf("warning: %s passed although DocketQA marked a step unsuccessful; see the reports",
-			plural(t.PassedWithFailedSteps, "run", "runs"))
+		s.warn(program+": unsuccessful steps", fmt.Sprintf("%s passed although DocketQA marked a step unsuccessful; see the reports",
+			plural(t.PassedWithFailedSteps, "run", "runs")))
 	}
 	if e.Set.GroupRunURL != "" {
 		s.out("group run: %s", e.Set.GroupRunURL)
 	}
 }
 
+// joinIDs lists ids for a log line: at most bound.MaxItems of them, then
+// how many more, since an API answer can list thousands.
 func joinIDs(ids []int64) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = strconv.FormatInt(id, 10)
+	s := make([]string, min(len(ids), bound.MaxItems+1))
+	for i := range s {
+		s[i] = strconv.FormatInt(ids[i], 10)
+	}
+	if len(ids) > bound.MaxItems {
+		s[bound.MaxItems] = fmt.Sprintf("… and %d more", len(ids)-bound.MaxItems)
 	}
 	return strings.Join(s, ", ")
 }

@@ -16,6 +16,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,15 @@ type Config struct {
 	// HistoryPath is the file of recent run durations that forecasts
 	// polling; empty means none.
 	HistoryPath string
+	// PRComment is "off", "failures" or "always": when the gate keeps a
+	// comment with its results on the GitHub pull request it runs for.
+	PRComment string
+	// PRCommentTag tells apart the comments of gates that share a workflow
+	// and job name; empty when none was given.
+	PRCommentTag string
+	// GitHubToken writes the pull-request comment; empty when none was
+	// given, which only matters when PRComment is not "off".
+	GitHubToken Secret
 	// Demo runs against a built-in fake API instead of DocketQA.
 	Demo bool
 	// DemoScenario is "pass" or "fail"; it only matters with Demo.
@@ -156,6 +166,21 @@ type Config struct {
 	// true, Load returned early: no other field is set and nothing was
 	// validated, so help works even with a broken environment.
 	ShowHelp, ShowVersion bool
+}
+
+// FilePolicies returns the policies (non-blocking-ids, fail-on-no-verdict,
+// fail-on-missing, rerun-failed) that the --config file set, as
+// "name=value" in --help order; nil when it set none. The file may hold
+// them, but a reader of the summary must see that a file, which a pull
+// request can change, decided them.
+func (c Config) FilePolicies() []string {
+	var out []string
+	for _, s := range c.Sources {
+		if s.Source == SourceFile && slices.Contains(policies, s.Name) {
+			out = append(out, s.Name+"="+s.Value)
+		}
+	}
+	return out
 }
 
 // Source says where a setting's value came from.

@@ -166,10 +166,14 @@ func (l *loader) checkPaths() {
 // overwriting a file elsewhere. Symlinked parent directories are fine
 // (Jenkins workspaces and macOS temporary folders use them), and the
 // runner's own $GITHUB_STEP_SUMMARY is exempt.
+//
+// The polling history is exempt: it is a cache, and a link a cache restore
+// left there gives a warning and a cold start, never a failure; the next
+// save replaces the link without writing through it.
 func (l *loader) checkLinks() {
 	for _, name := range pathSettings {
 		v := l.get(name)
-		if v.raw == "" || v.fromRunner() || l.bad[name] {
+		if v.raw == "" || v.fromRunner() || l.bad[name] || name == sHistory {
 			continue
 		}
 		// Clean drops a trailing slash, which would make Lstat follow the

@@ -2,11 +2,14 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
 
 // fileValue is one setting read from the --config file.
@@ -34,7 +37,12 @@ func (l *loader) readFile() {
 		l.problemf("config file %s%s: %s", l.quote(v.raw), v.from(), fmt.Sprintf(format, args...))
 	}
 	data, err := l.readF(v.raw)
-	if err != nil {
+	var fe *safefile.Error
+	switch {
+	case errors.As(err, &fe):
+		fail("%s", fe.Reason())
+		return
+	case err != nil:
 		fail("%v", err)
 		return
 	}
@@ -70,7 +78,7 @@ func (l *loader) readFile() {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, val := root.Content[i], root.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
+		if k.Kind != yaml.ScalarNode || k.Anchor != "" {
 			fail("line %d: setting names are plain words such as timeout", k.Line)
 			continue
 		}
@@ -85,6 +93,14 @@ func (l *loader) readFile() {
 		case key == sAPIKey || strings.EqualFold(key, "DOCKETQA_API_KEY") || strings.EqualFold(key, "DOCKET_API_KEY"):
 			fail("line %d: the API key is refused in a file, which is committed and read by anyone with the repository; "+
 				"set DOCKETQA_API_KEY (or action input api-key) from your CI's secret store", k.Line)
+			continue
+		case key == sGitHubToken || strings.EqualFold(key, "GITHUB_TOKEN"):
+			fail("line %d: the GitHub token is refused in a file, which is committed and read by anyone with the repository; "+
+				"the action passes the job's token (input github-token), elsewhere set GITHUB_TOKEN from your CI's secret store", k.Line)
+			continue
+		case !ok && l.known(key) && l.spec(key).withoutVerdict():
+			fail("line %d: %s cannot be set in a config file: it lets the gate exit without a verdict, and the file is "+
+				"committed and often changed by the pull request under test; set it with %s", k.Line, key, l.spec(key).where())
 			continue
 		case !ok && l.known(key):
 			fail("line %d: %s cannot be set in a config file; give it as a flag", k.Line, key)
@@ -134,6 +150,11 @@ func suggestion(key string, specs []spec) string {
 // scalar as written, a sequence of scalars (for id lists) joined by
 // commas. It says why when the node fits neither.
 func scalarText(n *yaml.Node, s spec) (string, string) {
+	// An anchor is refused like the alias it exists for: a value is
+	// written where it is used, so each line reads on its own.
+	if n.Anchor != "" {
+		return "", "YAML anchors are not supported; write the value"
+	}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.Tag == "!!null" {
@@ -146,7 +167,7 @@ func scalarText(n *yaml.Node, s spec) (string, string) {
 		}
 		parts := make([]string, 0, len(n.Content))
 		for _, item := range n.Content {
-			if item.Kind != yaml.ScalarNode {
+			if item.Kind != yaml.ScalarNode || item.Anchor != "" {
 				return "", "list items must be plain ids such as 181"
 			}
 			parts = append(parts, item.Value)
@@ -161,8 +182,10 @@ func scalarText(n *yaml.Node, s spec) (string, string) {
 // redact removes the key from a message about the file, since a parse
 // error can quote a line of it.
 func (l *loader) redact(msg string) string {
-	if l.secret != "" {
-		msg = strings.ReplaceAll(msg, l.secret, redacted)
+	for _, secret := range []string{l.secret, l.token} {
+		if secret != "" {
+			msg = strings.ReplaceAll(msg, secret, redacted)
+		}
 	}
 	return msg
 }

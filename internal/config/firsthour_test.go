@@ -362,6 +362,24 @@ summary: nightly.md
 		{"missing file", "", "file does not exist"},
 		{"key as a value", "timeout: " + fakeKey + "\n", `invalid --timeout / DOCKETQA_TIMEOUT [redacted] (from config file c.yml line 1)`},
 		{"key as a name", fakeKey + ": 1\n", `unknown setting [redacted]`},
+		// What YAML adds over a flag's text is refused, so a file reads
+		// line by line and means what a flag would.
+		{"anchor", "timeout: &t 45m\n", "line 1: timeout: YAML anchors are not supported"},
+		{"anchor on a name", "&n timeout: 45m\n", "line 1: setting names are plain words"},
+		{"anchor in a list", "blueprint-ids: [1, &x 2]\n", "list items must be plain ids"},
+		{"alias", "timeout: 45m\npoll-interval: *t\n", "yaml:"},
+		{"alias of an anchor", "timeout: &t 45m\npoll-interval: *t\n", "line 2: poll-interval: YAML aliases are not supported"},
+		{"merge key", "<<: {timeout: 1m}\n", `line 1: unknown setting "<<"`},
+		{"merge key of an alias", "<<: *b\n", "yaml:"},
+		{"yaml 1.1 yes", "fail-fast: yes\n", `invalid --fail-fast / DOCKETQA_FAIL_FAST "yes"`},
+		{"yaml 1.1 off", "fail-fast: off\n", `invalid --fail-fast / DOCKETQA_FAIL_FAST "off"`},
+		{"yaml 1.1 on", "fail-fast: on\n", `invalid --fail-fast / DOCKETQA_FAIL_FAST "on"`},
+		{"hex number", "max-parallel: 0x10\n", `invalid --max-parallel / DOCKETQA_MAX_PARALLEL "0x10"`},
+		{"octal number", "max-parallel: 0o10\n", `invalid --max-parallel / DOCKETQA_MAX_PARALLEL "0o10"`},
+		{"float number", "max-parallel: 1e3\n", `invalid --max-parallel / DOCKETQA_MAX_PARALLEL "1e3"`},
+		{"deep nesting", "blueprint-ids: " + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + "\n", "yaml: exceeded max depth"},
+		{"duplicate in a flow mapping", "{timeout: 1m, timeout: 2m}\n", `"timeout" is already set on line 1`},
+		{"case variant name", "Timeout: 1m\n", `unknown setting "Timeout"; did you mean "timeout"?`},
 	}
 	for _, tc := range errorCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -636,5 +654,32 @@ func TestUsageErrorOneLine(t *testing.T) {
 	}
 	if got := e.Error(); got != "a\nb" {
 		t.Errorf("Error = %q, want %q", got, "a\nb")
+	}
+}
+
+// TestCheckDir checks the artifacts directory as a real run uses it: an
+// existing directory is fine (the real run saves into it), so is a
+// missing one under a writable parent; a file in its place is not.
+func TestCheckDir(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, problem string }{
+		{dir, ""},
+		{dir + "/", ""},
+		{filepath.Join(dir, "new", "evidence"), ""},
+		{file, "not a directory"},
+		{filepath.Join(file, "evidence"), "not a directory"},
+	} {
+		err := CheckDir(tc.path)
+		if (err == nil) != (tc.problem == "") || (err != nil && !strings.Contains(err.Error(), tc.problem)) {
+			t.Errorf("CheckDir(%s) = %v, want %q", tc.path, err, tc.problem)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left behind: %v", entries)
 	}
 }

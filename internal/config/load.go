@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
 
 // System is what Load reads besides the command line, injected so tests
@@ -25,12 +28,20 @@ import (
 type System struct {
 	// Getenv reads an environment variable; nil means an empty environment.
 	Getenv func(string) string
-	// ReadFile reads the --config file; nil means os.ReadFile.
+	// ReadFile reads the --config file; nil means safefile.Read with
+	// ConfigFileKind: no link followed, regular files only, bounded.
 	ReadFile func(string) ([]byte, error)
+	// Context ends the read of the --config file (a signal); nil means
+	// context.Background.
+	Context context.Context
 	// Lstat describes a path without following a final symbolic link; nil
 	// means os.Lstat.
 	Lstat func(string) (fs.FileInfo, error)
 }
+
+// ConfigFileKind bounds the --config file: a few dozen settings, or a list
+// of 10,000 blueprint ids, take far less.
+var ConfigFileKind = safefile.Kind{Name: "config file", Setting: "--config / DOCKETQA_CONFIG", Max: 1 << 20}
 
 // Load builds a Config from args (the command line without the program
 // name) and the environment, read only through getenv (nil means an empty
@@ -64,6 +75,7 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 func LoadSystem(args []string, sys System) (Config, []string, error) {
 	l := newLoader(sys)
 	l.secret = l.get(sAPIKey).raw
+	l.token = l.get(sGitHubToken).raw
 	// Checked before package flag sees the arguments, so that the reason is
 	// explained and the value can never reach an error message.
 	if name := keyFlag(args); name != "" {
@@ -127,6 +139,9 @@ func LoadSystem(args []string, sys System) (Config, []string, error) {
 	c.ArtifactsDir = l.get(sArtifactsDir).raw
 	c.ArtifactsMode = l.choice(sArtifacts, "failed", "all")
 	c.HistoryPath = l.get(sHistory).raw
+	c.PRComment = l.choice(sPRComment, "off", "failures", "always")
+	c.PRCommentTag = l.prCommentTag()
+	c.GitHubToken = l.githubToken(c.PRComment != "off")
 	l.checkModes(c)
 	l.checkRequired(c)
 	l.checkPaths()
@@ -150,6 +165,7 @@ func (l *loader) fail() (Config, []string, error) {
 	}
 	var c Config
 	c.APIKey = Secret(l.get(sAPIKey).raw)
+	c.GitHubToken = Secret(l.get(sGitHubToken).raw)
 	if !l.bad[sJUnit] {
 		c.JUnitPath = l.get(sJUnit).raw
 	}
@@ -271,6 +287,7 @@ type loader struct {
 	problems []string
 	warnings []string
 	secret   string // the API key as given, never echoed
+	token    string // the GitHub token as given, never echoed either
 	// configFile is the --config file as given, empty when none.
 	configFile   string
 	fileRead     bool // readFile ran
@@ -290,7 +307,11 @@ func newLoader(sys System) *loader {
 		l.getenv = func(string) string { return "" }
 	}
 	if l.readF == nil {
-		l.readF = os.ReadFile
+		ctx := sys.Context
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		l.readF = func(path string) ([]byte, error) { return safefile.Read(ctx, path, ConfigFileKind) }
 	}
 	if l.lstat == nil {
 		l.lstat = os.Lstat
@@ -408,7 +429,7 @@ func (l *loader) usageError() error {
 // API key: messages echo bad values, and a key pasted into the wrong
 // setting or onto the command line must still not be printed.
 func (l *loader) quote(s string) string {
-	if l.secret != "" && strings.Contains(s, l.secret) {
+	if l.secret != "" && strings.Contains(s, l.secret) || l.token != "" && strings.Contains(s, l.token) {
 		return redacted
 	}
 	return strconv.Quote(s)
@@ -569,6 +590,38 @@ func (l *loader) apiKey() Secret {
 // MinKeyLength is the shortest API key the gate accepts.
 const MinKeyLength = 8
 
+// githubToken checks the token that writes the pull-request comment the
+// way apiKey checks the key: a pasted line break would break the header.
+// Only a token that will be used is checked: a GITHUB_TOKEN the
+// environment holds for other tools must not stop a gate that comments
+// nowhere (it is still masked).
+func (l *loader) githubToken(used bool) Secret {
+	v := l.get(sGitHubToken)
+	bad := func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || r == utf8.RuneError || r > unicode.MaxASCII
+	}
+	if used && strings.IndexFunc(v.raw, bad) >= 0 {
+		l.invalidHidden(v, "the token contains spaces, line breaks or other characters no GitHub token has; copy it again as a single line")
+		return ""
+	}
+	return Secret(v.raw)
+}
+
+// prCommentTag checks --pr-comment-tag, which goes into the comment's
+// hidden marker: it must not be able to end the HTML comment or the line.
+func (l *loader) prCommentTag() string {
+	v := l.get(sPRCommentTag)
+	ok := func(r rune) bool {
+		return r == ' ' || r == '.' || r == '_' || r == '-' || r == ':' || r == '/' || r == '=' || r == '+' ||
+			'0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z'
+	}
+	if len(v.raw) > 100 || strings.IndexFunc(v.raw, func(r rune) bool { return !ok(r) }) >= 0 {
+		l.invalid(v, "use up to 100 letters, digits, spaces and ._-:/=+, such as the matrix leg's name")
+		return ""
+	}
+	return v.raw
+}
+
 // url checks an API or dashboard root. The key travels to BaseURL, so it
 // must be https, except on loopback where local fakes and tunnels run.
 func (l *loader) url(name string) string {
@@ -600,8 +653,24 @@ func (l *loader) url(name string) string {
 		return fail("use https; plain http is allowed only for localhost, 127.0.0.1 or ::1")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return fail("remove the ?query and #fragment; a path prefix such as /api is fine")
+	case name == sBaseURL && v.kind == SourceFile && !fileBaseURL(u):
+		// The key goes to this host: a file a pull request can change
+		// must not send it elsewhere.
+		return fail("a config file may point the API only at an https host under docketqa.com or at loopback, " +
+			"because the API key is sent there; set any other host with " + v.where())
 	}
 	return strings.TrimRight(u.String(), "/")
+}
+
+// fileBaseURL reports whether a config file may name u as the API root:
+// https on docketqa.com or a host under it, or loopback (local fakes and
+// tunnels, which only this machine can answer on).
+func fileBaseURL(u *url.URL) bool {
+	host := strings.ToLower(u.Hostname())
+	if isLoopback(host) {
+		return true
+	}
+	return u.Scheme == "https" && (host == "docketqa.com" || strings.HasSuffix(host, ".docketqa.com"))
 }
 
 func isLoopback(host string) bool {
@@ -636,6 +705,12 @@ func (l *loader) checkModes(c Config) {
 	}
 	if c.Demo && c.Attach != "" {
 		conflict(sDemo, sAttach, "demo runs exist only inside this process and cannot be attached to later")
+	}
+	if c.Demo && l.get(sBaseURL).set() {
+		// The demo serves its own API; the URL would be ignored, and a
+		// gate meant to judge that API would go green on simulated runs.
+		conflict(sDemo, sBaseURL, "the demo runs against its own built-in API and would ignore the base URL; "+
+			"remove --demo to test against that API, or unset the base URL to see the demo")
 	}
 }
 

@@ -81,6 +81,7 @@ func TestLoadDefaults(t *testing.T) {
 		NotFoundGrace:    30 * time.Second,
 		JUnitPath:        "docketqa-junit.xml",
 		ArtifactsMode:    "failed",
+		PRComment:        "off",
 		DemoScenario:     "pass",
 		RerunMaxFailures: 5,
 		FailOnNoVerdict:  true,

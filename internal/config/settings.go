@@ -46,6 +46,9 @@ const (
 	sArtifactsDir     = "artifacts-dir"
 	sArtifacts        = "artifacts"
 	sHistory          = "history"
+	sPRComment        = "pr-comment"
+	sPRCommentTag     = "pr-comment-tag"
+	sGitHubToken      = "github-token"
 	sDemo             = "demo"
 	sDemoScenario     = "demo-scenario"
 	sDryRun           = "dry-run"
@@ -75,15 +78,56 @@ type spec struct {
 }
 
 // inFile reports whether the setting may be given in a --config file. The
-// key is refused, since a file is committed and a key in it leaks; so are
-// --config itself and the one-shot --help and --version.
+// key and the GitHub token are refused, since a file is committed and a
+// secret in it leaks; so are --config itself, the one-shot --help and
+// --version, and the settings that let the gate exit without a verdict
+// (see withoutVerdict).
 func (s spec) inFile() bool {
 	switch s.Name {
-	case sAPIKey, sConfig, sHelp, sVersion:
+	case sAPIKey, sGitHubToken, sConfig, sHelp, sVersion:
 		return false
 	}
-	return true
+	return !s.withoutVerdict()
 }
+
+// withoutVerdict reports whether the setting lets the gate exit 0 without
+// judging a single run: a demo, a dry run, a detached trigger. Such a
+// setting is refused in the config file, which is committed and often
+// changed by the very pull request the gate judges; it must come from a
+// flag, an action input or an environment variable, which the pipeline
+// owner controls.
+func (s spec) withoutVerdict() bool {
+	switch s.Name {
+	case sDemo, sDemoScenario, sDryRun, sDetach:
+		return true
+	}
+	return false
+}
+
+// where lists every place the setting may be given besides the file, for
+// messages: "--dry-run, action input dry-run or DOCKETQA_DRY_RUN".
+func (s spec) where() string {
+	var places []string
+	if s.Flag != "" {
+		places = append(places, s.Flag)
+	}
+	if s.Input != "" {
+		places = append(places, "action input "+s.Input)
+	}
+	places = append(places, s.Env...)
+	switch len(places) {
+	case 0:
+		return ""
+	case 1:
+		return places[0]
+	}
+	return strings.Join(places[:len(places)-1], ", ") + " or " + places[len(places)-1]
+}
+
+// policies are the settings that decide which runs may fail or go without
+// a verdict while the gate passes. The file may hold them, and the summary
+// then names the file they came from (see Config.FilePolicies).
+var policies = []string{sNonBlockingIDs, sFailOnNoVerdict, sFailOnMissing, sRerunFailed}
 
 // flagName is the name registered with package flag, or "" when the
 // setting has no flag of its own (the API key, and help, which package flag
@@ -134,7 +178,13 @@ func specs() []spec {
 		{Setting{Name: sArtifacts, Flag: "--artifacts", Env: []string{"DOCKETQA_ARTIFACTS"}, Input: "artifacts", Default: "failed",
 			Help: "Whose evidence --artifacts-dir saves: failed (runs that failed or have no verdict) or all."}, "WHICH", ""},
 		{Setting{Name: sHistory, Flag: "--history", Env: []string{"DOCKETQA_HISTORY"}, Input: "history-path",
-			Help: "File of recent run durations per blueprint, read to forecast when runs finish and updated after the verdict; keep it between CI runs (cache)."}, "PATH", ""},
+			Help: "File of recent run durations and outcomes per blueprint, read to forecast when runs finish and to show each failure's recent record, and updated after the verdict; keep it between CI runs (cache)."}, "PATH", ""},
+		{Setting{Name: sPRComment, Flag: "--pr-comment", Env: []string{"DOCKETQA_PR_COMMENT"}, Input: "pr-comment", Default: "off",
+			Help: "On a GitHub pull request, keep one comment with the results up to date: off, failures (create it when the gate fails, update it on every later run) or always."}, "WHEN", ""},
+		{Setting{Name: sPRCommentTag, Flag: "--pr-comment-tag", Env: []string{"DOCKETQA_PR_COMMENT_TAG"}, Input: "pr-comment-tag",
+			Help: "Tells apart the comments of two gates in one job or of matrix legs, which share the workflow and job names: letters, digits, spaces and ._-:/=+, up to 100."}, "TAG", ""},
+		{Setting{Name: sGitHubToken, Env: []string{"GITHUB_TOKEN"}, Input: "github-token", Secret: true,
+			Help: "GitHub token that writes the pull-request comment; it needs pull-requests: write. The action passes the job's token. There is no flag on purpose, as for the API key."}, "", ""},
 		{Setting{Name: sDemo, Flag: "--demo", Default: "false",
 			Help: "Run against a built-in fake DocketQA instead of the real API; needs no key and no ids."}, "", ""},
 		{Setting{Name: sDemoScenario, Flag: "--demo-scenario", Default: "pass",

@@ -3,8 +3,10 @@ package config
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
@@ -35,14 +37,60 @@ func TestUsageMentionsEverything(t *testing.T) {
 			}
 		}
 	}
+	// The exit codes wrap; compare them with the spacing collapsed.
+	flat := strings.Join(strings.Fields(out), " ")
 	for _, line := range []string{
-		"\n  0  every run passed\n",
-		"\n  1  at least one run failed\n",
-		"\n  2  bad usage or configuration; nothing was triggered\n",
-		"\n  3  no verdict: API, auth or network trouble, the deadline passed, or the gate was interrupted (and no run failed); also a report that could not be written\n",
+		"Exit codes: 0 every run passed 1 at least one run failed",
+		" 2 bad usage or configuration; nothing was triggered 3 no verdict: API, auth or network trouble, the deadline passed, or the gate was interrupted (and no run failed); also a report that could not be written",
 	} {
-		if !strings.Contains(out, line) {
-			t.Errorf("usage lacks the exit code line %q", strings.TrimSpace(line))
+		if !strings.Contains(flat, line) {
+			t.Errorf("usage lacks the exit code text %q", line)
+		}
+	}
+}
+
+// TestUsageFits80Columns keeps --help readable in an 80-column terminal
+// and in CI logs: a long default or a new setting's head must not widen it.
+func TestUsageFits80Columns(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	Usage(&buf)
+	for i, line := range strings.Split(buf.String(), "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("--help line %d is %d columns wide, want at most 80: %q", i+1, n, line)
+		}
+	}
+}
+
+// TestUsageCommonFirst checks that the settings most users need come
+// before the others and that the examples come before any setting.
+func TestUsageCommonFirst(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	Usage(&buf)
+	out := buf.String()
+	examples := strings.Index(out, "\nExamples:\n")
+	common := strings.Index(out, "\nMost used settings:\n")
+	other := strings.Index(out, "\nOther settings:\n")
+	if examples < 0 || common < 0 || other < 0 || !(examples < common && common < other) {
+		t.Fatalf("want Examples, then Most used settings, then Other settings; at %d, %d, %d", examples, common, other)
+	}
+	for _, s := range Settings() {
+		at := strings.Index(out, "\n  "+s.Flag+" ")
+		if s.Flag == "" {
+			at = strings.Index(out, "\n  ("+s.Name+":")
+		}
+		if at < 0 {
+			at = strings.Index(out, "\n  "+s.Flag+"\n")
+		}
+		isCommon := slices.Contains(commonSettings, s.Name)
+		switch {
+		case at < 0:
+			t.Errorf("setting %s has no head line", s.Name)
+		case isCommon && (at < common || at > other):
+			t.Errorf("setting %s is not among the most used settings", s.Name)
+		case !isCommon && at < other:
+			t.Errorf("setting %s is among the most used settings", s.Name)
 		}
 	}
 }

@@ -19,6 +19,7 @@ type ReportPath struct {
 
 // ReportPaths lists the files this configuration will write, in a fixed
 // order: JUnit, summary, dotenv, JSON results, and the --detach manifest.
+// The artifacts directory is not a file; see CheckDir.
 func (c Config) ReportPaths() []ReportPath {
 	var out []ReportPath
 	add := func(name, path string) {
@@ -31,7 +32,6 @@ func (c Config) ReportPaths() []ReportPath {
 	add(sDotenv, c.DotenvPath)
 	add(sResultsJSON, c.ResultsJSONPath)
 	add(sDetach, c.Detach)
-	add(sArtifactsDir, c.ArtifactsDir)
 	return out
 }
 
@@ -66,6 +66,24 @@ func CheckWritable(paths []ReportPath) error {
 	return nil
 }
 
+// CheckDir reports why the gate could not save files in dir, as the
+// --artifacts-dir of a real run does: an existing directory must take a
+// new file, and a missing one is created later, so its nearest existing
+// parent must. It leaves nothing behind.
+func CheckDir(dir string) error {
+	dir = filepath.Clean(dir)
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return errors.New("it exists and is not a directory")
+	case err == nil:
+		return probe(dir)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("check %s: %w", dir, err)
+	}
+	return writable(dir)
+}
+
 // writable checks that path can be created or replaced.
 func writable(path string) error {
 	path = filepath.Clean(path)
@@ -90,6 +108,12 @@ func writable(path string) error {
 		}
 		dir = parent
 	}
+	return probe(dir)
+}
+
+// probe creates and removes a file in dir, the surest test that the gate
+// can write there.
+func probe(dir string) error {
 	f, err := os.CreateTemp(dir, ".docketqa-gate-probe-*")
 	if err != nil {
 		return fmt.Errorf("directory %s is not writable: %w", dir, err)

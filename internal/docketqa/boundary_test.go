@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -265,43 +266,24 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-func TestUnquotePrefix(t *testing.T) {
+// TestCleanText: a text cleaned from the window the cleaner looks at reads
+// as the whole text cleaned, also when the window's end falls inside a
+// character.
+func TestCleanText(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		in     string
-		window int
-		want   string
-		total  int
-	}{
-		{`""`, 10, "", 0},
-		{`"abc"`, 3, "abc", 3},
-		{`"abc"`, 2, "ab", 3},
-		{`"abc"`, 0, "", 3},
-		{`"ééé"`, 3, "é", 6},
-		{`"ééé"`, 4, "éé", 6},
-		{`"😀x"`, 3, "", 5},
-		{`"a😀"`, 4, "a", 5},
-		{`"a\u00e9\u00e9"`, 4, "aé", 5},
-		{`"\u00e9\n"`, 1, "", 3},
-		{`"ab\ncd"`, 3, "ab\n", 5},
-		{`"ab\ncd"`, 2, "ab", 5},
-		{`"\ud83d\ude00"`, 10, "😀", 4},
-		{`"\ud83dx"`, 10, "\ufffdx", 4},
-		{`"\ude00"`, 10, "\ufffd", 3},
-		{`"\ud83d\u0041"`, 10, "\ufffdA", 4},
-		{`"\"\\\/\b\f\n\r\t"`, 20, "\"\\/\b\f\n\r\t", 8},
-		{`"\ud7ff\ue000"`, 10, "\ud7ff\ue000", 6},
-		{`"\ud800\udc00"`, 10, "\U00010000", 4},
-		{`"\udbff\udfff"`, 10, "\U0010FFFF", 4},
-		{`"\udbff\ue000"`, 10, "\ufffd\ue000", 6},
-		{`"\ud800\udbff"`, 10, "\ufffd\ufffd", 6},
-		{`"\udfff"`, 10, "\ufffd", 3},
-		{`"\ud800"`, 10, "\ufffd", 3},
+	cl := untrusted.NewCleaner("", untrusted.MinCap)
+	w := cl.Window()
+	zw := strings.Repeat("\u200b", (w-3)/3) // invisible: cleaned away
+	cases := []struct{ name, in, want string }{
+		{"empty", "", ""},
+		{"short", "abc", "abc"},
+		{"the window exactly", strings.Repeat("a", w), strings.Repeat("a", 49) + "… (144 bytes)"},
+		{"a character across the window's end", zw + "éü" + strings.Repeat("x", 10), "é… (155 bytes)"},
+		{"a character ending at the window", zw + "aé", "aé"},
 	}
 	for _, tc := range cases {
-		got, total := unquotePrefix([]byte(tc.in), tc.window)
-		if got != tc.want || total != tc.total {
-			t.Errorf("unquotePrefix(%s, %d) = %q, %d; want %q, %d", tc.in, tc.window, got, total, tc.want, tc.total)
+		if got, whole := cleanText(cl, []byte(tc.in)), cl.Text(tc.in); got != untrusted.Text(tc.want) || got != whole {
+			t.Errorf("%s: cleanText = %q, want %q (Text of the whole: %q)", tc.name, got, tc.want, whole)
 		}
 	}
 }
@@ -324,5 +306,69 @@ func TestCheckBlueprint(t *testing.T) {
 		if (tc.err == "") != (err == nil) || (err != nil && (err.Error() != tc.err || !errors.As(err, &de) || !IsTemporary(err))) {
 			t.Errorf("CheckBlueprint(%+v, %d) = %v, want %q", tc.r, tc.want, err, tc.err)
 		}
+	}
+}
+
+// TestDecodeErrorTexts pins what a refused answer says: the field, by its
+// path in the answer, what it held and what was wanted.
+func TestDecodeErrorTexts(t *testing.T) {
+	t.Parallel()
+	c := decoderClient(t)
+	trig := func(runs string) string { return `{"test_group_run":{"id":35,"test_runs":` + runs + `}}` }
+	cases := []struct {
+		name, body string
+		trigger    bool
+		want       string
+	}{
+		{"answer of the wrong kind", `["passed"]`, false, "wrong type: an array, want an object"},
+		{"envelope of the wrong kind", `{"test_run":"passed"}`, false, "test_run: wrong type: a string, want an object"},
+		{"fractional id", run(`"id":38.5,"status":"passed"`), false, `test_run.id: wrong type: "38.5", want an integer`},
+		{"zero id", run(`"id":0,"status":"passed"`), false, "test_run.id: wrong type: 0, want a positive id"},
+		{"zero blueprint id", run(`"id":38,"status":"passed","test_blueprint_id":"0"`), false, "test_run.test_blueprint_id: wrong type: 0, want a positive id"},
+		{"status a number", run(`"id":38,"status":1`), false, "test_run.status: wrong type: a number, want a string"},
+		{"two documents", run(`"id":38,"status":"failed"`) + `{}`, false, "more than one JSON value"},
+		{"run id a boolean", trig(`[{"id":38},{"id":true}]`), true, "test_group_run.test_runs[1].id: wrong type: a boolean, want an integer"},
+		{"runs not an array", trig(`{}`), true, "test_group_run.test_runs: wrong type: an object, want an array"},
+		{"group not an object", `{"test_group_run":[]}`, true, "test_group_run: wrong type: an array, want an object"},
+	}
+	for _, tc := range cases {
+		var err error
+		if tc.trigger {
+			_, err = decodeTrig(c, []byte(tc.body))
+		} else {
+			_, err = decodeGet(c, []byte(tc.body), 38)
+		}
+		var de *DecodeError
+		if !errors.As(err, &de) || de.Err.Error() != tc.want {
+			t.Errorf("%s: got %v, want a DecodeError saying %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+// TestOmittedFieldNames: a dropped field is named from its own run, in a
+// trigger answer as in a GET answer, and the group's from the answer.
+func TestOmittedFieldNames(t *testing.T) {
+	t.Parallel()
+	g, err := decodeTrig(decoderClient(t), []byte(`{"test_group_run":{"id":35,"name":{"a":1},"test_runs":[
+		{"id":38,"status":{"x":1},"additional_attempts":[{"results":[{"duration":"x"}]}]},
+		{"id":39,"results":[{"step_number":1},{"task":[1]}]}],"status":[2]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := [][]string{g.Omitted.FieldNames, g.Runs[0].Omitted.FieldNames, g.Runs[1].Omitted.FieldNames}
+	want := [][]string{{"test_group_run.name", "test_group_run.status"}, {"status", "additional_attempts[0].results[0].duration"}, {"results[1].task"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("field names %q, want %q", got, want)
+	}
+}
+
+// TestStepCapAlone: with room in the byte budget, the step cap alone
+// decides, at its edge.
+func TestStepCapAlone(t *testing.T) {
+	t.Parallel()
+	c := decoderClient(t, WithLimits(Limits{Steps: 2, RunBytes: 1 << 20}))
+	r, err := decodeGet(c, []byte(run(`"id":38,"status":"passed","results":[{"is_successful":true},{"is_successful":true},{"is_successful":true}]`)), 38)
+	if err != nil || len(r.Steps) != 2 || r.Omitted.Steps != 1 {
+		t.Fatalf("got %+v, %v; want 2 steps kept and 1 not shown", r, err)
 	}
 }

@@ -286,7 +286,7 @@ func (c *Client) GetRun(ctx context.Context, id int64) (*TestRun, error) {
 // names another run or carries no status word, so no malformed answer can
 // be mistaken for a result.
 func (c *Client) decodeRun(r io.Reader, id int64) (*TestRun, error) {
-	run, err := c.newDecoder(r).getAnswer()
+	run, err := c.newDecoder(r, true).getAnswer()
 	switch {
 	case err != nil:
 		return nil, err
@@ -305,7 +305,7 @@ func getEndpoint(id int64) string { return "GET /test_run/" + strconv.FormatInt(
 // polled and are dropped (their blueprints then count as missing), and a run
 // listed twice is kept once, so no run is reported twice.
 func (c *Client) decodeTrigger(r io.Reader) (*GroupRun, error) {
-	return c.newDecoder(r).triggerAnswer()
+	return c.newDecoder(r, false).triggerAnswer()
 }
 
 // Exchange is one request and how it ended, for --debug. It never holds
@@ -594,7 +594,9 @@ func errorMessage(raw []byte) string {
 		}
 		switch v.Kind() {
 		case '"':
-			if s := strings.TrimSpace(unquote(v, errorBodyLimit)); s != "" {
+			// The body was read to errorBodyLimit at most.
+			b, _ := jsontext.AppendUnquote(nil, v)
+			if s := strings.TrimSpace(string(b)); s != "" {
 				return s
 			}
 		case '0', 't', 'f':

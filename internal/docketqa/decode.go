@@ -1,6 +1,7 @@
 package docketqa
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -11,721 +12,650 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
-// The answers are decoded by walking jsontext tokens straight off the
-// response body, with github.com/go-json-experiment/json's jsontext (the
-// JSON v2 syntax layer; the standard library's encoding/json/v2 still needs
-// GOEXPERIMENT=jsonv2 on Go 1.26). It gives what encoding/json does not:
+// Answers are decoded into the tagged wire structs below by
+// github.com/go-json-experiment/json (JSON v2; the standard library's
+// encoding/json/v2 still needs GOEXPERIMENT=jsonv2 on Go 1.26), straight off
+// the response body. The options in newDecoder spell out what the verdict
+// relies on: names match exactly ("Status" or "TEST_RUN" is an unknown name,
+// skipped, never a stand-in), and a duplicate name anywhere, also in a
+// skipped value, makes the whole answer unreadable, so
+// `"status":"failed","status":"passed"` is no verdict, never a pass.
 //
-//   - Duplicate names are refused in every object of the document, also
-//     in values that are skipped, so `"status":"failed","status":"passed"`
-//     makes the whole answer unreadable (no verdict, never a pass).
-//   - Names are matched exactly, by the switch statements below: "Status"
-//     or "TEST_RUN" is an unknown name and skipped, never a stand-in.
-//   - Nothing holds the whole body: the decoder's buffer stays at a few
-//     KiB except for one value at a time, and each text is cleaned and cut
-//     from the raw token, so what is kept follows the Limits.
+// A field's type names its rule, which an unmarshal function of the decoder
+// applies. Verdict fields are strict: the envelopes, the ids and a GET
+// answer's status must have the documented type, or the answer is a
+// DecodeError. Every other field is decorative: a bad value is dropped alone
+// and counted in Omitted. Texts become untrusted.Text, cut to their caps, as
+// they are decoded.
 //
-// Verdict fields are strict: the envelopes, the run's id and status, the
-// blueprint id, the group run id and the test runs' ids must have the
-// documented type, or the answer is a DecodeError. Every other field is
-// decorative and lenient: a bad value is dropped alone and counted in
-// Omitted, and the rest of the answer still counts.
+// Arrays (test runs, steps, actions, attempts) are walked element by element
+// by hand: the library would decode a whole array before a cap could apply,
+// and an answer of "{}," repeated has millions of elements. So what is kept
+// follows the Limits, not the answer's size.
 
 // errBadType marks a strict field with the wrong JSON type or value.
 var errBadType = errors.New("wrong type")
 
-// decoder walks one answer.
-type decoder struct {
-	dec *jsontext.Decoder
-	cl  untrusted.Cleaner
-	lim Limits
-}
-
-func (c *Client) newDecoder(r io.Reader) *decoder {
-	return &decoder{
-		// Invalid UTF-8 is no reason to lose a verdict: the Cleaner
-		// replaces it in texts, and a status word holding it is refused.
-		dec: jsontext.NewDecoder(r, jsontext.AllowInvalidUTF8(true)),
-		cl:  c.cleaner,
-		lim: c.limits,
+type (
+	runAnswer struct {
+		Run *TestRun `json:"test_run"`
 	}
+	groupAnswer struct {
+		Group *GroupRun `json:"test_group_run"`
+	}
+	wireGroup struct {
+		ID     identity   `json:"id"`
+		Name   titleText  `json:"name"`
+		Status statusWord `json:"status"`
+		Runs   runList    `json:"test_runs"`
+	}
+	wireRun struct {
+		ID          identity   `json:"id"`
+		Status      statusWord `json:"status"`
+		BlueprintID identity   `json:"test_blueprint_id"`
+		GroupRunID  groupRunID `json:"test_group_run_id"`
+		Metadata    metadata   `json:"blueprint_metadata"`
+		Results     stepList   `json:"results"`
+		Video       link       `json:"test_video_url"`
+		Download    link       `json:"test_video_download_url"`
+		Attempts    []Retry    `json:"additional_attempts"`
+		CreatedAt   timestamp  `json:"created_at"`
+		UpdatedAt   timestamp  `json:"updated_at"`
+	}
+	wireMetadata struct {
+		Title titleText `json:"title"`
+		Steps stepCount `json:"steps"`
+	}
+	wireStep struct {
+		Number   stepNumber `json:"step_number"`
+		Task     taskText   `json:"task"`
+		OK       flag       `json:"is_successful"`
+		Result   resultText `json:"result"`
+		Duration seconds    `json:"duration"`
+		Actions  actions    `json:"actions"`
+	}
+	wireAction struct {
+		After  link `json:"screenshot_url"`
+		Before link `json:"screenshot_url_before"`
+	}
+	wireAttempt struct {
+		Results stepList `json:"results"`
+		Video   link     `json:"test_video_url"`
+	}
+
+	// identity is an id: strict, and in a GET answer positive if present.
+	identity   int64
+	statusWord untrusted.Text
+	groupRunID int64 // 0 when absent or dropped
+	stepNumber int64 // 0 when absent or dropped
+	flag       bool
+	seconds    time.Duration
+	timestamp  time.Time
+	link       untrusted.URL
+	titleText  untrusted.Text
+	taskText   untrusted.Text
+	resultText untrusted.Text
+	metadata   wireMetadata
+	stepCount  int
+	runList    []TestRun
+	stepList   struct {
+		steps    []Step
+		notShown int
+	}
+	actions struct{ after, before []untrusted.URL }
+)
+
+// decoder holds what the unmarshal functions of one answer share.
+type decoder struct {
+	r    io.Reader
+	opts json.Options
+	cl   untrusted.Cleaner
+	lim  Limits
+	get  bool // a GET answer: the run's status is its verdict
+	// The run (or group) being read: where its dropped fields are counted
+	// and named from (base, its JSON pointer), where dropped links are
+	// counted, and how many bytes it may still keep.
+	om     *Omitted
+	base   string
+	links  *int
+	budget int
+	buf    []byte // scratch for unquoted strings
 }
 
-// end checks that the document holds nothing after its one value.
-func (d *decoder) end() error {
-	if _, err := d.dec.ReadToken(); err != io.EOF {
-		if err == nil {
+func (c *Client) newDecoder(r io.Reader, get bool) *decoder {
+	d := &decoder{r: r, cl: c.cleaner, lim: c.limits, get: get}
+	d.opts = json.JoinOptions(
+		jsontext.AllowDuplicateNames(false),
+		json.MatchCaseInsensitiveNames(false),
+		// Invalid UTF-8 is no reason to lose a verdict: texts get U+FFFD,
+		// and a status word holding it is refused.
+		jsontext.AllowInvalidUTF8(true),
+		json.WithUnmarshalers(json.JoinUnmarshalers(
+			json.UnmarshalFromFunc(d.group),
+			json.UnmarshalFromFunc(d.runs),
+			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, r *TestRun) error {
+				return d.run(dec, r, string(dec.StackPointer()))
+			}),
+			json.UnmarshalFromFunc(d.identity),
+			json.UnmarshalFromFunc(d.status),
+			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, n *groupRunID) (err error) {
+				*(*int64)(n), err = d.integer(dec, math.MaxInt64>>10)
+				return err
+			}),
+			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, n *stepNumber) (err error) {
+				*(*int64)(n), err = d.integer(dec, math.MaxInt32)
+				return err
+			}),
+			json.UnmarshalFromFunc(d.flag),
+			json.UnmarshalFromFunc(d.seconds),
+			json.UnmarshalFromFunc(d.time),
+			json.UnmarshalFromFunc(d.link),
+			textOf[titleText](d, c.limits.TitleBytes),
+			textOf[taskText](d, c.limits.TaskBytes),
+			textOf[resultText](d, c.limits.ResultBytes),
+			json.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *metadata) error {
+				if ok, err := d.open(dec, '{'); !ok {
+					return err
+				}
+				return json.UnmarshalDecode(dec, (*wireMetadata)(m), d.opts)
+			}),
+			json.UnmarshalFromFunc(d.stepCount),
+			json.UnmarshalFromFunc(d.steps),
+			json.UnmarshalFromFunc(d.actions),
+			json.UnmarshalFromFunc(d.attempts),
+		)),
+	)
+	return d
+}
+
+// decode reads the answer, one JSON value and nothing after it, into v.
+func (d *decoder) decode(v any) error {
+	dec := jsontext.NewDecoder(d.r, d.opts)
+	err := json.UnmarshalDecode(dec, v, d.opts)
+	if err == nil {
+		if _, err = dec.ReadToken(); err == io.EOF {
+			return nil
+		} else if err == nil {
 			err = errors.New("more than one JSON value")
 		}
-		return err
 	}
-	return nil
+	var se *json.SemanticError
+	if !errors.As(err, &se) {
+		return err // a syntax or read error says itself where it was
+	}
+	// Err is empty only for a value of the wrong kind where a wire struct
+	// was expected: an object.
+	msg := se.Err
+	if msg == nil {
+		msg = fmt.Errorf("%w: %s, want an object", errBadType, kindName(se.JSONKind))
+	}
+	if where := fieldName(se.JSONPointer); where != "" {
+		return fmt.Errorf("%s: %w", where, msg)
+	}
+	return msg
 }
 
-// object reads a JSON object, calling fn for each name; fn must read or
-// skip the value. The caller has checked that an object comes next.
-func (d *decoder) object(fn func(name string) error) error {
-	if _, err := d.dec.ReadToken(); err != nil {
-		return err
-	}
-	for d.dec.PeekKind() != '}' {
-		tok, err := d.dec.ReadToken()
-		if err != nil {
-			return err
+// fieldName turns a JSON pointer such as /results/0/task into the
+// results[0].task that users read.
+func fieldName(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil {
+			b.WriteString("[" + tok + "]")
+			continue
 		}
-		if err := fn(tok.String()); err != nil {
-			return err
+		if b.Len() > 0 {
+			b.WriteByte('.')
 		}
+		b.WriteString(tok)
 	}
-	_, err := d.dec.ReadToken()
+	return b.String()
+}
+
+// dropped notes the decorative value just read as unreadable.
+func (d *decoder) dropped(dec *jsontext.Decoder) {
+	d.om.field(fieldName(jsontext.Pointer(strings.TrimPrefix(string(dec.StackPointer()), d.base))))
+}
+
+// drop skips a decorative value of the wrong kind and notes it.
+func (d *decoder) drop(dec *jsontext.Decoder) error {
+	err := dec.SkipValue()
+	d.dropped(dec)
 	return err
-}
-
-// array reads a JSON array, calling fn for each element; fn must read or
-// skip it. The caller has checked that an array comes next.
-func (d *decoder) array(fn func(i int) error) error {
-	if _, err := d.dec.ReadToken(); err != nil {
-		return err
-	}
-	for i := 0; d.dec.PeekKind() != ']'; i++ {
-		if err := fn(i); err != nil {
-			return err
-		}
-	}
-	_, err := d.dec.ReadToken()
-	return err
-}
-
-// skip drops a decorative value of the wrong kind and counts it.
-func (d *decoder) skip(om *Omitted, where string) error {
-	om.field(where)
-	return d.dec.SkipValue()
-}
-
-// strictID reads an id: a JSON integer, or a string of one (ids have been
-// seen as strings), in canonical form. null is 0, as an absent id; any other
-// value is an error.
-func (d *decoder) strictID(where string) (int64, error) {
-	v, err := d.dec.ReadValue()
-	if err != nil {
-		return 0, err
-	}
-	s := string(v)
-	switch v.Kind() {
-	case 'n':
-		return 0, nil
-	case '"':
-		s = strings.TrimSpace(unquote(v, 64))
-	case '0':
-	default:
-		return 0, fmt.Errorf("%s: %w: %s, want an integer", where, errBadType, kindName(v.Kind()))
-	}
-	n, perr := strconv.ParseInt(s, 10, 64)
-	if perr != nil || strconv.FormatInt(n, 10) != s {
-		return 0, fmt.Errorf("%s: %w: %s, want an integer", where, errBadType, quoteNumberish(s))
-	}
-	return n, nil
-}
-
-// lenientInt reads a decorative integer in [1, most]; ok is false when
-// it was absent or dropped.
-func (d *decoder) lenientInt(om *Omitted, where string, most int64) (int64, bool, error) {
-	f, ok, err := d.lenientNumber(om, where)
-	if err != nil || !ok {
-		return 0, false, err
-	}
-	if f != math.Trunc(f) || f < 1 || f > float64(most) {
-		om.field(where)
-		return 0, false, nil
-	}
-	return int64(f), true, nil
-}
-
-// lenientNumber reads a decorative number, or a string holding one.
-func (d *decoder) lenientNumber(om *Omitted, where string) (float64, bool, error) {
-	switch d.dec.PeekKind() {
-	case 'n', '"', '0':
-	default:
-		return 0, false, d.skip(om, where)
-	}
-	v, err := d.dec.ReadValue()
-	if err != nil || v.Kind() == 'n' {
-		return 0, false, err
-	}
-	s := string(v)
-	if v.Kind() == '"' {
-		s = strings.TrimSpace(unquote(v, 64))
-		if s == "" {
-			return 0, false, nil
-		}
-	}
-	f, perr := strconv.ParseFloat(s, 64)
-	if perr != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		om.field(where)
-		return 0, false, nil
-	}
-	return f, true, nil
-}
-
-// lenientBool reads a decorative boolean; a missing or bad one is false.
-func (d *decoder) lenientBool(om *Omitted, where string) (bool, error) {
-	switch d.dec.PeekKind() {
-	case 't', 'f':
-		v, err := d.dec.ReadValue()
-		return v.Kind() == 't', err
-	case 'n':
-		return false, d.dec.SkipValue()
-	}
-	return false, d.skip(om, where)
-}
-
-// text reads a decorative text: a string, or the literal of a number or
-// boolean; null is empty; an object or array is dropped.
-func (d *decoder) text(cl untrusted.Cleaner, om *Omitted, where string) (untrusted.Text, error) {
-	switch d.dec.PeekKind() {
-	case '"', '0', 't', 'f', 'n':
-	default:
-		return "", d.skip(om, where)
-	}
-	v, err := d.dec.ReadValue()
-	if err != nil {
-		return "", err
-	}
-	switch v.Kind() {
-	case 'n':
-		return "", nil
-	case '"':
-		p, total := unquotePrefix(v, cl.Window())
-		return cl.Prefix(p, total), nil
-	}
-	return cl.Text(string(v)), nil
-}
-
-// link reads a decorative URL; an unusable one is dropped and counted.
-func (d *decoder) link(om *Omitted, where string) (untrusted.URL, error) {
-	if k := d.dec.PeekKind(); k != '"' && k != 'n' {
-		om.Links++
-		return "", d.dec.SkipValue()
-	}
-	v, err := d.dec.ReadValue()
-	if err != nil || v.Kind() == 'n' {
-		return "", err
-	}
-	// One byte past the cap is enough for URL to see a link too long.
-	u, ok := d.cl.URL(unquote(v, untrusted.MaxURL+1))
-	if !ok {
-		om.Links++
-	}
-	return u, nil
-}
-
-// maxStatus bounds a status word in bytes; the documented words have six.
-const maxStatus = 32
-
-// status reads the status word. In a GET answer it decides the verdict, so
-// it must be a short string without control or invisible characters:
-// cleaning those out could make a "pass\u200bed" read as "passed".
-func (d *decoder) status(strict bool, om *Omitted, where string) (untrusted.Text, error) {
-	if !strict {
-		return d.text(d.cl.WithCap(untrusted.MinCap), om, where)
-	}
-	v, err := d.dec.ReadValue()
-	if err != nil {
-		return "", err
-	}
-	switch v.Kind() {
-	case 'n':
-		return "", nil
-	case '"':
-	default:
-		return "", fmt.Errorf("%s: %w: %s, want a string", where, errBadType, kindName(v.Kind()))
-	}
-	// The word is taken exactly as sent, never trimmed: only the exact
-	// word "passed" is a pass, and " passed" is not that word.
-	word, total := unquotePrefix(v, maxStatus+1)
-	if total > maxStatus {
-		return "", fmt.Errorf("%s: %w: a string of %d bytes, want a status word", where, errBadType, total)
-	}
-	if plain := untrusted.NewCleaner("", untrusted.MinCap).Text(word); string(plain) != word {
-		return "", fmt.Errorf("%s: %w: white space, control or invisible characters in the status word %q", where, errBadType, plain)
-	}
-	return d.cl.WithCap(untrusted.MinCap).Text(word), nil
-}
-
-// identity reads a run's id or blueprint id. In a GET answer, where
-// 0 stands for "absent" and an absent id is no disagreement, a present 0
-// must not pass for an absent one: DocketQA's ids start at 1. In a trigger
-// answer such a run is dropped later as unpollable.
-func (d *decoder) identity(where string, get bool) (int64, error) {
-	present := d.dec.PeekKind() != 'n'
-	n, err := d.strictID(where)
-	if err == nil && get && present && n == 0 {
-		return 0, fmt.Errorf("%s: %w: 0, want a positive id", where, errBadType)
-	}
-	return n, err
-}
-
-// run reads one test run object. strictStatus is set for GET answers,
-// where the status is the verdict; in a trigger answer it is only shown.
-func (d *decoder) run(where string, strictStatus bool) (TestRun, error) {
-	var r TestRun
-	if k := d.dec.PeekKind(); k != '{' {
-		return r, fmt.Errorf("%s: %w: %s, want an object", where, errBadType, kindName(k))
-	}
-	budget := d.lim.RunBytes
-	var downloadURL untrusted.URL
-	err := d.object(func(name string) error {
-		var err error
-		at := where + "." + name
-		switch name {
-		case "id":
-			r.ID, err = d.identity(at, strictStatus)
-		case "status":
-			r.Status, err = d.status(strictStatus, &r.Omitted, at)
-		case "test_blueprint_id":
-			r.BlueprintID, err = d.identity(at, strictStatus)
-		case "test_group_run_id":
-			r.GroupRunID, _, err = d.lenientInt(&r.Omitted, name, math.MaxInt64>>10)
-		case "blueprint_metadata":
-			err = d.metadata(&r)
-		case "results":
-			r.Steps, r.Omitted.Steps, err = d.steps(&r.Omitted, name, &budget)
-		case "test_video_url":
-			r.VideoURL, err = d.link(&r.Omitted, name)
-		case "test_video_download_url":
-			downloadURL, err = d.link(&r.Omitted, name)
-		case "additional_attempts":
-			err = d.attempts(&r, &budget)
-		case "created_at":
-			r.CreatedAt, err = d.time(&r.Omitted, name)
-		case "updated_at":
-			r.UpdatedAt, err = d.time(&r.Omitted, name)
-		default:
-			err = d.dec.SkipValue()
-		}
-		return err
-	})
-	if r.VideoURL == "" {
-		r.VideoURL = downloadURL
-	}
-	return r, err
-}
-
-func (d *decoder) metadata(r *TestRun) error {
-	const where = "blueprint_metadata"
-	if ok, err := d.open('{', &r.Omitted, where); !ok {
-		return err
-	}
-	return d.object(func(name string) error {
-		switch name {
-		case "title":
-			t, err := d.text(d.cl.WithCap(d.lim.TitleBytes), &r.Omitted, where+".title")
-			r.Title = t
-			return err
-		case "steps":
-			if d.dec.PeekKind() != '[' {
-				return d.skip(&r.Omitted, where+".steps")
-			}
-			// Only counted: nothing of a step definition is kept.
-			return d.array(func(int) error {
-				r.StepCount++
-				return d.dec.SkipValue()
-			})
-		}
-		return d.dec.SkipValue()
-	})
-}
-
-func (d *decoder) time(om *Omitted, where string) (t time.Time, err error) {
-	s, err := d.text(d.cl.WithCap(untrusted.MinCap), om, where)
-	if err != nil || s == "" {
-		return t, err
-	}
-	t, ok := parseTime(string(s))
-	if !ok {
-		om.field(where)
-	}
-	return t, nil
-}
-
-// steps reads a results array. Steps are kept while the per-attempt cap
-// and the run's byte budget allow; the first failing step is kept anyway,
-// and the rest are only counted.
-func (d *decoder) steps(om *Omitted, where string, budget *int) ([]Step, int, error) {
-	if ok, err := d.open('[', om, where); !ok {
-		return nil, 0, err
-	}
-	var out []Step
-	notShown := 0
-	failKept := false
-	full := false
-	err := d.array(func(i int) error {
-		if full && failKept {
-			notShown++
-			return d.dec.SkipValue()
-		}
-		s, cost, links, err := d.step(om, where+"["+strconv.Itoa(i)+"]", i)
-		if err != nil {
-			return err
-		}
-		switch {
-		case !full && len(out) < d.lim.Steps && cost <= *budget:
-		case !s.OK && !failKept:
-			// Why the run failed is kept beyond the caps.
-		default:
-			full = true
-			notShown++
-			return nil
-		}
-		*budget -= cost
-		failKept = failKept || !s.OK
-		// Links dropped from a step not kept are not worth a mention.
-		om.Links += links
-		out = append(out, s)
-		return nil
-	})
-	return out, notShown, err
-}
-
-// stepOverhead is what a kept step costs beyond its texts and links.
-const stepOverhead = 128
-
-// step reads one entry of results. It returns the step, what keeping it
-// costs of the run's budget, and how many of its links were dropped.
-func (d *decoder) step(om *Omitted, where string, i int) (Step, int, int, error) {
-	s := Step{Number: i + 1}
-	if d.dec.PeekKind() != '{' {
-		return s, stepOverhead, 0, d.skip(om, where)
-	}
-	var links Omitted
-	err := d.object(func(name string) error {
-		var err error
-		at := where + "." + name
-		switch name {
-		case "step_number":
-			var n int64
-			var ok bool
-			if n, ok, err = d.lenientInt(om, at, math.MaxInt32); ok {
-				s.Number = int(n)
-			}
-		case "task":
-			s.Task, err = d.text(d.cl.WithCap(d.lim.TaskBytes), om, at)
-		case "is_successful":
-			// A step without a readable is_successful is not known to be good.
-			s.OK, err = d.lenientBool(om, at)
-		case "result":
-			s.Result, err = d.text(d.cl.WithCap(d.lim.ResultBytes), om, at)
-		case "duration":
-			var f float64
-			var ok bool
-			if f, ok, err = d.lenientNumber(om, at); ok {
-				if s.Duration, ok = secondsToDuration(f); !ok {
-					om.field(at)
-				}
-			}
-		case "actions":
-			err = d.actions(&s, om, &links, at)
-		default:
-			err = d.dec.SkipValue()
-		}
-		return err
-	})
-	cost := stepOverhead + len(s.Task) + len(s.Result)
-	for _, u := range slices.Concat(s.Screenshots, s.ScreenshotsBefore) {
-		cost += len(u)
-	}
-	return s, cost, links.Links, err
 }
 
 // open says whether a decorative container of the given kind ('{' or '[')
 // is next. A null is skipped, and any other value is dropped and noted, so
 // the caller only reads the container itself.
-func (d *decoder) open(kind jsontext.Kind, om *Omitted, where string) (bool, error) {
-	switch d.dec.PeekKind() {
+func (d *decoder) open(dec *jsontext.Decoder, kind jsontext.Kind) (bool, error) {
+	switch dec.PeekKind() {
 	case kind:
 		return true, nil
 	case 'n':
-		return false, d.dec.SkipValue()
-	default:
-		return false, d.skip(om, where)
+		return false, dec.SkipValue()
 	}
+	return false, d.drop(dec)
 }
 
-// actions reads a step's actions for their screenshot links; links counts
-// the links dropped.
-func (d *decoder) actions(s *Step, om, links *Omitted, where string) error {
-	if ok, err := d.open('[', om, where); !ok {
+// each walks an array the caller has checked is next, calling fn for each
+// element; fn must read or skip it.
+func each(dec *jsontext.Decoder, fn func(i int) error) error {
+	if _, err := dec.ReadToken(); err != nil {
 		return err
 	}
-	return d.array(func(i int) error {
-		if d.dec.PeekKind() != '{' {
-			return d.skip(om, where+"["+strconv.Itoa(i)+"]")
+	for i := 0; dec.PeekKind() != ']'; i++ {
+		if err := fn(i); err != nil {
+			return err
 		}
-		return d.object(func(name string) error {
-			// screenshot_url is the page after the action, and
-			// screenshot_url_before (newer API pages) the page before it.
-			var into *[]untrusted.URL
-			switch name {
-			case "screenshot_url":
-				into = &s.Screenshots
-			case "screenshot_url_before":
-				into = &s.ScreenshotsBefore
-			default:
-				return d.dec.SkipValue()
-			}
-			u, err := d.link(links, name)
-			if u == "" || err != nil {
-				return err
-			}
-			if len(*into) >= d.lim.Links {
-				links.Links++
-				return nil
-			}
-			*into = append(*into, u)
-			return nil
-		})
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+// unquote decodes a JSON string token into the decoder's scratch buffer,
+// valid until the next call; invalid UTF-8 becomes U+FFFD and ok false.
+func (d *decoder) unquote(v jsontext.Value) (b []byte, ok bool) {
+	var err error
+	d.buf, err = jsontext.AppendUnquote(d.buf[:0], v)
+	return d.buf, err == nil
+}
+
+// cleanText cleans an unquoted string with cl, copying no more of a huge
+// one than cl looks at.
+func cleanText(cl untrusted.Cleaner, b []byte) untrusted.Text {
+	n := min(len(b), cl.Window())
+	// b is valid UTF-8 (unquote replaced what was not), so this stops.
+	for n < len(b) && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return cl.Prefix(string(b[:n]), len(b))
+}
+
+// textOf unmarshals the text type T, cut to capBytes.
+func textOf[T ~string](d *decoder, capBytes int) *json.Unmarshalers {
+	return json.UnmarshalFromFunc(func(dec *jsontext.Decoder, t *T) error {
+		s, err := d.text(dec, capBytes)
+		*t = T(s)
+		return err
 	})
 }
 
-func (d *decoder) attempts(r *TestRun, budget *int) error {
-	const where = "additional_attempts"
-	if ok, err := d.open('[', &r.Omitted, where); !ok {
+// text reads a decorative text cut to capBytes: a string, or the literal of
+// a number or boolean; null is empty; an object or array is dropped.
+func (d *decoder) text(dec *jsontext.Decoder, capBytes int) (untrusted.Text, error) {
+	if k := dec.PeekKind(); k == '{' || k == '[' {
+		return "", d.drop(dec)
+	}
+	v, err := dec.ReadValue()
+	cl := d.cl.WithCap(capBytes)
+	if err != nil || v.Kind() == 'n' {
+		return "", err
+	}
+	if v.Kind() == '"' {
+		b, _ := d.unquote(v)
+		return cleanText(cl, b), nil
+	}
+	return cl.Text(string(v)), nil
+}
+
+// identity reads an id: a JSON integer, or a string of one (ids have been
+// seen as strings), in canonical form; null is 0, as an absent id. In a GET
+// answer, where an absent id is no disagreement, a present 0 must not pass
+// for an absent one: DocketQA's ids start at 1. In a trigger answer such a
+// run is dropped later as unpollable.
+func (d *decoder) identity(dec *jsontext.Decoder, n *identity) error {
+	v, err := dec.ReadValue()
+	if err != nil || v.Kind() == 'n' {
 		return err
 	}
-	return d.array(func(i int) error {
-		at := where + "[" + strconv.Itoa(i) + "]"
-		if len(r.Retries) >= d.lim.Attempts {
-			r.Omitted.Attempts++
-			return d.dec.SkipValue()
+	s := string(v)
+	switch v.Kind() {
+	case '"':
+		b, _ := d.unquote(v)
+		s = strings.TrimSpace(string(b))
+	case '0':
+	default:
+		return fmt.Errorf("%w: %s, want an integer", errBadType, kindName(v.Kind()))
+	}
+	id, perr := strconv.ParseInt(s, 10, 64)
+	if perr != nil || strconv.FormatInt(id, 10) != s {
+		return fmt.Errorf("%w: %s, want an integer", errBadType, quoteNumberish(s))
+	}
+	if d.get && id == 0 {
+		return fmt.Errorf("%w: 0, want a positive id", errBadType)
+	}
+	*n = identity(id)
+	return nil
+}
+
+// maxStatus bounds a status word in bytes; the documented words have six.
+const maxStatus = 32
+
+// status reads a status word. In a GET answer it decides the verdict, so
+// it must be a short string without control or invisible characters:
+// cleaning those out could make a "pass\u200bed" read as "passed". In a
+// trigger answer, the group's and the runs', it is only shown.
+func (d *decoder) status(dec *jsontext.Decoder, w *statusWord) (err error) {
+	if !d.get {
+		*(*untrusted.Text)(w), err = d.text(dec, untrusted.MinCap)
+		return err
+	}
+	v, err := dec.ReadValue()
+	if err != nil || v.Kind() == 'n' {
+		return err
+	}
+	if v.Kind() != '"' {
+		return fmt.Errorf("%w: %s, want a string", errBadType, kindName(v.Kind()))
+	}
+	// The word is taken exactly as sent, never trimmed: only the exact
+	// word "passed" is a pass, and " passed" is not that word.
+	b, valid := d.unquote(v)
+	if len(b) > maxStatus {
+		return fmt.Errorf("%w: a string of %d bytes, want a status word", errBadType, len(b))
+	}
+	word := string(b)
+	if plain := untrusted.NewCleaner("", untrusted.MinCap).Text(word); !valid || string(plain) != word {
+		return fmt.Errorf("%w: white space, control or invisible characters in the status word %q", errBadType, plain)
+	}
+	*w = statusWord(d.cl.WithCap(untrusted.MinCap).Text(word))
+	return nil
+}
+
+// number reads a decorative number, or a string holding one; ok is false
+// when it was absent, empty or dropped.
+func (d *decoder) number(dec *jsontext.Decoder) (f float64, ok bool, err error) {
+	switch dec.PeekKind() {
+	case 'n', '"', '0':
+	default:
+		return 0, false, d.drop(dec)
+	}
+	v, err := dec.ReadValue()
+	if err != nil || v.Kind() == 'n' {
+		return 0, false, err
+	}
+	s := string(v)
+	if v.Kind() == '"' {
+		b, _ := d.unquote(v)
+		if s = strings.TrimSpace(string(b)); s == "" {
+			return 0, false, nil
 		}
-		if d.dec.PeekKind() != '{' {
-			return d.skip(&r.Omitted, at)
+	}
+	f, perr := strconv.ParseFloat(s, 64)
+	if perr != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		d.dropped(dec)
+		return 0, false, nil
+	}
+	return f, true, nil
+}
+
+// integer reads a decorative integer in [1, most]; 0 when it was absent or
+// dropped.
+func (d *decoder) integer(dec *jsontext.Decoder, most int64) (int64, error) {
+	f, ok, err := d.number(dec)
+	if err != nil || !ok {
+		return 0, err
+	}
+	if f != math.Trunc(f) || f < 1 || f > float64(most) {
+		d.dropped(dec)
+		return 0, nil
+	}
+	return int64(f), nil
+}
+
+// seconds reads the undocumented-unit "duration" (see secondsToDuration).
+func (d *decoder) seconds(dec *jsontext.Decoder, s *seconds) error {
+	f, ok, err := d.number(dec)
+	if ok {
+		v, in := secondsToDuration(f)
+		if !in {
+			d.dropped(dec)
 		}
-		var a Retry
-		err := d.object(func(name string) error {
-			var err error
-			switch name {
-			case "results":
-				a.Steps, a.StepsNotShown, err = d.steps(&r.Omitted, at+".results", budget)
-			case "test_video_url":
-				a.VideoURL, err = d.link(&r.Omitted, at+".test_video_url")
-			default:
-				err = d.dec.SkipValue()
-			}
+		*s = seconds(v)
+	}
+	return err
+}
+
+// flag reads a decorative boolean; a missing or bad one is false.
+func (d *decoder) flag(dec *jsontext.Decoder, b *flag) error {
+	switch dec.PeekKind() {
+	case 't', 'f':
+		v, err := dec.ReadValue()
+		*b = v.Kind() == 't'
+		return err
+	case 'n':
+		return dec.SkipValue()
+	}
+	return d.drop(dec)
+}
+
+func (d *decoder) time(dec *jsontext.Decoder, t *timestamp) error {
+	s, err := d.text(dec, untrusted.MinCap)
+	if err != nil || s == "" {
+		return err
+	}
+	v, ok := parseTime(string(s))
+	if !ok {
+		d.dropped(dec)
+	}
+	*t = timestamp(v)
+	return nil
+}
+
+// link reads a decorative URL; an unusable one is dropped and counted.
+func (d *decoder) link(dec *jsontext.Decoder, u *link) error {
+	if k := dec.PeekKind(); k != '"' && k != 'n' {
+		*d.links++
+		return dec.SkipValue()
+	}
+	v, err := dec.ReadValue()
+	if err != nil || v.Kind() == 'n' {
+		return err
+	}
+	b, _ := d.unquote(v)
+	// One byte past the cap is enough for URL to see a link too long.
+	s, ok := d.cl.URL(string(b[:min(len(b), untrusted.MaxURL+1)]))
+	if !ok {
+		*d.links++
+	}
+	*u = link(s)
+	return nil
+}
+
+// group reads the trigger's test_group_run.
+func (d *decoder) group(dec *jsontext.Decoder, g *GroupRun) error {
+	d.om, d.base = &g.Omitted, ""
+	var w wireGroup
+	err := json.UnmarshalDecode(dec, &w, d.opts)
+	g.ID, g.Name, g.Status, g.Runs = int64(w.ID), untrusted.Text(w.Name), untrusted.Text(w.Status), w.Runs
+	return err
+}
+
+// runs reads the trigger's test_runs. A run without an id cannot be polled:
+// its blueprint then counts as missing. One listed twice is kept once.
+func (d *decoder) runs(dec *jsontext.Decoder, l *runList) error {
+	switch k := dec.PeekKind(); k {
+	case 'n':
+		return dec.SkipValue()
+	case '[':
+	default:
+		return fmt.Errorf("%w: %s, want an array", errBadType, kindName(k))
+	}
+	om, outer := d.om, d.base
+	base := string(dec.StackPointer())
+	seen := make(map[int64]bool)
+	err := each(dec, func(i int) error {
+		var r TestRun
+		err := d.run(dec, &r, base+"/"+strconv.Itoa(i))
+		if err == nil && r.ID > 0 && !seen[r.ID] {
+			seen[r.ID] = true
+			*l = append(*l, r)
+		}
+		return err
+	})
+	d.om, d.base = om, outer
+	return err
+}
+
+// run reads one test run object; its dropped fields are named from base,
+// the run's JSON pointer.
+func (d *decoder) run(dec *jsontext.Decoder, r *TestRun, base string) error {
+	d.om, d.base, d.links, d.budget = &r.Omitted, base, &r.Omitted.Links, d.lim.RunBytes
+	var w wireRun
+	err := json.UnmarshalDecode(dec, &w, d.opts)
+	r.ID, r.Status, r.BlueprintID, r.GroupRunID = int64(w.ID), untrusted.Text(w.Status), int64(w.BlueprintID), int64(w.GroupRunID)
+	r.Title, r.StepCount = untrusted.Text(w.Metadata.Title), int(w.Metadata.Steps)
+	r.Steps, r.Omitted.Steps, r.Retries = w.Results.steps, w.Results.notShown, w.Attempts
+	r.VideoURL = untrusted.URL(cmp.Or(w.Video, w.Download))
+	r.CreatedAt, r.UpdatedAt = time.Time(w.CreatedAt), time.Time(w.UpdatedAt)
+	return err
+}
+
+// stepCount counts the blueprint's steps; nothing of them is kept.
+func (d *decoder) stepCount(dec *jsontext.Decoder, n *stepCount) error {
+	if ok, err := d.open(dec, '['); !ok {
+		return err
+	}
+	return each(dec, func(int) error {
+		*n++
+		return dec.SkipValue()
+	})
+}
+
+// stepOverhead is what a kept step costs beyond its texts and links.
+const stepOverhead = 128
+
+// steps reads a results array. Steps are kept while the per-attempt cap
+// and the run's byte budget allow; the first failing step is kept anyway,
+// and the rest are only counted.
+func (d *decoder) steps(dec *jsontext.Decoder, l *stepList) error {
+	if ok, err := d.open(dec, '['); !ok {
+		return err
+	}
+	failKept, full := false, false
+	return each(dec, func(i int) error {
+		if full && failKept {
+			l.notShown++
+			return dec.SkipValue()
+		}
+		s := Step{Number: i + 1}
+		var w wireStep
+		links, outer := 0, d.links
+		d.links = &links
+		var err error
+		if dec.PeekKind() == '{' {
+			err = json.UnmarshalDecode(dec, &w, d.opts)
+		} else {
+			err = d.drop(dec)
+		}
+		d.links = outer
+		if err != nil {
 			return err
-		})
-		r.Retries = append(r.Retries, a)
+		}
+		if w.Number > 0 {
+			s.Number = int(w.Number)
+		}
+		// A step without a readable is_successful is not known to be good.
+		s.Task, s.OK, s.Result, s.Duration = untrusted.Text(w.Task), bool(w.OK), untrusted.Text(w.Result), time.Duration(w.Duration)
+		s.Screenshots, s.ScreenshotsBefore = w.Actions.after, w.Actions.before
+		cost := stepOverhead + len(s.Task) + len(s.Result)
+		for _, u := range slices.Concat(s.Screenshots, s.ScreenshotsBefore) {
+			cost += len(u)
+		}
+		// Past the caps, only why the run failed is kept.
+		if fits := !full && len(l.steps) < d.lim.Steps && cost <= d.budget; !fits && (s.OK || failKept) {
+			full = true
+			l.notShown++
+			return nil
+		}
+		d.budget -= cost
+		failKept = failKept || !s.OK
+		// Links dropped from a step not kept are not worth a mention.
+		*d.links += links
+		l.steps = append(l.steps, s)
+		return nil
+	})
+}
+
+// actions reads a step's actions for their screenshot links:
+// screenshot_url is the page after the action, and screenshot_url_before
+// (newer API pages) the page before it.
+func (d *decoder) actions(dec *jsontext.Decoder, l *actions) error {
+	if ok, err := d.open(dec, '['); !ok {
+		return err
+	}
+	keep := func(into *[]untrusted.URL, u link) {
+		if u != "" && len(*into) >= d.lim.Links {
+			*d.links++
+		} else if u != "" {
+			*into = append(*into, untrusted.URL(u))
+		}
+	}
+	return each(dec, func(int) error {
+		if dec.PeekKind() != '{' {
+			return d.drop(dec)
+		}
+		var a wireAction
+		err := json.UnmarshalDecode(dec, &a, d.opts)
+		keep(&l.after, a.After)
+		keep(&l.before, a.Before)
+		return err
+	})
+}
+
+// attempts reads additional_attempts, DocketQA's own earlier attempts.
+func (d *decoder) attempts(dec *jsontext.Decoder, l *[]Retry) error {
+	if ok, err := d.open(dec, '['); !ok {
+		return err
+	}
+	return each(dec, func(int) error {
+		if len(*l) >= d.lim.Attempts {
+			d.om.Attempts++
+			return dec.SkipValue()
+		}
+		if dec.PeekKind() != '{' {
+			return d.drop(dec)
+		}
+		var a wireAttempt
+		err := json.UnmarshalDecode(dec, &a, d.opts)
+		*l = append(*l, Retry{Steps: a.Results.steps, StepsNotShown: a.Results.notShown, VideoURL: untrusted.URL(a.Video)})
 		return err
 	})
 }
 
 // getAnswer reads a GET /test_run/{id} answer: {"test_run": {...}}.
 func (d *decoder) getAnswer() (*TestRun, error) {
-	if k := d.dec.PeekKind(); k != '{' {
-		return nil, fmt.Errorf("%w: %s, want an object", errBadType, kindName(k))
-	}
-	var run *TestRun
-	err := d.object(func(name string) error {
-		if name != "test_run" {
-			return d.dec.SkipValue()
-		}
-		if d.dec.PeekKind() == 'n' {
-			return d.dec.SkipValue()
-		}
-		r, err := d.run("test_run", true)
-		run = &r
-		return err
-	})
-	if err == nil {
-		err = d.end()
-	}
-	if err != nil {
+	var a runAnswer
+	if err := d.decode(&a); err != nil {
 		return nil, err
 	}
-	if run == nil {
+	if a.Run == nil {
 		return nil, errors.New(`no "test_run" object`)
 	}
-	return run, nil
+	return a.Run, nil
 }
 
 // triggerAnswer reads the trigger answer: {"test_group_run": {...}}.
 func (d *decoder) triggerAnswer() (*GroupRun, error) {
-	if k := d.dec.PeekKind(); k != '{' {
-		return nil, fmt.Errorf("%w: %s, want an object", errBadType, kindName(k))
-	}
-	var g *GroupRun
-	err := d.object(func(name string) error {
-		if name != "test_group_run" {
-			return d.dec.SkipValue()
-		}
-		switch k := d.dec.PeekKind(); k {
-		case 'n':
-			return d.dec.SkipValue()
-		case '{':
-		default:
-			return fmt.Errorf("test_group_run: %w: %s, want an object", errBadType, kindName(k))
-		}
-		g = &GroupRun{}
-		return d.groupRun(g)
-	})
-	if err == nil {
-		err = d.end()
-	}
-	if err != nil {
+	var a groupAnswer
+	if err := d.decode(&a); err != nil {
 		return nil, err
 	}
-	if g == nil || g.ID <= 0 {
+	if a.Group == nil || a.Group.ID <= 0 {
 		return nil, errors.New(`no "test_group_run" with an id in the answer`)
 	}
-	return g, nil
-}
-
-func (d *decoder) groupRun(g *GroupRun) error {
-	seen := make(map[int64]bool)
-	return d.object(func(name string) error {
-		var err error
-		switch name {
-		case "id":
-			g.ID, err = d.strictID("test_group_run.id")
-		case "name":
-			g.Name, err = d.text(d.cl.WithCap(d.lim.TitleBytes), &g.Omitted, "test_group_run.name")
-		case "status":
-			g.Status, err = d.text(d.cl.WithCap(untrusted.MinCap), &g.Omitted, "test_group_run.status")
-		case "test_runs":
-			switch k := d.dec.PeekKind(); k {
-			case 'n':
-				return d.dec.SkipValue()
-			case '[':
-			default:
-				return fmt.Errorf("test_group_run.test_runs: %w: %s, want an array", errBadType, kindName(k))
-			}
-			err = d.array(func(i int) error {
-				r, err := d.run("test_runs["+strconv.Itoa(i)+"]", false)
-				// A run without an id cannot be polled: its blueprint
-				// then counts as missing. One listed twice is kept once.
-				if err == nil && r.ID > 0 && !seen[r.ID] {
-					seen[r.ID] = true
-					g.Runs = append(g.Runs, r)
-				}
-				return err
-			})
-		default:
-			err = d.dec.SkipValue()
-		}
-		return err
-	})
-}
-
-// unquote returns the text of a JSON string token, up to about max bytes.
-func unquote(v jsontext.Value, max int) string {
-	s, _ := unquotePrefix(v, max)
-	return s
-}
-
-// unquotePrefix decodes the first window bytes of the JSON string token v
-// and returns them with the length of the whole decoded string, so a huge
-// field is never copied whole. v was checked by jsontext; invalid UTF-8 is
-// passed through for the Cleaner, lone surrogates become U+FFFD.
-func unquotePrefix(v jsontext.Value, window int) (string, int) {
-	raw := v[1 : len(v)-1]
-	var b []byte
-	total := 0
-	full := false
-	emit := func(p []byte) {
-		total += len(p)
-		if full {
-			return
-		}
-		room := window - len(b)
-		if room >= len(p) {
-			b = append(b, p...)
-			return
-		}
-		// Cut before the first character that does not fit whole, and
-		// keep nothing after it, so b stays a prefix.
-		full = true
-		for room > 0 && !utf8.RuneStart(p[room]) {
-			room--
-		}
-		b = append(b, p[:room]...)
-	}
-	var rb [utf8.UTFMax]byte
-	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			j := i + 1
-			for j < len(raw) && raw[j] != '\\' {
-				j++
-			}
-			emit(raw[i:j])
-			i = j
-			continue
-		}
-		// jsontext checked the token: a backslash always starts a whole
-		// escape sequence.
-		i += 2
-		switch raw[i-1] {
-		case '"', '\\', '/':
-			emit(raw[i-1 : i])
-		case 'b':
-			emit([]byte{'\b'})
-		case 'f':
-			emit([]byte{'\f'})
-		case 'n':
-			emit([]byte{'\n'})
-		case 'r':
-			emit([]byte{'\r'})
-		case 't':
-			emit([]byte{'\t'})
-		case 'u':
-			r, n := hexRune(raw[i:])
-			i += n
-			if r >= 0xD800 && r < 0xDC00 && i+1 < len(raw) && raw[i] == '\\' && raw[i+1] == 'u' {
-				if r2, n2 := hexRune(raw[i+2:]); r2 >= 0xDC00 && r2 < 0xE000 {
-					r = (r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000
-					i += 2 + n2
-				}
-			}
-			if r >= 0xD800 && r < 0xE000 {
-				r = utf8.RuneError
-			}
-			emit(rb[:utf8.EncodeRune(rb[:], r)])
-		}
-	}
-	return string(b), total
-}
-
-// hexRune reads the four hex digits of a \u escape.
-func hexRune(b []byte) (rune, int) {
-	if len(b) < 4 {
-		return utf8.RuneError, len(b)
-	}
-	n, err := strconv.ParseUint(string(b[:4]), 16, 32)
-	if err != nil {
-		return utf8.RuneError, 4
-	}
-	return rune(n), 4
+	return a.Group, nil
 }
 
 func kindName(k jsontext.Kind) string {
-	switch k {
-	case 'n':
-		return "null"
-	case 't', 'f':
-		return "a boolean"
-	case '"':
-		return "a string"
-	case '0':
-		return "a number"
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
+	if s, ok := map[jsontext.Kind]string{'n': "null", 't': "a boolean", 'f': "a boolean", '"': "a string",
+		'0': "a number", '{': "an object", '[': "an array"}[k]; ok {
+		return s
 	}
 	return "no value"
 }

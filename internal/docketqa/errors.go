@@ -34,10 +34,13 @@ func (e *APIError) Error() string {
 		msg += ": " + string(e.Body)
 	}
 	if e.Auth() {
-		msg += " (check the API key: set DOCKETQA_API_KEY to a key from the DocketQA dashboard's CI/CD page)"
+		msg += " (" + AuthAdvice + ")"
 	}
 	return msg
 }
+
+// AuthAdvice is what to do when DocketQA refuses the API key.
+const AuthAdvice = "check the API key: set DOCKETQA_API_KEY to a key from the DocketQA dashboard's CI/CD page"
 
 // Temporary reports whether the same request may succeed later: network
 // trouble shows as TransportError, and here 408, 429 and 5xx.

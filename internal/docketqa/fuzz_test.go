@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -143,30 +142,17 @@ func FuzzDecodeTrigger(f *testing.F) {
 	})
 }
 
-// FuzzUnquote checks the prefix decoder of JSON strings against jsontext:
-// with room for everything it gives the same text and length, and with a
-// small window a prefix of it.
-func FuzzUnquote(f *testing.F) {
-	for _, s := range []string{`""`, `"abc"`, `"a\nb\u0041\ud83d\ude00"`, `"\ud800x"`, `"\\\"\/\b\f\r\t"`, `"é😀"`} {
-		f.Add(s, 3)
+// FuzzCleanText checks that a decoded string cleaned from the cleaner's
+// window reads as the whole string cleaned.
+func FuzzCleanText(f *testing.F) {
+	for _, s := range []string{"", "abc", "a\u200bb" + strings.Repeat("é", 200), strings.Repeat("😀", 100)} {
+		f.Add(s, 64)
 	}
-	f.Fuzz(func(t *testing.T, s string, window int) {
-		v := jsontext.Value(s)
-		if !v.IsValid() || v.Kind() != '"' {
-			return
-		}
-		want, err := jsontext.AppendUnquote(nil, v)
-		if err != nil {
-			return
-		}
-		got, total := unquotePrefix(v, len(s)*2)
-		if got != string(want) || total != len(want) {
-			t.Fatalf("unquotePrefix(%s) = %q, %d; want %q, %d", s, got, total, want, len(want))
-		}
-		window = max(window, 0) % (len(want) + 1)
-		p, total := unquotePrefix(v, window)
-		if total != len(want) || !strings.HasPrefix(string(want), p) || len(p) > window || len(p) < window-utf8.UTFMax {
-			t.Fatalf("unquotePrefix(%s, %d) = %q, %d; want a prefix of %q", s, window, p, total, want)
+	f.Fuzz(func(t *testing.T, s string, capBytes int) {
+		s = strings.ToValidUTF8(s, "\ufffd")
+		cl := untrusted.NewCleaner(testKey, capBytes%300)
+		if got, want := cleanText(cl, []byte(s)), cl.Text(s); got != want {
+			t.Fatalf("cleanText(%q) = %q, want %q", s, got, want)
 		}
 	})
 }

@@ -91,6 +91,35 @@ type TriggerFailed struct {
 	// Unreachable means no connection could be made (DNS, refused,
 	// proxy), so the hint names what to check.
 	Unreachable bool
+	// Cause names the failure for a title or headline, with its advice.
+	Cause Cause
+}
+
+// Cause is the one reason runs got no verdict, when one reason explains
+// them (a refused key, an unreachable API, the deadline), with what the
+// user can do about it. The advice travels with the cause everywhere it is
+// shown: the GitHub annotation, the summary's headline, the log.
+type Cause struct {
+	// What names the cause, for example "DocketQA refused the API key
+	// (HTTP 401)" or "could not reach https://api.docketqa.com".
+	What string
+	// Advice says what to do; empty when there is nothing to advise.
+	Advice string
+}
+
+// String is the cause and its advice on one line.
+func (c Cause) String() string {
+	if c.Advice == "" {
+		return c.What
+	}
+	return c.What + "; " + c.Advice
+}
+
+// Notice is a transient note for the log, such as a retry: a plain line
+// on every platform, never an annotation (GitHub shows only 10 warning
+// annotations per step, and retries must not use them up).
+type Notice struct {
+	Text string
 }
 
 // MissingRuns lists requested blueprints the trigger answer has no run for.
@@ -159,6 +188,9 @@ type Verdict struct {
 	// the trigger's error, already reported once, so runs get no log
 	// block or annotation of their own.
 	Untriggered bool
+	// Cause is why the runs without a verdict have none, when one reason
+	// explains them; empty otherwise.
+	Cause Cause
 }
 
 // ReportWritten says a report file was written, or why it was not.
@@ -167,9 +199,14 @@ type ReportWritten struct {
 	Err        error
 }
 
-// Warning is something odd but not fatal.
+// Warning is something odd but not fatal, about the configuration or the
+// verdict: a warning annotation on GitHub.
 type Warning struct {
 	Text string
+	// Title, when set, makes the warning a GitHub warning annotation with
+	// that title as well, for what the user should fix where they look
+	// (the pull-request comment that could not be written).
+	Title string
 }
 
 // Fatal is the error that decides exit code 3 (or 2), printed once.
@@ -215,6 +252,7 @@ func (Detached) isEvent()        {}
 func (Verdict) isEvent()         {}
 func (ReportWritten) isEvent()   {}
 func (Warning) isEvent()         {}
+func (Notice) isEvent()          {}
 func (Fatal) isEvent()           {}
 func (ConfigError) isEvent()     {}
 func (Debug) isEvent()           {}

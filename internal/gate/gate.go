@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -93,6 +94,10 @@ type Outcome struct {
 	// Deadline is when --timeout ends: what is left to do after the
 	// verdict (evidence downloads) must not run past it.
 	Deadline time.Time
+	// Cause is why runs got no verdict when the stop explains it (a
+	// refused key, a failed trigger, the deadline, an interruption), with
+	// its advice; empty otherwise.
+	Cause event.Cause
 }
 
 // Run triggers (or attaches to) the configured runs and waits for them.
@@ -144,7 +149,8 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 	var targets []poll.Target
 	var missing []result.Run
 	if m := c.d.Manifest; m != nil {
-		set.GroupRunID, set.GroupRunName, set.GroupRunURL = m.GroupRunID, m.GroupRunName, m.DashboardURL
+		// The link is rebuilt, never taken from the file.
+		set.GroupRunID, set.GroupRunName, set.GroupRunURL = m.GroupRunID, m.GroupRunName, c.dashboardURL(m.GroupRunID)
 		for _, r := range m.Runs {
 			c.requested = appendUnique(c.requested, r.BlueprintID)
 		}
@@ -158,13 +164,15 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 		c.emit(c.plan(nil))
 		grp, err := c.d.API.Trigger(dctx, c.requested)
 		if err != nil {
-			c.emit(triggerFailed(0, len(c.requested), err))
+			failed := c.triggerFailed(0, len(c.requested), err)
+			c.emit(failed)
 			set.Runs = c.untriggered(err)
 			set.Elapsed = c.d.Now().Sub(start)
 			if ctx.Err() != nil {
-				return Outcome{Set: set, Stop: Interrupted, Err: fmt.Errorf("interrupted while triggering: %w", err)}
+				return Outcome{Set: set, Stop: Interrupted, Err: fmt.Errorf("interrupted while triggering: %w", err),
+					Cause: event.Cause{What: "the gate was interrupted while triggering"}}
 			}
-			return Outcome{Set: set, Stop: TriggerFailed, Err: fmt.Errorf("trigger failed: %w", err)}
+			return Outcome{Set: set, Stop: TriggerFailed, Err: fmt.Errorf("trigger failed: %w", err), Cause: failed.Cause}
 		}
 		set.GroupRunID, set.GroupRunName = grp.ID, string(grp.Name)
 		set.GroupRunURL = c.dashboardURL(grp.ID)
@@ -182,14 +190,41 @@ func (c *conductor) conduct(ctx context.Context) Outcome {
 		set.Runs, stop, err = c.rerun(ctx, set.Runs, deadline)
 	}
 	set.Elapsed = c.d.Now().Sub(start)
-	return Outcome{Set: set, Stop: stop, Err: err}
+	return Outcome{Set: set, Stop: stop, Err: err, Cause: c.cause(stop, err, set.GroupRunURL)}
+}
+
+// cause names why polling stopped short of a verdict, with its advice.
+func (c *conductor) cause(stop Stop, err error, groupURL string) event.Cause {
+	switch stop {
+	case AuthRefused:
+		return c.triggerCause(err)
+	case Deadline:
+		var de *DeadlineError
+		if errors.As(err, &de) {
+			return event.Cause{What: fmt.Sprintf("the deadline of %s passed before every run finished", de.Timeout), Advice: de.Advice}
+		}
+	case Interrupted:
+		return event.Cause{What: "the gate was interrupted", Advice: "the runs continue on DocketQA: " + groupURL}
+	}
+	return event.Cause{}
+}
+
+// DeadlineError is --timeout passing before every run finished. Advice
+// says what to do, so each place that shows the error can show it too.
+type DeadlineError struct {
+	Timeout time.Duration
+	Advice  string
+}
+
+func (e *DeadlineError) Error() string {
+	return fmt.Sprintf("deadline of %s passed before every run finished (%s)", e.Timeout, e.Advice)
 }
 
 func (c *conductor) plan(m *manifest.Manifest) event.Plan {
 	p := Plan(c.cfg)
 	p.BlueprintIDs, p.Reports = c.requested, nil
 	if m != nil {
-		p.GroupRunID, p.GroupRunURL, p.Runs = m.GroupRunID, m.DashboardURL, len(m.Runs)
+		p.GroupRunID, p.GroupRunURL, p.Runs = m.GroupRunID, c.dashboardURL(m.GroupRunID), len(m.Runs)
 	}
 	return p
 }
@@ -275,7 +310,7 @@ func (c *conductor) stopped(out poll.Outcome, groupURL string) (Stop, error) {
 		if !out.StillRunning {
 			hint = "the runs were not seen running at the end: each run's reason in the reports names the last API answer"
 		}
-		return Deadline, fmt.Errorf("deadline of %s passed before every run finished (%s)", c.cfg.Timeout, hint)
+		return Deadline, &DeadlineError{Timeout: c.cfg.Timeout, Advice: hint}
 	case poll.FailFast:
 		c.emit(event.FailFastStopped{URL: groupURL})
 		return FailFast, nil
@@ -304,7 +339,7 @@ func (c *conductor) rerun(ctx context.Context, runs []result.Run, deadline time.
 		c.emit(event.RerunStarted{Attempt: attempt, Of: c.cfg.RerunFailed, BlueprintIDs: ids})
 		grp, err := c.d.API.Trigger(dctx, ids)
 		if err != nil {
-			c.emit(triggerFailed(attempt, len(ids), err))
+			c.emit(c.triggerFailed(attempt, len(ids), err))
 			return runs, Finished, fmt.Errorf("rerun %d: trigger failed, keeping the earlier failures: %w", attempt, err)
 		}
 		url := c.dashboardURL(grp.ID)
@@ -499,7 +534,7 @@ func (c *conductor) untriggered(err error) []result.Run {
 	return runs
 }
 
-func triggerFailed(rerun, blueprints int, err error) event.TriggerFailed {
+func (c *conductor) triggerFailed(rerun, blueprints int, err error) event.TriggerFailed {
 	var ue *docketqa.UncertainTriggerError
 	var te *docketqa.TransportError
 	return event.TriggerFailed{
@@ -508,11 +543,55 @@ func triggerFailed(rerun, blueprints int, err error) event.TriggerFailed {
 		Err:         err,
 		Uncertain:   errors.As(err, &ue),
 		Unreachable: errors.As(err, &te) && te.NotSent,
+		Cause:       c.triggerCause(err),
 	}
 }
 
+// UnreachableAdvice is what to check when no connection to the API could
+// be made.
+const UnreachableAdvice = "check --base-url / DOCKETQA_BASE_URL, DNS, the proxy variables (HTTPS_PROXY, NO_PROXY) and any firewall between this runner and the API"
+
+// triggerCause names an API error that stopped the gate, with its advice:
+// a refused key, an unreachable API, a trigger whose outcome is unknown.
+func (c *conductor) triggerCause(err error) event.Cause {
+	var ae *docketqa.APIError
+	var te *docketqa.TransportError
+	var ue *docketqa.UncertainTriggerError
+	switch {
+	case errors.As(err, &ae) && ae.Auth():
+		return event.Cause{What: fmt.Sprintf("DocketQA refused the API key (HTTP %d)", ae.StatusCode), Advice: docketqa.AuthAdvice}
+	case errors.As(err, &ue):
+		return event.Cause{What: "the trigger's outcome is unknown (the runs may have started)",
+			Advice: "check the DocketQA dashboard before re-running, since another trigger starts a second set of runs"}
+	case errors.As(err, &te) && te.Certificate:
+		return event.Cause{What: "could not reach " + c.cfg.BaseURL + ": its TLS certificate is not trusted",
+			Advice: "if a proxy or a private CA signs it, point SSL_CERT_FILE at that CA's certificate"}
+	case errors.As(err, &te) && te.NotSent:
+		return event.Cause{What: "could not reach " + c.cfg.BaseURL, Advice: UnreachableAdvice}
+	case err != nil:
+		return event.Cause{What: "the trigger failed: " + docketqa.Reason(err)}
+	}
+	return event.Cause{}
+}
+
+// dashboardURL is the group run's page, built from --dashboard-url and the
+// numeric id only: no link read from a manifest or an API answer ever
+// reaches an output, where a later step may paste it into a script.
 func (c *conductor) dashboardURL(id int64) string {
-	return c.cfg.DashboardURL + "/dashboard/grouprun/" + strconv.FormatInt(id, 10)
+	return GroupRunURL(c.cfg.DashboardURL, id)
+}
+
+// GroupRunURL is the dashboard page of group run id under the dashboard
+// root, parsed and re-serialised by net/url: "" unless root is an http(s)
+// URL with a host and no credentials (the configuration refuses others
+// already) and id is positive.
+func GroupRunURL(root string, id int64) string {
+	u, err := url.Parse(root)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" || id <= 0 {
+		return ""
+	}
+	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
+	return u.JoinPath("dashboard", "grouprun", strconv.FormatInt(id, 10)).String()
 }
 
 func idSet(ids []int64) map[int64]bool {

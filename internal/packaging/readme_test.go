@@ -69,12 +69,13 @@ func settingsTable(t *testing.T, name string, min int) []readmeRow {
 func TestReadmeShortSettingsTable(t *testing.T) {
 	t.Parallel()
 	full := map[string]readmeRow{}
-	// flagOf is a row's first flag without its argument (`--history PATH`).
+	// flagOf is a row's first flag without its argument (`--history PATH`),
+	// or for the secrets, which have no flag, their input.
 	flagOf := func(r readmeRow) string {
 		if sp := spans(r.flag); len(sp) > 0 {
 			return strings.Fields(sp[0])[0]
 		}
-		return r.flag
+		return "input:" + r.input
 	}
 	for _, r := range readmeSettings(t) {
 		full[flagOf(r)] = r
@@ -147,7 +148,10 @@ func TestReadmeSettingsMatchCode(t *testing.T) {
 			byFlag[strings.Fields(f)[0]] = r
 		}
 		if r.flag == "none: command lines leak" {
-			byFlag[""] = r // the key, which has no flag
+			// The secrets, which have no flag, by their input.
+			for _, in := range spans(r.input) {
+				byFlag["input:"+in] = r
+			}
 		}
 		if r.input != "" {
 			in := spans(r.input)
@@ -180,7 +184,11 @@ func TestReadmeSettingsMatchCode(t *testing.T) {
 		if s.Flag != "" {
 			codeFlags = append(codeFlags, s.Flag)
 		}
-		r, ok := byFlag[s.Flag]
+		key := s.Flag
+		if key == "" {
+			key = "input:" + s.Input
+		}
+		r, ok := byFlag[key]
 		if !ok {
 			t.Errorf("setting %s (%s) has no row in the settings table of %s", s.Name, s.Flag, settingsDoc)
 			continue
@@ -198,7 +206,7 @@ func TestReadmeSettingsMatchCode(t *testing.T) {
 	}
 	// No stale rows, and --help lists the same flags.
 	for f := range byFlag {
-		if f != "" && !slices.Contains(codeFlags, f) {
+		if !strings.HasPrefix(f, "input:") && !slices.Contains(codeFlags, f) {
 			t.Errorf("%s has a row for %s, which is not a setting", settingsDoc, f)
 		}
 	}

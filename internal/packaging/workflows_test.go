@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // workflow is the part of a workflow file these tests look at.
@@ -216,7 +216,9 @@ func TestCIWorkflow(t *testing.T) {
 	// Each check, in the order .ci/run must run it.
 	want := []string{
 		"gofmt -l", "go mod tidy -diff", "go vet ./...", "staticcheck ./...",
-		"action-validator action.yml", "actionlint", "scripts/pin-action-image",
+		"for goos in linux darwin windows", `GOOS="$goos" GOARCH="$goarch" go build -o /dev/null .`,
+		"action-validator action.yml", "action-validator setup/action.yml", "actionlint",
+		"scripts/pin-action-image", pinSetup,
 		"go test -race -shuffle=on -count=1 ./...", "xmllint --noout --schema",
 		"-bench", "-fuzz",
 	}
@@ -444,6 +446,18 @@ func TestReleaseWorkflow(t *testing.T) {
 		if strings.Index(runs, pinScript) > commit || commit < 0 || tag < commit || push < tag {
 			t.Error("tag job must pin, commit, tag that commit and push, in that order")
 		}
+		var pinVersion step
+		for _, s := range j.Steps {
+			if strings.Contains(s.Run, pinSetup) {
+				pinVersion = s
+			}
+		}
+		if !strings.Contains(pinVersion.Run, pinSetup+` `+setupAction+` "$VERSION"`) || pinVersion.Env["VERSION"] != "${{ needs.prepare.outputs.version }}" {
+			t.Errorf("tag job must run %s on %s with the release's version; got %q with env %v", pinSetup, setupAction, pinVersion.Run, pinVersion.Env)
+		}
+		if at := strings.Index(runs, pinSetup); at < 0 || at > commit {
+			t.Error("tag job must pin the setup action before it commits")
+		}
 		if j.Outputs["sha"] == "" {
 			t.Error("tag job must output the tagged commit for the later jobs")
 		}
@@ -473,6 +487,11 @@ func TestReleaseWorkflow(t *testing.T) {
 			t.Error("the binaries get no provenance attestation")
 		}
 		runs := jobRuns(j)
+		// scripts/install.sh reads checksums.txt: every binary, one line
+		// each, made before the .sha256 files so it lists only binaries.
+		if sums, each := strings.Index(runs, "sha256sum docketqa-gate_* > checksums.txt"), strings.Index(runs, `sha256sum "$f" > "$f.sha256"`); sums < 0 || each < sums {
+			t.Error("binaries job must write checksums.txt over the binaries, before the .sha256 files")
+		}
 		for _, want := range []string{`sha256sum "$f" > "$f.sha256"`, "gh release create", "--verify-tag"} {
 			if !strings.Contains(runs, want) {
 				t.Errorf("binaries job lacks %q", want)

@@ -278,7 +278,7 @@ func pollSeed(ctx context.Context, setup benchSetup, cases []benchCase, f family
 	stop := make(chan struct{})
 	stall := make(chan time.Duration)
 	go func() {
-		tick := time.NewTicker(time.Millisecond)
+		tick := SystemClock{}.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		last, worst := time.Now(), time.Duration(0)
 		for {
@@ -286,7 +286,7 @@ func pollSeed(ctx context.Context, setup benchSetup, cases []benchCase, f family
 			case <-stop:
 				stall <- worst
 				return
-			case now := <-tick.C:
+			case now := <-tick.C():
 				worst, last = max(worst, now.Sub(last)), now
 			}
 		}
@@ -426,7 +426,7 @@ func warmHistory(baseURL string, work []familyRun, prev []time.Duration, scaled 
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "history.json")
-	h, _ := history.Load(path, baseURL) // no file yet: an empty history
+	h, _ := history.Load(context.Background(), path, baseURL, time.Now()) // no file yet: an empty history
 	runs := make([]result.Run, len(work))
 	for i := range work {
 		runs[i] = result.Run{BlueprintID: int64(i + 1), Verdict: result.Passed, Duration: scaled(prev[i])}
@@ -435,7 +435,7 @@ func warmHistory(baseURL string, work []familyRun, prev []time.Duration, scaled 
 	if err := h.Save(path); err != nil {
 		return nil, err
 	}
-	h, warns := history.Load(path, baseURL)
+	h, warns := history.Load(context.Background(), path, baseURL, time.Now())
 	if len(warns) > 0 {
 		return nil, errors.New(strings.Join(warns, "; "))
 	}
@@ -691,14 +691,14 @@ func measureScale(tb testing.TB, runs, maxParallel int, runTime, interval, maxIn
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
-		tick := time.NewTicker(time.Millisecond)
+		tick := SystemClock{}.NewTicker(time.Millisecond)
 		defer tick.Stop()
 		var ms runtime.MemStats
 		for n := 0; ; n++ {
 			select {
 			case <-done:
 				return
-			case <-tick.C:
+			case <-tick.C():
 			}
 			peakG.Store(max(peakG.Load(), int64(runtime.NumGoroutine())))
 			if n%50 == 0 { // ReadMemStats stops the world; sample it less often

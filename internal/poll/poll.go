@@ -110,8 +110,10 @@ type Options struct {
 	// for a run and why (--debug).
 	OnDelay    func(t Target, d time.Duration, why string)
 	OnProgress func(Progress)
-	// Now is the clock (default time.Now).
-	Now func() time.Time
+	// Clock is the time the scheduler reads and waits on: Deadline,
+	// FinalFetchTimeout, the poll waits and the progress ticks all run on
+	// it (default SystemClock).
+	Clock Clock
 }
 
 func (o Options) withDefaults() Options {
@@ -133,8 +135,8 @@ func (o Options) withDefaults() Options {
 	if o.FinalFetchTimeout <= 0 {
 		o.FinalFetchTimeout = 15 * time.Second
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
 	}
 	if o.Strategy == nil {
 		o.Strategy = Adaptive{}
@@ -178,7 +180,7 @@ type reply struct {
 // is cancelled (interruption), or DocketQA refuses the key.
 func Run(ctx context.Context, api API, targets []Target, opt Options) Outcome {
 	opt = opt.withDefaults()
-	p := &poller{api: api, opt: opt, start: opt.Now(), out: make([]result.Run, len(targets))}
+	p := &poller{api: api, opt: opt, start: opt.Clock.Now(), out: make([]result.Run, len(targets))}
 	p.states = make([]*state, len(targets))
 	for i, t := range targets {
 		st := &state{idx: i, target: t, bo: p.newBackOff()}
@@ -246,7 +248,7 @@ func (p *poller) view(st *state) RunView {
 	return RunView{
 		StepCount: st.target.StepCount,
 		Polls:     st.polls,
-		Elapsed:   p.opt.Now().Sub(p.start),
+		Elapsed:   p.opt.Clock.Now().Sub(p.start),
 		Pending:   p.pending,
 		Total:     len(p.states),
 		Calib:     &p.calib,
@@ -266,7 +268,7 @@ func (p *poller) loop(ctx context.Context) (Stop, error) {
 	defer cancel()
 	if !p.opt.Deadline.IsZero() {
 		var c2 context.CancelFunc
-		pctx, c2 = context.WithDeadline(pctx, p.opt.Deadline)
+		pctx, c2 = withDeadline(pctx, p.opt.Clock, p.opt.Deadline)
 		defer c2()
 	}
 	jobs := make(chan *state)
@@ -292,16 +294,16 @@ func (p *poller) loop(ctx context.Context) (Stop, error) {
 		wg.Wait()
 	}()
 
-	timer := time.NewTimer(time.Hour)
+	timer := p.opt.Clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	var progress <-chan time.Time
 	if p.opt.ProgressInterval > 0 && p.opt.OnProgress != nil {
-		t := time.NewTicker(p.opt.ProgressInterval)
+		t := p.opt.Clock.NewTicker(p.opt.ProgressInterval)
 		defer t.Stop()
-		progress = t.C
+		progress = t.C()
 	}
 	for p.pending > 0 {
-		now := p.opt.Now()
+		now := p.opt.Clock.Now()
 		for inflight < p.opt.MaxParallel && p.queue.Len() > 0 && !p.queue[0].next.After(now) {
 			st := heap.Pop(&p.queue).(*state)
 			inflight++
@@ -310,7 +312,7 @@ func (p *poller) loop(ctx context.Context) (Stop, error) {
 		var wake <-chan time.Time
 		if inflight < p.opt.MaxParallel && p.queue.Len() > 0 {
 			timer.Reset(p.queue[0].next.Sub(now))
-			wake = timer.C
+			wake = timer.C()
 		}
 		select {
 		case <-pctx.Done():
@@ -339,7 +341,7 @@ func (p *poller) loop(ctx context.Context) (Stop, error) {
 func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 	st := r.st
 	st.polls++
-	now := p.opt.Now()
+	now := p.opt.Clock.Now()
 	if r.err == nil {
 		r.err = checkIdentity(st.target, r.run)
 	}
@@ -405,7 +407,7 @@ func (p *poller) handle(ctx context.Context, r reply) (Stop, error) {
 
 func (p *poller) reschedule(st *state, atLeast time.Duration, why string) {
 	d := max(p.opt.Strategy.Next(p.view(st)), atLeast)
-	st.next = p.opt.Now().Add(d)
+	st.next = p.opt.Clock.Now().Add(d)
 	heap.Push(&p.queue, st)
 	if p.opt.OnDelay != nil {
 		p.opt.OnDelay(st.target, d, why)
@@ -418,7 +420,7 @@ func (p *poller) finishAnswer(st *state, run *docketqa.TestRun) result.Run {
 	res := Convert(st.target, run)
 	st.took = serverTook(run)
 	if res.Duration <= 0 {
-		res.Duration = p.opt.Now().Sub(p.start)
+		res.Duration = p.opt.Clock.Now().Sub(p.start)
 	}
 	p.finish(st, res)
 	return res
@@ -432,7 +434,7 @@ func (p *poller) finish(st *state, r result.Run) {
 	if calibrated {
 		took := st.took
 		if took <= 0 {
-			took = p.opt.Now().Sub(p.start)
+			took = p.opt.Clock.Now().Sub(p.start)
 		}
 		p.calib.Observe(st.target.StepCount, took)
 	}
@@ -453,7 +455,7 @@ func (p *poller) revisit(calibrated bool) {
 	if !ok || !r.Revisit(p.pending, finished) {
 		return
 	}
-	now := p.opt.Now()
+	now := p.opt.Clock.Now()
 	for _, st := range slices.Clone(p.queue) {
 		if st.retry != nil || st.polls == 0 {
 			continue
@@ -480,7 +482,7 @@ func (p *poller) finalFetch(ctx context.Context) {
 	if ctx.Err() != nil || p.pending == 0 {
 		return
 	}
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opt.FinalFetchTimeout)
+	fctx, cancel := withDeadline(context.WithoutCancel(ctx), p.opt.Clock, p.opt.Clock.Now().Add(p.opt.FinalFetchTimeout))
 	defer cancel()
 	// Stop at once if the gate is interrupted during the final fetch.
 	stopOnCancel := context.AfterFunc(ctx, cancel)

@@ -23,7 +23,9 @@ type fakeAPI struct {
 	calls    map[int64]int
 	inflight atomic.Int32
 	peak     atomic.Int32
-	hold     time.Duration
+	// hold delays every answer on clock.
+	hold  time.Duration
+	clock Clock
 }
 
 type answer struct {
@@ -45,8 +47,10 @@ func (f *fakeAPI) GetRun(ctx context.Context, id int64) (*docketqa.TestRun, erro
 		}
 	}
 	if f.hold > 0 {
+		tm := f.clock.NewTimer(f.hold)
+		defer tm.Stop()
 		select {
-		case <-time.After(f.hold):
+		case <-tm.C():
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -69,9 +73,11 @@ func (f *fakeAPI) callsFor(id int64) int {
 	return f.calls[id]
 }
 
-func fastOpts() Options {
+// fastOpts polls every few milliseconds of c's virtual time; the deadline
+// is ten seconds of it.
+func fastOpts(c *vclock) Options {
 	return Options{Interval: time.Millisecond, MaxInterval: 3 * time.Millisecond, MaxParallel: 4, Strategy: Backoff{},
-		NotFoundGrace: 20 * time.Millisecond, Deadline: time.Now().Add(10 * time.Second)}
+		NotFoundGrace: 20 * time.Millisecond, Deadline: c.after(10 * time.Second), Clock: c}
 }
 
 func targetsFor(ids ...int64) []Target {
@@ -116,8 +122,10 @@ func TestRunVerdicts(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			c := newVClock()
 			api := newFake(map[int64][]answer{1: tc.script})
-			out := Run(context.Background(), api, targetsFor(1), fastOpts())
+			var out Outcome
+			c.drive(t, func(*testing.T) { out = Run(context.Background(), api, targetsFor(1), fastOpts(c)) })
 			if len(out.Runs) != 1 {
 				t.Fatalf("runs = %d", len(out.Runs))
 			}
@@ -137,15 +145,17 @@ func TestRunVerdicts(t *testing.T) {
 
 func TestRetryAfterHonoured(t *testing.T) {
 	t.Parallel()
+	c := newVClock()
 	api := newFake(map[int64][]answer{1: {{err: e429}, {status: "passed"}}})
-	start := time.Now()
-	out := Run(context.Background(), api, targetsFor(1), fastOpts())
+	var out Outcome
+	c.drive(t, func(*testing.T) { out = Run(context.Background(), api, targetsFor(1), fastOpts(c)) })
 	if out.Runs[0].Verdict != result.Passed {
 		t.Fatalf("verdict %s", out.Runs[0].Verdict)
 	}
-	// The only wait longer than 3ms in this run is the Retry-After.
-	if el := time.Since(start); el < e429.RetryAfter {
-		t.Errorf("finished after %v, before the Retry-After of %v", el, e429.RetryAfter)
+	// The only wait longer than 3ms in this run is the Retry-After; the
+	// time is c's, so this is exact rather than a race with the machine.
+	if el := c.elapsed(); el < e429.RetryAfter || el > e429.RetryAfter+3*time.Millisecond {
+		t.Errorf("finished after %v, want the Retry-After of %v and at most one poll interval", el, e429.RetryAfter)
 	}
 }
 
@@ -157,11 +167,13 @@ func TestMaxParallelBound(t *testing.T) {
 		answers[i] = []answer{{status: "running"}, {status: "running"}, {status: "passed"}}
 		ids = append(ids, i)
 	}
+	c := newVClock()
 	api := newFake(answers)
-	api.hold = 2 * time.Millisecond
-	opt := fastOpts()
+	api.hold, api.clock = 2*time.Millisecond, c
+	opt := fastOpts(c)
 	opt.MaxParallel = 3
-	out := Run(context.Background(), api, targetsFor(ids...), opt)
+	var out Outcome
+	c.drive(t, func(*testing.T) { out = Run(context.Background(), api, targetsFor(ids...), opt) })
 	for _, r := range out.Runs {
 		if r.Verdict != result.Passed {
 			t.Fatalf("run %d: %s", r.RunID, r.Verdict)
@@ -181,14 +193,16 @@ func TestDeadlineFinalFetch(t *testing.T) {
 	t.Parallel()
 	// Run 1 keeps running; run 2 finishes only on the fetch after the
 	// deadline, which must be counted, not reported as timed out.
+	c := newVClock()
 	api := newFake(map[int64][]answer{1: {{status: "running"}}, 2: {{status: "running"}}})
-	opt := fastOpts()
-	opt.Deadline = time.Now().Add(30 * time.Millisecond)
+	opt := fastOpts(c)
+	opt.Deadline = c.after(30 * time.Millisecond)
 	opt.Timeout = 30 * time.Millisecond
 	var finished []int64
 	opt.OnFinish = func(r result.Run) { finished = append(finished, r.RunID) }
-	wrapped := &passAfterDeadline{fakeAPI: api, deadline: opt.Deadline}
-	out := Run(context.Background(), wrapped, targetsFor(1, 2), opt)
+	wrapped := &passAfterDeadline{fakeAPI: api, deadline: opt.Deadline, clock: c}
+	var out Outcome
+	c.drive(t, func(*testing.T) { out = Run(context.Background(), wrapped, targetsFor(1, 2), opt) })
 	if out.Stop != Deadline {
 		t.Errorf("stop = %q, want deadline", out.Stop)
 	}
@@ -204,10 +218,11 @@ func TestDeadlineFinalFetch(t *testing.T) {
 type passAfterDeadline struct {
 	*fakeAPI
 	deadline time.Time
+	clock    Clock
 }
 
 func (p *passAfterDeadline) GetRun(ctx context.Context, id int64) (*docketqa.TestRun, error) {
-	if id == 2 && !time.Now().Before(p.deadline) {
+	if id == 2 && !p.clock.Now().Before(p.deadline) {
 		return &docketqa.TestRun{ID: 2, BlueprintID: 20, Status: "passed"}, nil
 	}
 	return p.fakeAPI.GetRun(ctx, id)
@@ -215,15 +230,20 @@ func (p *passAfterDeadline) GetRun(ctx context.Context, id int64) (*docketqa.Tes
 
 func TestInterruptStopsAtOnce(t *testing.T) {
 	t.Parallel()
+	c := newVClock()
 	api := newFake(map[int64][]answer{1: {{status: "running"}}, 2: {{status: "passed"}}})
-	api.hold = time.Hour // an in-flight request must be abandoned, not awaited
-	ctx, cancel := context.WithCancel(context.Background())
-	opt := fastOpts()
-	time.AfterFunc(20*time.Millisecond, cancel)
-	start := time.Now()
-	out := Run(ctx, api, targetsFor(1, 2), opt)
-	if el := time.Since(start); el > 5*time.Second {
-		t.Errorf("took %v to stop", el)
+	api.hold, api.clock = time.Hour, c // an in-flight request must be abandoned, not awaited
+	var out Outcome
+	c.drive(t, func(*testing.T) {
+		// Made inside the bubble, so that waiting on it counts as blocked.
+		ctx, cancel := context.WithCancel(context.Background())
+		interrupt := c.NewTimer(20 * time.Millisecond)
+		go func() { <-interrupt.C(); cancel() }()
+		out = Run(ctx, api, targetsFor(1, 2), fastOpts(c))
+	})
+	// Virtual time: the poller stops at the interrupt, not a moment later.
+	if el := c.elapsed(); el != 20*time.Millisecond {
+		t.Errorf("stopped after %v, want at the interrupt (20ms)", el)
 	}
 	if out.Stop != Interrupted {
 		t.Fatalf("stop = %q", out.Stop)
@@ -237,10 +257,12 @@ func TestInterruptStopsAtOnce(t *testing.T) {
 
 func TestFailFast(t *testing.T) {
 	t.Parallel()
+	c := newVClock()
 	api := newFake(map[int64][]answer{1: {{status: "failed"}}, 2: {{status: "running"}}})
-	opt := fastOpts()
+	opt := fastOpts(c)
 	opt.FailFast = true
-	out := Run(context.Background(), api, targetsFor(1, 2), opt)
+	var out Outcome
+	c.drive(t, func(*testing.T) { out = Run(context.Background(), api, targetsFor(1, 2), opt) })
 	if out.Stop != FailFast {
 		t.Fatalf("stop = %q", out.Stop)
 	}
@@ -278,7 +300,7 @@ func TestStillGoing(t *testing.T) {
 
 func TestEmptyTargets(t *testing.T) {
 	t.Parallel()
-	out := Run(context.Background(), newFake(nil), nil, fastOpts())
+	out := Run(context.Background(), newFake(nil), nil, fastOpts(newVClock()))
 	if len(out.Runs) != 0 || out.Stop != Finished {
 		t.Errorf("got %+v", out)
 	}
@@ -288,10 +310,12 @@ func TestErrorsBackOff(t *testing.T) {
 	t.Parallel()
 	// The API answers 503 for good: polls must thin out exponentially
 	// instead of hammering it at the shortest interval until the deadline.
+	c := newVClock()
 	api := newFake(map[int64][]answer{1: {{err: e503}}})
 	opt := Options{Interval: time.Millisecond, MaxInterval: time.Second, MaxParallel: 1,
-		Deadline: time.Now().Add(300 * time.Millisecond), Strategy: Fixed{Every: time.Millisecond}}
-	out := Run(context.Background(), api, targetsFor(1), opt)
+		Deadline: c.after(300 * time.Millisecond), Strategy: Fixed{Every: time.Millisecond}, Clock: c}
+	var out Outcome
+	c.drive(t, func(*testing.T) { out = Run(context.Background(), api, targetsFor(1), opt) })
 	if out.Runs[0].Verdict != result.Error {
 		t.Fatalf("verdict %s", out.Runs[0].Verdict)
 	}

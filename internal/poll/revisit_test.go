@@ -39,9 +39,11 @@ func TestRevisitMovesWaitsForward(t *testing.T) {
 	})
 	targets := targetsFor(1, 2)
 	targets[0].StepCount, targets[1].StepCount = 1, 2
+	c := newVClock()
 	opt := Options{Interval: time.Millisecond, MaxInterval: time.Hour, MaxParallel: 2, Strategy: lateUnlessLast{},
-		Deadline: time.Now().Add(3 * time.Second)}
-	out := Run(context.Background(), api, targets, opt)
+		Deadline: c.after(3 * time.Second), Clock: c}
+	var out Outcome
+	c.drive(t, func(*testing.T) { out = Run(context.Background(), api, targets, opt) })
 	if out.Stop != Finished {
 		t.Fatalf("stop %q: the waiting run was not revisited", out.Stop)
 	}

@@ -13,50 +13,6 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 )
 
-// vclock is a virtual clock. Reading it does not move it; the fake API sets
-// it, and the OnDelay hook of virtualOptions jumps it over every wait the
-// poller chooses, so a poll is always due at the scheduler's next reading
-// and no test waits on a real timer.
-type vclock struct {
-	mu    sync.Mutex
-	base  time.Time
-	now   time.Time
-	reads int
-}
-
-func newVClock() *vclock {
-	b := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	return &vclock{base: b, now: b}
-}
-
-func (c *vclock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.reads++
-	return c.now
-}
-
-// set moves the clock to base+at, never backwards.
-func (c *vclock) set(at time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t := c.base.Add(at); t.After(c.now) {
-		c.now = t
-	}
-}
-
-func (c *vclock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(max(d, 0))
-}
-
-func (c *vclock) readCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.reads
-}
-
 // scriptAPI answers GetRun with fn; call is the 1-based count of calls for
 // the run, total the count over all runs.
 type scriptAPI struct {
@@ -91,12 +47,12 @@ func answerFor(id int64, status string) *docketqa.TestRun {
 	return &docketqa.TestRun{ID: id, BlueprintID: id * 10, Status: untrusted.Text(status)}
 }
 
-// virtualOptions polls one run at a time on clock c. The real deadline is
-// only a safety net: a test that reaches it has failed.
+// virtualOptions polls one run at a time on clock c. The deadline, a day
+// of virtual time, is only a safety net: a test that reaches it has failed.
 func virtualOptions(c *vclock) Options {
 	return Options{Interval: time.Second, MaxInterval: 4 * time.Second, MaxParallel: 1, Strategy: Fixed{},
-		Now: c.Now, OnDelay: func(_ Target, d time.Duration, _ string) { c.advance(d) },
-		Deadline: time.Now().Add(5 * time.Second)}
+		Clock: c, OnDelay: func(_ Target, d time.Duration, _ string) { c.advance(d) },
+		Deadline: c.after(24 * time.Hour)}
 }
 
 func TestOptionsDefaults(t *testing.T) {
@@ -134,7 +90,7 @@ func TestOptionsDefaults(t *testing.T) {
 				got.NotFoundGrace != tc.want.NotFoundGrace || got.MaxBadAnswers != tc.want.MaxBadAnswers || got.FinalFetchTimeout != tc.want.FinalFetchTimeout {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
-			if got.Now == nil {
+			if _, ok := got.Clock.(SystemClock); !ok {
 				t.Error("no clock")
 			}
 			if _, ok := got.Strategy.(Adaptive); !ok {
@@ -341,11 +297,13 @@ func TestDeadlineFinalFetchAnswers(t *testing.T) {
 				ids = append(ids, id)
 			}
 			opt := Options{Interval: time.Second, MaxInterval: time.Second, MaxParallel: 2, Strategy: Fixed{Every: time.Hour},
-				Now: c.Now, Deadline: time.Unix(1, 0), Timeout: tc.timeout, FinalFetchTimeout: time.Hour}
+				Clock: c, Deadline: time.Unix(1, 0), Timeout: tc.timeout, FinalFetchTimeout: time.Hour}
 			if strings.Contains(tc.name, "timeout") {
 				opt.FinalFetchTimeout = time.Nanosecond
 			}
-			out := Run(context.Background(), api, targetsFor(ids...), opt)
+			var out Outcome
+			// Driven: the final fetch's timeout is a timer on c.
+			c.drive(t, func(*testing.T) { out = Run(context.Background(), api, targetsFor(ids...), opt) })
 			if out.Stop != tc.wantStop || out.StillRunning != tc.stillRunning {
 				t.Errorf("stop %q still running %v, want %q %v", out.Stop, out.StillRunning, tc.wantStop, tc.stillRunning)
 			}
@@ -480,39 +438,43 @@ func TestViewsAndCalibration(t *testing.T) {
 func TestSchedulerIdlesWhileWorkersBusy(t *testing.T) {
 	t.Parallel()
 	c := newVClock()
-	reported := make(chan struct{})
-	var once sync.Once
-	var first Progress
-	readsAtProgress, readsAtCall := 0, 0
-	api := newScript(func(ctx context.Context, id int64, _, total int) (*docketqa.TestRun, error) {
-		if total == 1 {
-			readsAtCall = c.readCount()
-		}
-		select {
-		case <-reported:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		return answerFor(id, "passed"), nil
-	})
-	opt := virtualOptions(c)
-	opt.ProgressInterval = 5 * time.Millisecond
-	opt.OnProgress = func(p Progress) {
-		once.Do(func() {
-			first, readsAtProgress = p, c.readCount()
-			close(reported)
+	// Driven, and everything made inside the bubble: the progress ticker
+	// runs on c, which moves only when every goroutine waits.
+	c.drive(t, func(t *testing.T) {
+		reported := make(chan struct{})
+		var once sync.Once
+		var first Progress
+		readsAtProgress, readsAtCall := 0, 0
+		api := newScript(func(ctx context.Context, id int64, _, total int) (*docketqa.TestRun, error) {
+			if total == 1 {
+				readsAtCall = c.readCount()
+			}
+			select {
+			case <-reported:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			return answerFor(id, "passed"), nil
 		})
-	}
-	out := Run(context.Background(), api, targetsFor(1, 2), opt)
-	if out.Stop != Finished || out.Runs[0].Verdict != result.Passed || out.Runs[1].Verdict != result.Passed {
-		t.Fatalf("stop %q runs %+v", out.Stop, out.Runs)
-	}
-	if first.Done != 0 || first.Total != 2 || len(first.Waiting) != 2 || first.Waiting[0].RunID != 1 || first.Waiting[1].RunID != 2 {
-		t.Errorf("first progress %+v", first)
-	}
-	if spin := readsAtProgress - readsAtCall; spin > 2 {
-		t.Errorf("the scheduler read the clock %d times while waiting for a busy worker", spin)
-	}
+		opt := virtualOptions(c)
+		opt.ProgressInterval = 5 * time.Millisecond
+		opt.OnProgress = func(p Progress) {
+			once.Do(func() {
+				first, readsAtProgress = p, c.readCount()
+				close(reported)
+			})
+		}
+		out := Run(context.Background(), api, targetsFor(1, 2), opt)
+		if out.Stop != Finished || out.Runs[0].Verdict != result.Passed || out.Runs[1].Verdict != result.Passed {
+			t.Fatalf("stop %q runs %+v", out.Stop, out.Runs)
+		}
+		if first.Done != 0 || first.Total != 2 || len(first.Waiting) != 2 || first.Waiting[0].RunID != 1 || first.Waiting[1].RunID != 2 {
+			t.Errorf("first progress %+v", first)
+		}
+		if spin := readsAtProgress - readsAtCall; spin > 2 {
+			t.Errorf("the scheduler read the clock %d times while waiting for a busy worker", spin)
+		}
+	})
 }
 
 // TestProgressOff checks that no progress is reported without an interval.

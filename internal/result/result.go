@@ -96,6 +96,46 @@ type Run struct {
 	// --artifacts-dir, failing step's screenshot first; empty when none
 	// were saved. The reports point at them because the URLs expire.
 	Artifacts []Artifact
+	// Recent is the blueprint's recent record from the --history file,
+	// for the runs a reader asks "did this change break it?" about
+	// (failed, flaky, no verdict); the zero value when there is none. It
+	// informs only: no verdict, count or exit code depends on it.
+	Recent Recent
+}
+
+// Recent is a run's recent record: the outcomes of the blueprint's last
+// runs, most recent last, and their reading in plain words (see
+// history.Read for when each reading applies).
+type Recent struct {
+	// Outcomes are Passed or Failed, most recent last; the run's own
+	// outcome is the last one when it finished with a verdict.
+	Outcomes []Verdict
+	// Reading is one of "recent: passed 9 of the last 10", "new failure:
+	// passed the last 9 runs", "failing for the last 4 runs" or "flaky: 3
+	// failures in the last 10"; empty when there is no record.
+	Reading string
+}
+
+// String is the record as the reports print it: the reading and the
+// outcomes as marks, most recent last ("new failure: passed the last 3
+// runs (✓✓✓✗, latest last)"); empty when there is no record.
+func (r Recent) String() string {
+	if r.Reading == "" {
+		return ""
+	}
+	return r.Reading + " (" + r.Marks() + ", latest last)"
+}
+
+// Marks is the outcomes as ✓ (passed) and ✗ (failed), most recent last.
+func (r Recent) Marks() string {
+	b := make([]rune, len(r.Outcomes))
+	for i, o := range r.Outcomes {
+		b[i] = '✗'
+		if o == Passed {
+			b[i] = '✓'
+		}
+	}
+	return string(b)
 }
 
 // The kinds of saved evidence.

@@ -5,11 +5,16 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"sync"
 )
 
 // dashboardPage stands in for app.docketqa.com/dashboard/grouprun/{id}, so a
 // dashboard link printed by a client pointed at the simulator leads somewhere.
-var dashboardPage = template.Must(template.New("grouprun").Parse(`<!DOCTYPE html>
+// It is parsed on first use, not at start-up: the simulator is linked into
+// the gate for --demo, and every other run of the gate would otherwise pay
+// for parsing a template it never shows.
+var dashboardPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("grouprun").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head><meta charset="utf-8"><title>{{.Name}} – simulated DocketQA</title></head>
 <body>
@@ -24,6 +29,7 @@ var dashboardPage = template.Must(template.New("grouprun").Parse(`<!DOCTYPE html
 </body>
 </html>
 `))
+})
 
 type dashboardRun struct {
 	ID, BlueprintID int64
@@ -55,7 +61,7 @@ func (s *Server) serveDashboard(w http.ResponseWriter, rt route) {
 		data.Runs = append(data.Runs, dashboardRun{ID: rn.id, BlueprintID: rn.sc.ID, Title: rn.sc.Title, Status: st})
 	}
 	var buf bytes.Buffer
-	if err := dashboardPage.Execute(&buf, data); err != nil {
+	if err := dashboardPage().Execute(&buf, data); err != nil {
 		http.Error(w, "render dashboard: "+err.Error(), http.StatusInternalServerError)
 		return
 	}

@@ -56,6 +56,9 @@ type Options struct {
 	// Now() minus its trigger time reaches the blueprint's Duration, so a
 	// fake clock steps runs through their states without sleeping.
 	Now func() time.Time
+	// After starts the wait of a fault's Delay (default: a timer of the
+	// runtime), so a test can check the wait without waiting.
+	After func(time.Duration) <-chan time.Time
 	// StringIDs encodes every id in every response as a JSON string
 	// ("id":"38"). The docs say integers, but a public client sends ids as
 	// strings, so a robust client must read both.
@@ -116,6 +119,7 @@ type RunInfo struct {
 type Server struct {
 	key       []byte
 	now       func() time.Time
+	after     func(time.Duration) <-chan time.Time
 	deflt     func(int64) Blueprint
 	stringIDs bool
 	artifacts string
@@ -174,6 +178,7 @@ func newServer(opts Options) (*Server, error) {
 	s := &Server{
 		key:        []byte(opts.APIKey),
 		now:        opts.Now,
+		after:      opts.After,
 		deflt:      opts.Default,
 		stringIDs:  opts.StringIDs,
 		artifacts:  strings.TrimSuffix(opts.ArtifactBaseURL, "/"),
@@ -318,7 +323,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The simulated API acts first; the client may never learn of it.
 		resp = s.handle(r, rt, body)
 	}
-	if f != nil && !sleep(r, f.Delay) {
+	if f != nil && !s.sleep(r, f.Delay) {
 		// The client gave up; there is nobody left to answer.
 		s.errs.Add(1)
 		return
@@ -380,14 +385,20 @@ func (s *Server) takeFault(rt route) *Fault {
 
 // sleep waits for d or until the request is cancelled, reporting whether the
 // full delay passed.
-func sleep(r *http.Request, d time.Duration) bool {
+func (s *Server) sleep(r *http.Request, d time.Duration) bool {
 	if d <= 0 {
 		return true
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
+	var done <-chan time.Time
+	if s.after != nil {
+		done = s.after(d)
+	} else {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		done = t.C
+	}
 	select {
-	case <-t.C:
+	case <-done:
 		return true
 	case <-r.Context().Done():
 		return false

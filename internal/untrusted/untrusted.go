@@ -283,7 +283,12 @@ func (c Cleaner) trimKeyPrefix(s string) string {
 // spaces (surrounding white space is trimmed), parsable, absolute http or
 // https with a host and no user name or password (user@host is how a link
 // pretends to go somewhere else), and free of the API key in any case,
-// also once percent-decoded.
+// also once percent-decoded. What is kept is the link as net/url
+// re-serialises it, never the text as received (a lower-case scheme, and
+// the characters RFC 3986 does not allow unescaped, such as { } | " < > `
+// ^ \, percent-encoded in the path and the query alike). That makes the
+// link well-formed, not harmless: $( ) stay, as URLs allow them, so no
+// output of the gate carries an API link (see gate.GroupRunURL).
 func (c Cleaner) URL(s string) (URL, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -301,13 +306,39 @@ func (c Cleaner) URL(s string) (URL, bool) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" {
 		return "", false
 	}
+	orig := s
+	// The query is kept byte for byte by net/url (a pre-signed link's
+	// signature covers it), so only what RFC 3986 forbids there is escaped:
+	// the decoded value, which the signature is checked on, is unchanged.
+	u.RawQuery = escapeQuery(u.RawQuery)
+	if s = u.String(); len(s) > MaxURL {
+		return "", false
+	}
 	if c.key != "" {
 		dec, err := url.QueryUnescape(s)
-		if indexFold(s, c.key) >= 0 || err != nil || indexFold(dec, c.key) >= 0 {
+		if indexFold(orig, c.key) >= 0 || indexFold(s, c.key) >= 0 || err != nil || indexFold(dec, c.key) >= 0 {
 			return "", false
 		}
 	}
 	return URL(s), true
+}
+
+// escapeQuery percent-encodes the bytes of a raw query that RFC 3986 does
+// not allow there, leaving every allowed byte, "%" escapes included, as is.
+func escapeQuery(q string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; c {
+		case '"', '<', '>', '\\', '^', '`', '{', '|', '}':
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // indexFold returns the byte index of the first occurrence of key in s

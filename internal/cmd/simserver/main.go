@@ -8,9 +8,15 @@
 // key it accepts is read from DOCKETQA_API_KEY, the variable the gate reads,
 // so one exported key serves both and never appears on a command line.
 //
+// With -addr-file it also writes the base URL to that file once it
+// listens, whole or not at all (a rename), so a script can wait for the
+// file instead of guessing how long the start takes; the file is removed
+// on exit.
+//
 //	export DOCKETQA_API_KEY=fake-scale-key
-//	go run ./internal/cmd/simserver -runs 10000 -scale 10 > sim.out &
-//	DOCKETQA_BASE_URL=$(head -1 sim.out) DOCKETQA_BLUEPRINT_IDS=$(seq -s, 10000) docketqa-gate ...
+//	simserver -runs 10000 -scale 10 -addr-file sim.addr > sim.out &
+//	while [ ! -s sim.addr ]; do sleep 1; done
+//	DOCKETQA_BASE_URL=$(cat sim.addr) DOCKETQA_BLUEPRINT_IDS=$(seq -s, 10000) docketqa-gate ...
 //	kill %1; tail -1 sim.out
 package main
 
@@ -27,6 +33,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -50,6 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	scale := fs.Int("scale", 1, "run every blueprint this many times faster")
 	seed := fs.Uint64("seed", 1, "seed of the reference workload")
 	failEvery := fs.Int("fail-every", 0, "make every Nth blueprint fail at its last step (0: all pass)")
+	addrFile := fs.String("addr-file", "", "also write the base URL to this file once listening (removed on exit)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "simserver: %v\n", err)
 		return 2
 	}
-	if err := serve(ctx, sim.New(sim.Options{APIKey: key, Blueprints: bps}), stdout); err != nil {
+	if err := serve(ctx, sim.New(sim.Options{APIKey: key, Blueprints: bps}), stdout, *addrFile); err != nil {
 		fmt.Fprintf(stderr, "simserver: %v\n", err)
 		return 1
 	}
@@ -105,16 +113,25 @@ func blueprints(workload string, n, scale, failEvery int, seed uint64) ([]sim.Bl
 	return bps, nil
 }
 
-// serve prints the base URL, serves s on loopback until ctx ends, and then
-// prints s's request counters.
-func serve(ctx context.Context, s *sim.Server, stdout io.Writer) error {
+// serve prints the base URL (and writes it to addrFile, if set), serves s
+// on loopback until ctx ends, and then prints s's request counters.
+func serve(ctx context.Context, s *sim.Server, stdout io.Writer, addrFile string) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listen on 127.0.0.1: %w", err)
 	}
+	defer ln.Close()
 	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
-	fmt.Fprintf(stdout, "http://%s\n", ln.Addr())
+	url := fmt.Sprintf("http://%s", ln.Addr())
+	// The file first: whoever reads the URL on stdout finds the file too.
+	if addrFile != "" {
+		if err := writeAddr(addrFile, url); err != nil {
+			return err
+		}
+		defer os.Remove(addrFile)
+	}
+	fmt.Fprintln(stdout, url)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
@@ -127,5 +144,25 @@ func serve(ctx context.Context, s *sim.Server, stdout io.Writer) error {
 	st := s.Stats()
 	fmt.Fprintf(stdout, "triggers %d gets %d errors %d unauthorized %d peak-in-flight %d\n",
 		st.Triggers, st.Gets, st.Errors, st.Unauthorized, st.PeakInFlight)
+	return nil
+}
+
+// writeAddr writes url to path through a temporary file and a rename, so
+// a reader polling for path sees the whole URL or no file, never a part.
+func writeAddr(path, url string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".simserver-addr-*")
+	if err != nil {
+		return fmt.Errorf("-addr-file: %w", err)
+	}
+	_, werr := fmt.Fprintln(tmp, url)
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("-addr-file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return fmt.Errorf("-addr-file: %w", err)
+	}
 	return nil
 }

@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -115,5 +118,58 @@ func TestRunNeedsKey(t *testing.T) {
 	code := run(t.Context(), nil, func(string) string { return "" }, &stdout, &stderr)
 	if code != 2 || !strings.Contains(stderr.String(), "DOCKETQA_API_KEY is empty") || stdout.Len() != 0 {
 		t.Errorf("code %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+}
+
+// TestRunAddrFile checks -addr-file: the whole base URL is in the file by
+// the time it is printed, and the file is gone once the server stops.
+func TestRunAddrFile(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addr := filepath.Join(t.TempDir(), "sim.addr")
+	out, w := io.Pipe()
+	var stderr strings.Builder
+	code := make(chan int, 1)
+	getenv := func(k string) string {
+		if k == "DOCKETQA_API_KEY" {
+			return fakeKey
+		}
+		return ""
+	}
+	go func() {
+		c := run(ctx, []string{"-runs", "1", "-workload", "trivial", "-addr-file", addr}, getenv, w, &stderr)
+		_ = w.Close()
+		code <- c
+	}()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() {
+		t.Fatalf("no base URL printed; stderr: %s", stderr.String())
+	}
+	got, err := os.ReadFile(addr)
+	if err != nil || string(got) != lines.Text()+"\n" {
+		t.Fatalf("-addr-file holds %q (err %v), want %q", got, err, lines.Text()+"\n")
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(addr)); len(entries) != 1 {
+		t.Errorf("%d files next to the address file, want no temporary one left", len(entries))
+	}
+	cancel()
+	_, _ = io.Copy(io.Discard, out) // the counters line, then EOF
+	if c := <-code; c != 0 {
+		t.Errorf("exit code %d, stderr %s", c, stderr.String())
+	}
+	if _, err := os.Stat(addr); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the address file outlives the server (err %v)", err)
+	}
+}
+
+func TestRunAddrFileUnwritable(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr strings.Builder
+	addr := filepath.Join(t.TempDir(), "missing-dir", "sim.addr")
+	getenv := func(string) string { return fakeKey }
+	code := run(t.Context(), []string{"-runs", "1", "-addr-file", addr}, getenv, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "-addr-file") || stdout.Len() != 0 {
+		t.Errorf("code %d, stdout %q, stderr %q; want 1 and an -addr-file error before any URL", code, stdout.String(), stderr.String())
 	}
 }

@@ -26,7 +26,7 @@ func WriteConfigError(w io.Writer, msg string) error {
 		lines[i] = strings.TrimSpace(lines[i])
 	}
 	lines = deleteEmpty(lines)
-	ts := suite{Testsuite: gojunit.Testsuite{Name: "DocketQA", Time: seconds(0)}}
+	ts := suite{Testsuite: gojunit.Testsuite{Name: suiteName, Time: seconds(0)}}
 	ts.add(testcase{Testcase: gojunit.Testcase{
 		Name:      ConfigErrorCaseName,
 		Classname: classname,

@@ -24,6 +24,7 @@ import (
 
 	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/describe"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
@@ -32,17 +33,42 @@ import (
 // otherwise fall back to the suite or show an empty class.
 const classname = "docketqa"
 
+// The values of every type attribute: the gate's own words, never the
+// API's. Consumers interpret the attribute: GitLab reads JUnit through
+// ActiveSupport's XML parser, which takes type="yaml", "symbol" or
+// "integer" as a type cast, so an API status word there can make GitLab
+// reject the whole report or turn a failure's text into 0. The status word
+// goes into the message and body instead.
+const (
+	typeFailed      = "failed"
+	typeNoVerdict   = "no-verdict"
+	typeNotAwaited  = "not-awaited"
+	typeNonBlocking = "non-blocking"
+)
+
 // report is the <testsuites> document.
 type report struct {
 	gojunit.Testsuites
 	Suites []suite `xml:"testsuite"`
 }
 
-// suite is a <testsuite> whose cases can carry earlier attempts.
+// suite is a <testsuite> whose cases can carry earlier attempts. Its
+// SystemOut shadows the library's so that it is written after the cases,
+// where the schema wants it (encoding/xml writes a shadowing field in its
+// own place).
 type suite struct {
 	gojunit.Testsuite
-	Testcases []testcase `xml:"testcase"`
+	Testcases []testcase      `xml:"testcase"`
+	SystemOut *gojunit.Output `xml:"system-out,omitempty"`
 }
+
+// suiteName is the one name of the suite, the same in every pipeline:
+// GitLab keys a case by suite, class and case name to tell new failures
+// from existing ones and to build a case's failure history, so a name
+// that changed per group run ("Manual Run <timestamp>") made every
+// failure new. The group run is named in the suite's properties and
+// output instead.
+const suiteName = "docketqa"
 
 // testcase is a <testcase> plus one element per earlier attempt: flaky*
 // when the final attempt passed, rerun* when it did not. *Error marks an
@@ -83,7 +109,12 @@ func (r *report) add(s suite) {
 // writeXML encodes r the way gojunit.Testsuites.WriteXML does. It must
 // shadow that promoted method, which would encode only the embedded
 // library struct and so drop every suite.
+//
+// Every message attribute is cut to bound.Line here, the one place all
+// reports pass: whatever a run, an API answer or a configuration error
+// holds, one JUnit message stays a few KiB (the body keeps the details).
 func (r *report) writeXML(w io.Writer) error {
+	r.boundMessages()
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "\t")
 	if err := enc.Encode(r); err != nil {
@@ -96,19 +127,45 @@ func (r *report) writeXML(w io.Writer) error {
 	return err
 }
 
+// boundMessages cuts every message attribute to bound.Line.
+func (r *report) boundMessages() {
+	cut := func(res *gojunit.Result) {
+		if res != nil {
+			res.Message = bound.Text(res.Message)
+		}
+	}
+	for i := range r.Suites {
+		for j := range r.Suites[i].Testcases {
+			tc := &r.Suites[i].Testcases[j]
+			cut(tc.Failure)
+			cut(tc.Error)
+			cut(tc.Skipped)
+			for _, as := range [][]attempt{tc.FlakyFailures, tc.FlakyErrors, tc.RerunFailures, tc.RerunErrors} {
+				for k := range as {
+					as[k].Message = bound.Text(as[k].Message)
+				}
+			}
+		}
+	}
+}
+
 // build turns s into one <testsuite> holding one <testcase> per run, in the
 // order of s.Runs. Every string in the result is safe to marshal as XML 1.0.
 func build(s result.Set) report {
 	ts := suite{Testsuite: gojunit.Testsuite{
-		Name: clean(suiteName(s)),
+		Name: suiteName,
 		Time: seconds(s.Elapsed),
 	}}
 	if s.GroupRunID != 0 {
 		ts.AddProperty("docketqa.group_run_id", strconv.FormatInt(s.GroupRunID, 10))
 	}
+	if s.GroupRunName != "" {
+		ts.AddProperty("docketqa.group_run_name", clean(s.GroupRunName))
+	}
 	if s.GroupRunURL != "" {
 		ts.AddProperty("docketqa.group_run_url", clean(s.GroupRunURL))
 	}
+	ts.SystemOut = &gojunit.Output{Data: clean(groupRunText(s))}
 	if !s.Started.IsZero() {
 		ts.SetTimestamp(s.Started.UTC())
 	}
@@ -142,15 +199,22 @@ func Write(w io.Writer, s result.Set) error {
 	return nil
 }
 
-func suiteName(s result.Set) string {
-	switch {
-	case s.GroupRunName != "":
-		return s.GroupRunName
-	case s.GroupRunID != 0:
-		return fmt.Sprintf("DocketQA group run %d", s.GroupRunID)
-	default:
-		return "DocketQA"
+// groupRunText is the suite's output: the group run by name and link,
+// where Jenkins and GitLab readers see it now that the suite name is fixed.
+func groupRunText(s result.Set) string {
+	if s.GroupRunID == 0 {
+		return "no DocketQA group run was triggered\n"
 	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "DocketQA group run %d", s.GroupRunID)
+	if s.GroupRunName != "" {
+		b.WriteString(": " + s.GroupRunName)
+	}
+	b.WriteByte('\n')
+	if s.GroupRunURL != "" {
+		fmt.Fprintf(&b, "%s\n", s.GroupRunURL)
+	}
+	return b.String()
 }
 
 func testcaseFor(r result.Run) testcase {
@@ -167,21 +231,28 @@ func testcaseFor(r result.Run) testcase {
 		return tc
 	}
 	problem := clean(describe.Problem(r))
+	if rec := r.Recent.String(); rec != "" {
+		// The message is what GitLab's widget and Jenkins' list show
+		// first; the test case has no properties to hold the record.
+		problem += "; " + clean(rec)
+	}
 	body := clean(details(r))
 	switch kind {
 	case result.KindNonBlocking:
-		tc.Skipped = &gojunit.Result{Message: nonBlockingPrefix(r) + problem, Type: "non-blocking", Data: body}
+		tc.Skipped = &gojunit.Result{Message: nonBlockingPrefix(r) + problem, Type: typeNonBlocking, Data: body}
 	case result.KindFailed:
-		tc.Failure = &gojunit.Result{Message: problem, Type: clean(describe.StatusWord(r)), Data: body}
+		// The API's status word is in the message and body, never here
+		// (see typeFailed).
+		tc.Failure = &gojunit.Result{Message: problem, Type: typeFailed, Data: body}
 		tc.SystemOut.Data += savedFiles(r, true)
 		return tc
 	case result.KindNotAwaited:
 		// Fail-fast stopped waiting after another run failed; this one may
 		// well pass, so it is not reported as broken. The gate's verdict
 		// is already "failed" because of the run that triggered fail-fast.
-		tc.Skipped = &gojunit.Result{Message: problem, Type: "not-awaited", Data: body}
+		tc.Skipped = &gojunit.Result{Message: problem, Type: typeNotAwaited, Data: body}
 	default:
-		tc.Error = &gojunit.Result{Message: problem, Type: "no-verdict", Data: body}
+		tc.Error = &gojunit.Result{Message: problem, Type: typeNoVerdict, Data: body}
 		tc.SystemOut.Data += savedFiles(r, true)
 		return tc
 	}
@@ -263,17 +334,14 @@ func addAttempts(tc *testcase, r result.Run) {
 	}
 }
 
-// attemptType is the attempt's status word for the type attribute, which
-// the schema requires; a word made only of characters XML cannot hold
-// falls back to the verdict class.
+// attemptType is the type attribute of an earlier attempt, which the
+// schema requires: the gate's word for its verdict class. The API's status
+// word is in the message and in <system-out>.
 func attemptType(a result.Attempt) string {
-	if t := strings.TrimSpace(clean(describe.AttemptStatus(a))); t != "" {
-		return t
-	}
 	if describe.AttemptErrored(a) {
-		return "error"
+		return typeNoVerdict
 	}
-	return "failed"
+	return typeFailed
 }
 
 // attemptOut is the <system-out> of an earlier attempt: where to look at
@@ -283,6 +351,7 @@ func attemptOut(a result.Attempt) string {
 	if a.RunID != 0 {
 		fmt.Fprintf(&b, "run id: %d\n", a.RunID)
 	}
+	fmt.Fprintf(&b, "status: %s\n", describe.AttemptStatus(a))
 	if a.VideoURL != "" {
 		fmt.Fprintf(&b, "video: %s\n", a.VideoURL)
 	}
@@ -315,7 +384,7 @@ func noRunsCase(s result.Set) gojunit.Testcase {
 		Name:      "no test runs",
 		Classname: classname,
 		Time:      seconds(0),
-		Error:     &gojunit.Result{Message: msg, Type: "no-verdict"},
+		Error:     &gojunit.Result{Message: msg, Type: typeNoVerdict},
 	}
 }
 
@@ -353,6 +422,13 @@ func systemOut(r result.Run) string {
 		if st := r.FailedStep(); st != nil {
 			fmt.Fprintf(&b, "warning: DocketQA reported the run passed, but step %d is marked unsuccessful\n", st.Number)
 		}
+	} else if st := r.FailedStep(); st != nil {
+		// GitLab's merge request widget shows the case's output, not its
+		// failure body: the failing step must be there, near the top.
+		fmt.Fprintf(&b, "failing step: %s\n", describe.Step(*st))
+	}
+	if rec := r.Recent.String(); rec != "" {
+		fmt.Fprintf(&b, "recent record: %s\n", rec)
 	}
 	for i, a := range r.Earlier {
 		fmt.Fprintf(&b, "%s: %s", describe.AttemptLabel(a, i+1, total), describe.AttemptStatus(a))

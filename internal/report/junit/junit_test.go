@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,8 +77,8 @@ func TestBuildCases(t *testing.T) {
 	mixed := reporttest.Named(t, "mixed")
 	suites := build(mixed)
 	s := suites.Suites[0]
-	if s.Name != "Nightly smoke" {
-		t.Errorf("suite name = %q", s.Name)
+	if s.Name != "docketqa" {
+		t.Errorf("suite name = %q, want the stable docketqa", s.Name)
 	}
 	if s.Timestamp != "2025-03-14T09:26:53Z" {
 		t.Errorf("timestamp = %q, want UTC", s.Timestamp)
@@ -85,9 +86,10 @@ func TestBuildCases(t *testing.T) {
 	if s.Time != "252.345" {
 		t.Errorf("time = %q", s.Time)
 	}
-	if s.Properties == nil || len(*s.Properties) != 2 ||
+	if s.Properties == nil || len(*s.Properties) != 3 ||
 		(*s.Properties)[0] != (gojunit.Property{Name: "docketqa.group_run_id", Value: "35"}) ||
-		(*s.Properties)[1] != (gojunit.Property{Name: "docketqa.group_run_url", Value: "https://app.docketqa.example/group-runs/35"}) {
+		(*s.Properties)[1] != (gojunit.Property{Name: "docketqa.group_run_name", Value: "Nightly smoke"}) ||
+		(*s.Properties)[2] != (gojunit.Property{Name: "docketqa.group_run_url", Value: "https://app.docketqa.example/group-runs/35"}) {
 		t.Errorf("properties = %+v", s.Properties)
 	}
 
@@ -113,7 +115,7 @@ func TestBuildCases(t *testing.T) {
 	}
 	fail := byName["Fails last (blueprint 502)"]
 	if fail.Failure == nil ||
-		fail.Failure.Message != `step 2: Click "Checkout": No button labelled Checkout was found` ||
+		fail.Failure.Message != `step 2: Click "Checkout": No button labelled Checkout was found; new failure: passed the last 9 runs (✓✓✓✓✓✓✓✓✓✗, latest last)` ||
 		fail.Failure.Type != "failed" ||
 		!strings.Contains(fail.Failure.Data, "✓ step 1 (4s): Open the cart — Cart shows 2 items") ||
 		!strings.Contains(fail.Failure.Data, "✗ step 3: Pay with test card — Not reached") {
@@ -121,6 +123,8 @@ func TestBuildCases(t *testing.T) {
 	}
 	for _, want := range []string{
 		"status: failed", "run id: 9502", "attempts: 1",
+		"failing step: ✗ step 2 (31s): Click \"Checkout\" — No button labelled Checkout was found\n",
+		"recent record: new failure: passed the last 9 runs (✓✓✓✓✓✓✓✓✓✗, latest last)\n",
 		"screenshots:\nstep 1: https://cdn.docketqa.example/runs/9502/step-1.png\nstep 2: https://cdn.docketqa.example/runs/9502/step-2.png\nstep 2: https://cdn.docketqa.example/runs/9502/step-3.png\n",
 		"video: https://cdn.docketqa.example/runs/9502/video.mp4",
 	} {
@@ -129,7 +133,7 @@ func TestBuildCases(t *testing.T) {
 		}
 	}
 	noVerdict := byName["Times out (blueprint 505)"]
-	if noVerdict.Error == nil || noVerdict.Error.Message != "no result within 30m; last status running" || noVerdict.Error.Type != "no-verdict" {
+	if noVerdict.Error == nil || noVerdict.Error.Message != "no result within 30m; last status running; failing for the last 4 runs (✓✓✗✗✗✗, latest last)" || noVerdict.Error.Type != "no-verdict" {
 		t.Errorf("error = %+v", noVerdict.Error)
 	}
 	nb := byName["Optional check (blueprint 504)"]
@@ -158,30 +162,31 @@ func TestBuildAttempts(t *testing.T) {
 			name:   "flaky by DocketQA retry",
 			run:    result.Run{Verdict: result.Passed, Attempts: 2, Flaky: true, Earlier: []result.Attempt{retry}},
 			flakyF: 1, firstMessage: "attempt 1 of 2 (DocketQA retry): step 2: Click: missing", firstType: "failed",
-			firstOut: "video: https://cdn.example/a1.mp4\n",
+			firstOut: "status: failed\nvideo: https://cdn.example/a1.mp4\n",
 		},
 		{
 			name:   "earlier attempts without the flag",
 			run:    result.Run{Verdict: result.Passed, Attempts: 3, Earlier: []result.Attempt{retry, lost}},
 			flakyF: 1, flakyE: 1, firstMessage: "attempt 1 of 3 (DocketQA retry): step 2: Click: missing", firstType: "failed",
-			firstOut: "video: https://cdn.example/a1.mp4\n",
+			firstOut: "status: failed\nvideo: https://cdn.example/a1.mp4\n",
 		},
 		{
 			name:   "failed after a rerun without verdict",
 			run:    result.Run{Verdict: result.Failed, Attempts: 2, Earlier: []result.Attempt{lost}},
-			rerunE: 1, failures: 1, firstMessage: "attempt 1 of 2 (test run 70): no result within 30m", firstType: "running",
-			firstOut: "run id: 70\n",
+			rerunE: 1, failures: 1, firstMessage: "attempt 1 of 2 (test run 70): no result within 30m", firstType: "no-verdict",
+			firstOut: "run id: 70\nstatus: running\n",
 		},
 		{
 			name:   "no verdict after failures",
 			run:    result.Run{Verdict: result.Error, Attempts: 3, Earlier: []result.Attempt{retry, retry}},
 			rerunF: 2, errors: 1, firstMessage: "attempt 1 of 3 (DocketQA retry): step 2: Click: missing", firstType: "failed",
-			firstOut: "video: https://cdn.example/a1.mp4\n",
+			firstOut: "status: failed\nvideo: https://cdn.example/a1.mp4\n",
 		},
 		{
 			name:   "non-blocking failure",
 			run:    result.Run{Verdict: result.Failed, NonBlocking: true, Attempts: 2, Earlier: []result.Attempt{{}}},
 			rerunF: 1, skipped: 1, firstMessage: "attempt 1 of 2 (DocketQA retry): status failed", firstType: "failed",
+			firstOut: "status: failed\n",
 		},
 	}
 	for _, tc := range cases {
@@ -272,8 +277,8 @@ func TestBuildEmptyAndUntriggered(t *testing.T) {
 		suiteName string
 		message   string
 	}{
-		{"trigger failed", result.Set{}, "DocketQA", "no group run was triggered"},
-		{"no runs", result.Set{GroupRunID: 7}, "DocketQA group run 7", "the group run reported no test runs"},
+		{"trigger failed", result.Set{}, "docketqa", "no group run was triggered"},
+		{"no runs", result.Set{GroupRunID: 7}, "docketqa", "the group run reported no test runs"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -289,6 +294,35 @@ func TestBuildEmptyAndUntriggered(t *testing.T) {
 				t.Errorf("cases = %+v, want one error case %q", s.Testcases, tc.message)
 			}
 		})
+	}
+}
+
+// TestSuiteNameIsStable: GitLab tells new failures from existing ones by
+// suite, class and case name, so two pipelines' group runs, named after
+// their start time, must give the same suite name; the group run is still
+// named where a reader sees it.
+func TestSuiteNameIsStable(t *testing.T) {
+	t.Parallel()
+	run := result.Run{BlueprintID: 3, RunID: 30, Title: "Checkout", Verdict: result.Failed}
+	var names []string
+	for i, name := range []string{"Manual Run 2026-12-01 10:00:00", "Manual Run 2026-12-02 11:30:00"} {
+		set := result.Set{GroupRunID: int64(40 + i), GroupRunName: name, GroupRunURL: "https://app.docketqa.example/group-runs/4" + strconv.Itoa(i),
+			Runs: []result.Run{run}}
+		s := build(set).Suites[0]
+		names = append(names, s.Name+"/"+s.Testcases[0].Classname+"/"+s.Testcases[0].Name)
+		if s.SystemOut == nil || !strings.Contains(s.SystemOut.Data, name) || !strings.Contains(s.SystemOut.Data, set.GroupRunURL) {
+			t.Errorf("suite output %+v does not name the group run %q and link it", s.SystemOut, name)
+		}
+		found := false
+		for _, p := range *s.Properties {
+			found = found || p.Name == "docketqa.group_run_name" && p.Value == name
+		}
+		if !found {
+			t.Errorf("properties %+v lack docketqa.group_run_name %q", *s.Properties, name)
+		}
+	}
+	if names[0] != names[1] {
+		t.Errorf("case keys differ between pipelines: %q and %q", names[0], names[1])
 	}
 }
 
@@ -418,4 +452,66 @@ func resultData(r *gojunit.Result) string {
 		return ""
 	}
 	return r.Message + r.Data
+}
+
+// TestTypeIsTheGatesOwnWord: whatever status word the API sends, every
+// type attribute is one of the gate's words, and the status word is still
+// in the failure's body. GitLab reads type as an ActiveSupport type cast:
+// "yaml" or "symbol" there makes it reject the whole report.
+func TestTypeIsTheGatesOwnWord(t *testing.T) {
+	t.Parallel()
+	own := map[string]bool{typeFailed: true, typeNoVerdict: true, typeNotAwaited: true, typeNonBlocking: true}
+	for _, word := range []string{"yaml", "symbol", "integer", "array", "hash", "boolean", "base64Binary", "string", "failed", `"><x/>`, " "} {
+		t.Run(word, func(t *testing.T) {
+			t.Parallel()
+			earlier := []result.Attempt{
+				{Rerun: true, RunID: 7, Status: word, Verdict: result.Failed},
+				{Rerun: true, RunID: 8, Status: word, Verdict: result.Error, Reason: "gone"},
+			}
+			set := result.Set{GroupRunID: 1, Runs: []result.Run{
+				{BlueprintID: 1, RunID: 9, Title: "Failed", Status: word, Verdict: result.Failed, Attempts: 3, Earlier: earlier},
+				{BlueprintID: 2, RunID: 10, Title: "No verdict", Status: word, Verdict: result.Error, Attempts: 1},
+				{BlueprintID: 3, RunID: 11, Title: "Non-blocking", Status: word, Verdict: result.Failed, NonBlocking: true, Attempts: 1},
+				{BlueprintID: 4, RunID: 12, Title: "Flaky", Status: "passed", Verdict: result.Passed, Flaky: true, Attempts: 2, Earlier: earlier[:1]},
+			}}
+			var buf bytes.Buffer
+			if err := Write(&buf, set); err != nil {
+				t.Fatal(err)
+			}
+			dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
+			types := 0
+			var text strings.Builder
+			for {
+				tok, err := dec.Token()
+				if err != nil {
+					if !errors.Is(err, io.EOF) {
+						t.Fatalf("token: %v", err)
+					}
+					break
+				}
+				if cd, ok := tok.(xml.CharData); ok {
+					text.Write(cd)
+				}
+				se, ok := tok.(xml.StartElement)
+				if !ok {
+					continue
+				}
+				for _, a := range se.Attr {
+					if a.Name.Local != "type" {
+						continue
+					}
+					types++
+					if !own[a.Value] {
+						t.Errorf("<%s type=%q>: not one of the gate's words", se.Name.Local, a.Value)
+					}
+				}
+			}
+			if types != 6 {
+				t.Errorf("%d type attributes, want 6 (3 results, 3 attempts)", types)
+			}
+			if w := strings.TrimSpace(word); w != "" && strings.Count(text.String(), "status: "+w) < 6 {
+				t.Errorf("the status word %q is not in the bodies:\n%s", word, buf.String())
+			}
+		})
+	}
 }

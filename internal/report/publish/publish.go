@@ -11,6 +11,7 @@ import (
 
 	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/ci"
+	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/manifest"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/junit"
 	"github.com/docketqa-gate/docketqa-gate/internal/report/resultsjson"
@@ -25,6 +26,12 @@ type Paths struct {
 	// SummaryFromRunner says Summary is the runner's $GITHUB_STEP_SUMMARY:
 	// appended to in place, since the runner owns (and reads) that file.
 	SummaryFromRunner bool
+	// SummaryNotes are lines the summary shows under its heading (see
+	// summary.Options.Notes).
+	SummaryNotes []string
+	// Cause is why runs got no verdict, when one reason explains them:
+	// the summary's headline names it, with its advice.
+	Cause event.Cause
 }
 
 // appendSummary adds text to the summary file.
@@ -59,7 +66,7 @@ func Reports(set result.Set, t result.Tally, p Paths, outs OutputSetter) []Writt
 	}))
 	if p.Summary != "" {
 		w = append(w, file("Markdown summary", p.Summary, "--summary / DOCKETQA_SUMMARY", func() error {
-			return p.appendSummary(summary.Render(set, summary.Options{}))
+			return p.appendSummary(summary.Render(set, summary.Options{Notes: p.SummaryNotes, Cause: p.Cause.What, Advice: p.Cause.Advice}))
 		}))
 	}
 	if p.ResultsJSON != "" {
@@ -85,10 +92,11 @@ func WriteOutputs(o ci.Outputs, dotenv string, outs OutputSetter) []Written {
 	return w
 }
 
-// Manifest writes the --detach manifest.
-func Manifest(path string, m manifest.Manifest) Written {
+// Manifest writes the --detach manifest, authenticated with a MAC under
+// the API key (see package manifest).
+func Manifest(path string, m manifest.Manifest, key string) Written {
 	return file("manifest", path, "--detach / DOCKETQA_DETACH", func() error {
-		b, err := manifest.Marshal(m)
+		b, err := manifest.Marshal(m, key)
 		if err != nil {
 			return err
 		}

@@ -5,19 +5,20 @@
 // The document is versioned by SchemaVersion and keeps a stable shape:
 // every field is always present, in the order of the struct types below.
 // A value the gate does not know is null when it is a number or an object
-// (run_id, failing_step, started, group_run) and "" when it is a string;
+// (run_id, failing_step, recent, started, group_run) and "" when it is a string;
 // lists are [] rather than null. Strings are made valid UTF-8, replacing
 // invalid bytes with U+FFFD, so a broken byte from the API cannot make the
 // file unreadable for strict decoders.
 package resultsjson
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/report/internal/describe"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
@@ -75,6 +76,16 @@ type run struct {
 	Artifacts []artifact `json:"artifacts"`
 	// Omitted says what the API's answer held that the gate did not keep.
 	Omitted string `json:"omitted"`
+	// Recent is the blueprint's recent record from --history, for runs
+	// that failed, had no verdict or were flaky; null otherwise.
+	Recent *recent `json:"recent"`
+}
+
+// recent is a run's recent record: outcomes most recent last, and their
+// reading in plain words.
+type recent struct {
+	Outcomes []string `json:"outcomes"`
+	Reading  string   `json:"reading"`
 }
 
 // artifact is a saved screenshot or video: the local path, relative to the
@@ -113,8 +124,12 @@ type step struct {
 // Write writes the results document for s to w as indented JSON followed
 // by a newline.
 //
-// The runs are encoded one at a time, so memory stays flat with 10,000 runs
-// and their steps; the bytes are the same as encoding the whole document.
+// The document is streamed with a jsontext.Encoder, which writes to w as
+// its buffer fills, and the runs are converted one at a time, so memory
+// stays flat with 10,000 runs and their steps. The encoder is set to write
+// what encoding/json's MarshalIndent wrote before: the indent (which also
+// puts a space after each colon), and <, >, & and U+2028/U+2029 escaped as
+// encoding/json does by default; the bytes did not change.
 func Write(w io.Writer, s result.Set) error {
 	doc := build(result.Set{GroupRunID: s.GroupRunID, GroupRunName: s.GroupRunName, GroupRunURL: s.GroupRunURL,
 		Started: s.Started, Elapsed: s.Elapsed})
@@ -123,42 +138,21 @@ func Write(w io.Writer, s result.Set) error {
 	t := s.Tally()
 	doc.Verdict = string(t.Verdict)
 	doc.Counts = countsOf(t)
-	head, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write results json: %w", err)
-	}
-	if len(s.Runs) == 0 {
-		_, err = w.Write(append(head, '\n'))
-		return wrapWrite(err)
-	}
-	// "runs" is the document's last field and renders as "[]" when empty:
-	// cut there and stream the elements in its place.
-	head = bytes.TrimSuffix(head, []byte("[]\n}"))
-	if _, err := w.Write(append(head, '[')); err != nil {
-		return wrapWrite(err)
-	}
-	for i, r := range s.Runs {
-		b, err := json.MarshalIndent(runFor(r), "    ", "  ")
-		if err != nil {
-			return fmt.Errorf("write results json: %w", err)
+	// The runs, doc's last field, come from the set, not from doc.Runs.
+	runs := json.MarshalToFunc(func(enc *jsontext.Encoder, _ []run) error {
+		if err := enc.WriteToken(jsontext.BeginArray); err != nil {
+			return err
 		}
-		sep := ",\n    "
-		if i == 0 {
-			sep = "\n    "
+		for _, r := range s.Runs {
+			if err := json.MarshalEncode(enc, runFor(r)); err != nil {
+				return err
+			}
 		}
-		if _, err := io.WriteString(w, sep); err != nil {
-			return wrapWrite(err)
-		}
-		if _, err := w.Write(b); err != nil {
-			return wrapWrite(err)
-		}
-	}
-	_, err = io.WriteString(w, "\n  ]\n}\n")
-	return wrapWrite(err)
-}
-
-func wrapWrite(err error) error {
-	if err != nil {
+		return enc.WriteToken(jsontext.EndArray)
+	})
+	enc := jsontext.NewEncoder(w, jsontext.WithIndent("  "),
+		jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true))
+	if err := json.MarshalEncode(enc, doc, json.WithMarshalers(runs)); err != nil {
 		return fmt.Errorf("write results json: %w", err)
 	}
 	return nil
@@ -211,6 +205,12 @@ func runFor(r result.Run) run {
 		Blocking:        !r.NonBlocking,
 		EarlierAttempts: make([]attempt, 0, len(r.Earlier)),
 		Steps:           make([]step, 0, len(r.Steps)),
+	}
+	if r.Recent.Reading != "" {
+		out.Recent = &recent{Outcomes: make([]string, len(r.Recent.Outcomes)), Reading: r.Recent.Reading}
+		for i, o := range r.Recent.Outcomes {
+			out.Recent.Outcomes[i] = string(o)
+		}
 	}
 	if st := r.FailedStep(); st != nil {
 		out.FailingStep = &failingStep{Number: st.Number, Task: text(st.Task), Result: text(st.Result)}

@@ -146,14 +146,14 @@ func TestWriteUnknowns(t *testing.T) {
 	out := buf.String()
 	for _, want := range []string{
 		`"verdict": "error"`, `"group_run": null`, `"started": null`, `"run_id": null`, `"failing_step": null`,
-		`"earlier_attempts": []`, `"steps": []`, `"status": ""`, `"blocking": true`,
+		`"recent": null`, `"earlier_attempts": []`, `"steps": []`, `"status": ""`, `"blocking": true`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
 	}
-	if strings.Count(out, "null") != 4 {
-		t.Errorf("want exactly 4 nulls (group_run, started, run_id, failing_step):\n%s", out)
+	if strings.Count(out, "null") != 5 {
+		t.Errorf("want exactly 5 nulls (group_run, started, run_id, failing_step, recent):\n%s", out)
 	}
 }
 

@@ -35,6 +35,14 @@ type Options struct {
 	// MaxBytes caps the size of the output. 0 means DefaultMaxBytes; values
 	// below MinMaxBytes are raised to MinMaxBytes.
 	MaxBytes int
+	// Notes are lines shown under the heading, such as which policies a
+	// config file set; each is escaped and cut like any table cell.
+	Notes []string
+	// Cause names why runs got no verdict, when one reason explains them
+	// ("DocketQA refused the API key (HTTP 401)"), and Advice what to do
+	// about it. When no run failed, the headline names the cause and the
+	// advice follows it; "no verdict for 2 of 2 runs" alone helps nobody.
+	Cause, Advice string
 }
 
 const tableHeader = "| Status | Test | Duration | Failing step & reason | Video |\n" +
@@ -53,7 +61,12 @@ func Render(s result.Set, opt Options) string {
 
 	var b strings.Builder
 	c := s.Tally()
-	writeHeading(&b, s, c)
+	writeHeading(&b, s, c, opt)
+	for _, n := range opt.Notes {
+		if t := text(n); t != "" {
+			b.WriteString("\n" + t + "\n")
+		}
+	}
 	if len(s.Runs) == 0 {
 		return b.String()
 	}
@@ -79,14 +92,21 @@ func Render(s result.Set, opt Options) string {
 	return b.String()
 }
 
-func writeHeading(b *strings.Builder, s result.Set, c result.Tally) {
+func writeHeading(b *strings.Builder, s result.Set, c result.Tally, opt Options) {
 	switch {
 	case c.Total == 0:
 		b.WriteString("## ⚠️ DocketQA: no verdict, no test runs were reported\n")
 	case c.Failed > 0:
 		fmt.Fprintf(b, "## ❌ DocketQA: %d of %s failed\n", c.Failed, plural(c.Total, "run", "runs"))
 	case c.NoVerdict+c.NotAwaited > 0:
-		fmt.Fprintf(b, "## ⚠️ DocketQA: no verdict for %d of %s\n", c.NoVerdict+c.NotAwaited, plural(c.Total, "run", "runs"))
+		fmt.Fprintf(b, "## ⚠️ DocketQA: no verdict for %d of %s", c.NoVerdict+c.NotAwaited, plural(c.Total, "run", "runs"))
+		if cause := text(opt.Cause); cause != "" {
+			b.WriteString(": " + cause)
+		}
+		b.WriteString("\n")
+		if advice := text(opt.Advice); advice != "" && text(opt.Cause) != "" {
+			b.WriteString("\n**What to do:** " + advice + "\n")
+		}
 	case c.NonBlockingFailed > 0:
 		fmt.Fprintf(b, "## ✅ DocketQA: passed with %s (%s)\n",
 			plural(c.NonBlockingFailed, "non-blocking failure", "non-blocking failures"), plural(c.Total, "run", "runs"))
@@ -167,6 +187,14 @@ func tableRow(r result.Run) string {
 		duration = describe.Duration(r.Duration)
 	}
 	problem := text(describe.Problem(r))
+	// The recent record shares the reason's cell: it answers the reader's
+	// next question about that reason (new, ongoing or flaky?).
+	if rec := r.Recent.String(); rec != "" {
+		if problem != "" {
+			problem += " · "
+		}
+		problem += text(rec)
+	}
 	if problem == "" {
 		problem = "—"
 	}

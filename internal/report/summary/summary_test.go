@@ -53,6 +53,56 @@ func TestRenderHeading(t *testing.T) {
 	}
 }
 
+// TestRenderCause checks that the cause of missing verdicts and its
+// advice head the summary when no run failed, escaped like any other
+// text, and are left out when a failure is the news or no cause is known.
+func TestRenderCause(t *testing.T) {
+	t.Parallel()
+	pass := result.Run{BlueprintID: 1, Verdict: result.Passed}
+	fail := result.Run{BlueprintID: 2, Verdict: result.Failed}
+	lost := result.Run{BlueprintID: 3, Verdict: result.Error}
+	const key = "DocketQA refused the API key (HTTP 401)"
+	cases := []struct {
+		name            string
+		runs            []result.Run
+		cause, advice   string
+		heading, advise string // advise: the line after the heading, "" for none
+	}{
+		{"refused key", []result.Run{lost, lost}, key, "check DOCKETQA_API_KEY",
+			"## ⚠️ DocketQA: no verdict for 2 of 2 runs: " + key, `**What to do:** check DOCKETQA\_API\_KEY`},
+		{"deadline with a pass", []result.Run{pass, lost}, "the deadline of 2s passed", "raise --timeout",
+			"## ⚠️ DocketQA: no verdict for 1 of 2 runs: the deadline of 2s passed", "**What to do:** raise --timeout"},
+		{"cause without advice", []result.Run{lost}, "the gate was interrupted", "",
+			"## ⚠️ DocketQA: no verdict for 1 of 1 run: the gate was interrupted", ""},
+		{"advice without a cause is not shown", []result.Run{lost}, "", "raise --timeout",
+			"## ⚠️ DocketQA: no verdict for 1 of 1 run", ""},
+		{"a failure is the headline", []result.Run{fail, lost}, key, "check the key",
+			"## ❌ DocketQA: 1 of 2 runs failed", ""},
+		{"all passed", []result.Run{pass}, key, "check the key", "## ✅ DocketQA: 1 run passed", ""},
+		{"hostile cause", []result.Run{lost}, "could not reach <b>x</b>\n## forged | row", "**bold**\n\n# forged",
+			// One line: "##" mid-line starts no heading, "|" no cell.
+			`## ⚠️ DocketQA: no verdict for 1 of 1 run: could not reach &lt;b&gt;x&lt;/b&gt; ## forged \| row`,
+			`**What to do:** \*\*bold\*\* # forged`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := Render(result.Set{GroupRunID: 9, Runs: tc.runs}, Options{Cause: tc.cause, Advice: tc.advice})
+			heading, rest, _ := strings.Cut(got, "\n")
+			if heading != tc.heading {
+				t.Errorf("heading = %q, want %q", heading, tc.heading)
+			}
+			next, _, _ := strings.Cut(strings.TrimPrefix(rest, "\n"), "\n")
+			switch {
+			case tc.advise == "" && strings.HasPrefix(next, "**What to do:**"):
+				t.Errorf("unexpected advice line %q", next)
+			case tc.advise != "" && next != tc.advise:
+				t.Errorf("line after the heading = %q, want %q", next, tc.advise)
+			}
+		})
+	}
+}
+
 func TestRenderOrder(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -224,9 +224,9 @@ func Cases() []Case {
 		{Name: "mixed", Set: group(
 			passedRun(501, 9501, "Passes first"),
 			mixedNB,
-			mixedFlaky,
-			noVerdictRun(505, 9505, "Times out"),
-			failedRun(502, 9502, "Fails last"),
+			withRecent(mixedFlaky, "PFPPFPPPFP", "flaky: 3 failures in the last 10"),
+			withRecent(noVerdictRun(505, 9505, "Times out"), "PPFFFF", "failing for the last 4 runs"),
+			withRecent(failedRun(502, 9502, "Fails last"), "PPPPPPPPPF", "new failure: passed the last 9 runs"),
 		)},
 		{Name: "flaky", Set: group(
 			passedRun(702, 9702, "Log in"),
@@ -255,6 +255,20 @@ func Cases() []Case {
 		{Name: "hostile", Set: Hostile()},
 		{Name: "artifacts", Set: Artifacts()},
 	}
+}
+
+// withRecent gives r a recent record: outcomes as "PPF" (passed, passed,
+// failed), most recent last, and the reading history.Read gives them.
+func withRecent(r result.Run, outcomes, reading string) result.Run {
+	r.Recent.Reading = reading
+	for _, c := range outcomes {
+		v := result.Failed
+		if c == 'P' {
+			v = result.Passed
+		}
+		r.Recent.Outcomes = append(r.Recent.Outcomes, v)
+	}
+	return r
 }
 
 // Artifacts is a set whose runs have saved evidence (--artifacts-dir), and

@@ -1,0 +1,198 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
+)
+
+// baseEnv is a configuration that runs: key and ids from the environment.
+func baseEnv(extra map[string]string) map[string]string {
+	env := map[string]string{"DOCKETQA_API_KEY": "k3y-Never-Shown", "DOCKETQA_BLUEPRINT_IDS": "181,182"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+// TestFileCannotSwitchTheGateOff proves the config file, which a pull
+// request can change, cannot hold a setting that lets the gate exit
+// without a verdict, and that the refusal names where it may be set.
+func TestFileCannotSwitchTheGateOff(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ file, setting, where string }{
+		{"demo: true", "demo", "--demo"},
+		{"demo-scenario: pass", "demo-scenario", "--demo-scenario"},
+		{"dry-run: true", "dry-run", "--dry-run, action input dry-run or DOCKETQA_DRY_RUN"},
+		{"detach: m.json", "detach", "--detach, action input detach or DOCKETQA_DETACH"},
+		{`{"dry-run": "true"}`, "dry-run", "--dry-run"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}), map[string]string{"gate.yml": tc.file + "\n"})
+			cfg, _, problems := loadSys(t, nil, sys)
+			if len(problems) != 1 {
+				t.Fatalf("problems %q, want one", problems)
+			}
+			for _, want := range []string{"gate.yml", "line 1", tc.setting + " cannot be set in a config file", "without a verdict", tc.where} {
+				if !strings.Contains(problems[0], want) {
+					t.Errorf("problem %q does not say %q", problems[0], want)
+				}
+			}
+			if cfg.Demo || cfg.DryRun || cfg.Detach != "" {
+				t.Errorf("the refused setting took effect: %+v", cfg)
+			}
+		})
+	}
+	// The same settings from a flag, an input or the environment work.
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"--dry-run"}, nil},
+		{nil, map[string]string{"INPUT_DRY-RUN": "true"}},
+		{nil, map[string]string{"DOCKETQA_DETACH": "m.json"}},
+	} {
+		cfg, _, problems := loadSys(t, tc.args, fakeSystem(baseEnv(tc.env), nil))
+		if problems != nil || !(cfg.DryRun || cfg.Detach != "") {
+			t.Errorf("%v %v: problems %q, config %+v", tc.args, tc.env, problems, cfg)
+		}
+	}
+}
+
+// TestFileBaseURL proves a file can point the API (and so the key) only
+// at DocketQA's own https hosts or at loopback; any other host needs a
+// flag, an input or a variable.
+func TestFileBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{"https://api.docketqa.com", true},
+		{"https://docketqa.com/api", true},
+		{"https://eu.api.DocketQA.com", true},
+		{"http://127.0.0.1:8080", true},
+		{"http://localhost:9", true},
+		{"https://[::1]:8443", true},
+		{"https://any.host", false},
+		{"https://docketqa.com.evil.example", false},
+		{"https://evildocketqa.com", false},
+		{"https://docketqa.com.", false},
+		{"https://10.0.0.1", false},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			t.Parallel()
+			sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}), map[string]string{"gate.yml": "base-url: " + tc.url + "\n"})
+			cfg, _, problems := loadSys(t, nil, sys)
+			if tc.ok {
+				if problems != nil {
+					t.Fatalf("problems %q", problems)
+				}
+				return
+			}
+			if len(problems) != 1 || !strings.Contains(problems[0], "base-url") || !strings.Contains(problems[0], "config file gate.yml line 1") ||
+				!strings.Contains(problems[0], "--base-url, action input base-url or DOCKETQA_BASE_URL") {
+				t.Fatalf("problems %q, want one naming the setting, the file and where else to set it", problems)
+			}
+			if cfg.BaseURL != "" {
+				t.Errorf("BaseURL = %q", cfg.BaseURL)
+			}
+		})
+	}
+	// The same host from a flag or the environment is the user's choice.
+	for _, env := range []map[string]string{{"DOCKETQA_BASE_URL": "https://any.host"}, {"INPUT_BASE-URL": "https://any.host"}} {
+		sys := fakeSystem(baseEnv(env), nil)
+		if cfg, _, problems := loadSys(t, nil, sys); problems != nil || cfg.BaseURL != "https://any.host" {
+			t.Errorf("%v: %q %q", env, cfg.BaseURL, problems)
+		}
+	}
+	// And a flag beats the file: the file's host is never checked, or used.
+	sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}), map[string]string{"gate.yml": "base-url: https://any.host\n"})
+	if cfg, _, problems := loadSys(t, []string{"--base-url", "http://127.0.0.1:1"}, sys); problems != nil || cfg.BaseURL != "http://127.0.0.1:1" {
+		t.Errorf("flag over file: %q %q", cfg.BaseURL, problems)
+	}
+}
+
+// TestDemoWithBaseURL makes the precedence explicit: a demo never ignores
+// a base URL silently, wherever either comes from.
+func TestDemoWithBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+	}{
+		{[]string{"--demo", "--base-url", "http://127.0.0.1:1"}, nil},
+		{[]string{"--demo-scenario", "fail"}, map[string]string{"DOCKETQA_BASE_URL": "http://127.0.0.1:1"}},
+	} {
+		_, _, problems := loadSys(t, tc.args, fakeSystem(tc.env, nil))
+		if len(problems) != 1 || !strings.Contains(problems[0], "--demo") || !strings.Contains(problems[0], "--base-url") {
+			t.Errorf("%v %v: problems %q, want one naming --demo and --base-url", tc.args, tc.env, problems)
+		}
+	}
+	if _, _, problems := loadSys(t, []string{"--demo"}, fakeSystem(nil, nil)); problems != nil {
+		t.Errorf("--demo alone: %q", problems)
+	}
+}
+
+// TestFilePolicies proves the policies the file set are listed for the
+// summary, and only those.
+func TestFilePolicies(t *testing.T) {
+	t.Parallel()
+	sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml", "DOCKETQA_FAIL_ON_NO_VERDICT": "false"}),
+		map[string]string{"gate.yml": "fail-on-missing: false\nnon-blocking-ids: [182]\nfail-on-no-verdict: true\ntimeout: 5m\n"})
+	cfg, _, problems := loadSys(t, nil, sys)
+	if problems != nil {
+		t.Fatal(problems)
+	}
+	want := []string{"non-blocking-ids=182", "fail-on-missing=false"}
+	if got := cfg.FilePolicies(); !slices.Equal(got, want) {
+		t.Errorf("FilePolicies = %q, want %q", got, want)
+	}
+	if got := (Config{}).FilePolicies(); got != nil {
+		t.Errorf("no file: %q", got)
+	}
+}
+
+// TestConfigFileOnDisk reads real files through the default reader: a
+// link (to a device or anything), a FIFO, a directory and an oversized
+// file are configuration errors that say what is wrong, never a hang or
+// an unbounded read.
+func TestConfigFileOnDisk(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	zero := filepath.Join(dir, "zero.yml")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Skipf("no symlinks: %v", err)
+	}
+	big := filepath.Join(dir, "big.yml")
+	if err := os.WriteFile(big, []byte("# "+strings.Repeat("x", int(ConfigFileKind.Max))+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.yml")
+	if err := os.WriteFile(good, []byte("timeout: 45m\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{zero, "symbolic link"},
+		{"/dev/zero", "character device"},
+		{dir, "directory"},
+		{big, "larger than 1 MiB"},
+		{filepath.Join(dir, "missing.yml"), "no such file"},
+	} {
+		_, _, err := LoadSystem(nil, System{Getenv: testutil.Getenv(baseEnv(map[string]string{"DOCKETQA_CONFIG": tc.path}))})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "config file") {
+			t.Errorf("%s: error %v, want one saying %q", tc.path, err, tc.want)
+		}
+		if err != nil && strings.Count(err.Error(), tc.path) != 1 {
+			t.Errorf("%s: the path is named %d times: %v", tc.path, strings.Count(err.Error(), tc.path), err)
+		}
+	}
+	if cfg, _, err := LoadSystem(nil, System{Getenv: testutil.Getenv(baseEnv(map[string]string{"DOCKETQA_CONFIG": good}))}); err != nil || cfg.Timeout.Minutes() != 45 {
+		t.Errorf("a good file: %v %v", cfg.Timeout, err)
+	}
+}
