@@ -582,8 +582,18 @@ func (l *loader) apiKey() Secret {
 		l.invalidHidden(v, "the key contains spaces, line breaks or other invisible characters; copy it again as a single line")
 		return ""
 	}
+	if n := utf8.RuneCountInString(v.raw); n > 0 && n < MinKeyLength {
+		// A key this short is a placeholder or a truncated paste; and the
+		// log masks every occurrence of the key, so a one-letter key would
+		// turn "docketqa-gate" into "doc[redacted]etqa-gate" everywhere.
+		l.invalidHidden(v, fmt.Sprintf("the key is %d characters long, too short to be a DocketQA key (or to mask in the log without hiding parts of ordinary words); copy the whole key, at least %d characters", n, MinKeyLength))
+		return ""
+	}
 	return Secret(v.raw)
 }
+
+// MinKeyLength is the shortest API key the gate accepts.
+const MinKeyLength = 8
 
 // githubToken checks the token that writes the pull-request comment the
 // way apiKey checks the key: a pasted line break would break the header.

@@ -369,7 +369,11 @@ func TestLoadErrors(t *testing.T) {
 		{"overflowing id", nil, validEnv(map[string]string{"DOCKETQA_BLUEPRINT_IDS": "99999999999999999999"}),
 			[]string{`"99999999999999999999"`}},
 		{"short key does not garble messages", nil, map[string]string{"DOCKETQA_API_KEY": "a", "DOCKETQA_BLUEPRINT_IDS": "x"},
-			[]string{`"x" is not a blueprint id: ids are whole numbers`}},
+			[]string{`"x" is not a blueprint id: ids are whole numbers`, "DOCKETQA_API_KEY", "1 characters long"}},
+		{"toy key refused", nil, map[string]string{"DOCKETQA_API_KEY": "k", "DOCKETQA_BLUEPRINT_IDS": "181"},
+			[]string{"invalid DOCKETQA_API_KEY", "too short", "at least 8 characters"}},
+		{"seven-character key refused", nil, map[string]string{"DOCKETQA_API_KEY": "abcdefg", "DOCKETQA_BLUEPRINT_IDS": "181"},
+			[]string{"invalid DOCKETQA_API_KEY", "7 characters long"}},
 		{"bad artifacts mode", []string{"--artifacts-dir", "evidence", "--artifacts", "some"}, validEnv(nil),
 			[]string{"--artifacts", "DOCKETQA_ARTIFACTS", `"some"`, "failed or all"}},
 		{"report as artifacts index", []string{"--artifacts-dir", "evidence", "--junit", "evidence/index.json"}, validEnv(nil),
@@ -615,5 +619,17 @@ func TestLoadArtifacts(t *testing.T) {
 				t.Errorf("dir %q mode %q, want %q %q", cfg.ArtifactsDir, cfg.ArtifactsMode, c.dir, c.mode)
 			}
 		})
+	}
+}
+
+// TestLoadShortestKey pins the boundary of the key-length rule: a key of
+// MinKeyLength characters (counted as characters, not bytes) is accepted.
+func TestLoadShortestKey(t *testing.T) {
+	t.Parallel()
+	for _, key := range []string{"abcdefgh", "ключ-abc"} {
+		cfg, _ := mustLoad(t, nil, validEnv(map[string]string{"DOCKETQA_API_KEY": key}))
+		if cfg.APIKey.Reveal() != key {
+			t.Errorf("key %q: loaded %q", key, cfg.APIKey.Reveal())
+		}
 	}
 }

@@ -5,7 +5,6 @@ package packaging
 import (
 	"bytes"
 	"context"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +14,10 @@ import (
 	"time"
 )
 
-// devLoopMarker precedes the CONTRIBUTING.md block this test runs.
-const devLoopMarker = "<!-- The next block is run as written by TestContributingDevLoop. -->"
+// devLoopMarker precedes the CONTRIBUTING.md block this test runs. It is
+// a skip marker for TestDocCommandBlocksRun, so the block runs once, here,
+// where its output is checked too.
+const devLoopMarker = "<!-- test: skip (TestContributingDevLoop runs it and checks its output) -->"
 
 // fencedAfter returns the body of the first fenced code block after the
 // line marker in doc.
@@ -35,47 +36,6 @@ func fencedAfter(t *testing.T, doc, marker string) string {
 		t.Fatal("the code block does not end")
 	}
 	return body + "\n"
-}
-
-// copyTree copies the repository at src into dst, without .git and
-// without what earlier runs of the block left (bin/), so the block runs
-// as in a fresh clone and the working tree stays untouched.
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(src, path)
-		if err != nil {
-			return err
-		}
-		if rel == ".git" || rel == "bin" {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		switch {
-		case d.IsDir():
-			return os.MkdirAll(target, 0o755)
-		case info.Mode().IsRegular():
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			return os.WriteFile(target, b, info.Mode().Perm())
-		}
-		return nil // links and other special files are not part of the tree
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestContributingDevLoop runs CONTRIBUTING.md's simulator block exactly
@@ -106,8 +66,7 @@ func TestContributingDevLoop(t *testing.T) {
 	}
 
 	tmp := t.TempDir()
-	repo := filepath.Join(tmp, "docketqa-gate")
-	copyTree(t, root, repo)
+	repo := copyTree(t)
 	for _, d := range []string{"home", "gopath", "gobin", "tmp"} {
 		if err := os.Mkdir(filepath.Join(tmp, d), 0o755); err != nil {
 			t.Fatal(err)

@@ -10,18 +10,28 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
 )
 
-// readmeRow is one row of the README's settings table.
+// readmeRow is one row of a settings table.
 type readmeRow struct {
 	what, flag, env, input, def string
 }
 
-// readmeSettings parses the table under "### Settings".
+// settingsDoc is the file with the full settings table, under "## Settings".
+const settingsDoc = "docs/configuration.md"
+
+// readmeSettings parses the full settings table in settingsDoc.
 func readmeSettings(t *testing.T) []readmeRow {
 	t.Helper()
-	readme := string(readRepoFile(t, "README.md"))
-	_, rest, ok := strings.Cut(readme, "\n### Settings\n")
+	return settingsTable(t, settingsDoc, 10)
+}
+
+// settingsTable parses the first table under the "## Settings" heading of
+// the Markdown file name, which must have at least min rows.
+func settingsTable(t *testing.T, name string, min int) []readmeRow {
+	t.Helper()
+	doc := string(readRepoFile(t, name))
+	_, rest, ok := strings.Cut(doc, "\n## Settings\n")
 	if !ok {
-		t.Fatal("README has no ### Settings section")
+		t.Fatalf("%s has no ## Settings section", name)
 	}
 	var rows []readmeRow
 	inTable := false
@@ -46,10 +56,52 @@ func readmeSettings(t *testing.T) []readmeRow {
 		}
 		rows = append(rows, readmeRow{cells[1], cells[2], cells[3], cells[4], cells[5]})
 	}
-	if len(rows) < 10 {
-		t.Fatalf("found %d settings rows; the table parser is broken", len(rows))
+	if len(rows) < min {
+		t.Fatalf("%s: found %d settings rows; the table parser is broken", name, len(rows))
 	}
 	return rows
+}
+
+// TestReadmeShortSettingsTable checks the README's table of the settings
+// most people change against the full table: every row is there, cell for
+// cell, except that the README may name fewer environment variables (the
+// key's legacy spelling).
+func TestReadmeShortSettingsTable(t *testing.T) {
+	t.Parallel()
+	full := map[string]readmeRow{}
+	// flagOf is a row's first flag without its argument (`--history PATH`),
+	// or for the secrets, which have no flag, their input.
+	flagOf := func(r readmeRow) string {
+		if sp := spans(r.flag); len(sp) > 0 {
+			return strings.Fields(sp[0])[0]
+		}
+		return "input:" + r.input
+	}
+	for _, r := range readmeSettings(t) {
+		full[flagOf(r)] = r
+	}
+	short := settingsTable(t, "README.md", 6)
+	if len(short) > 10 {
+		t.Errorf("README settings table has %d rows; it is for the few most people change", len(short))
+	}
+	for _, r := range short {
+		f, ok := full[flagOf(r)]
+		if !ok {
+			t.Errorf("README row %q (%s) is not in %s", r.what, r.flag, settingsDoc)
+			continue
+		}
+		if r.input != f.input || r.def != f.def {
+			t.Errorf("README row %q: input %q default %q; %s has %q %q", r.what, r.input, r.def, settingsDoc, f.input, f.def)
+		}
+		for _, e := range spans(r.env) {
+			if !slices.Contains(spans(f.env), e) {
+				t.Errorf("README row %q names variable %s, which %s does not", r.what, e, settingsDoc)
+			}
+		}
+		if len(spans(r.env)) == 0 && len(spans(f.env)) > 0 {
+			t.Errorf("README row %q names no environment variable", r.what)
+		}
+	}
 }
 
 var codeSpan = regexp.MustCompile("`([^`]*)`")
@@ -138,7 +190,7 @@ func TestReadmeSettingsMatchCode(t *testing.T) {
 		}
 		r, ok := byFlag[key]
 		if !ok {
-			t.Errorf("setting %s (%s) has no row in the README's settings table", s.Name, s.Flag)
+			t.Errorf("setting %s (%s) has no row in the settings table of %s", s.Name, s.Flag, settingsDoc)
 			continue
 		}
 		if s.Name == "demo-scenario" {
@@ -155,7 +207,7 @@ func TestReadmeSettingsMatchCode(t *testing.T) {
 	// No stale rows, and --help lists the same flags.
 	for f := range byFlag {
 		if !strings.HasPrefix(f, "input:") && !slices.Contains(codeFlags, f) {
-			t.Errorf("README row for %s, which is not a setting", f)
+			t.Errorf("%s has a row for %s, which is not a setting", settingsDoc, f)
 		}
 	}
 	for _, f := range codeFlags {
