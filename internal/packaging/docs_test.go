@@ -293,3 +293,55 @@ func copyTree(t *testing.T) string {
 	}
 	return dst
 }
+
+// TestReadmeIsTheFrontDoor keeps the README short and its first screens
+// useful: at most 400 lines; a table of contents of at least five links in
+// the first 80; the demo as the first command; and complete GitHub, GitLab
+// and Jenkins recipes that end within the first 150 lines.
+func TestReadmeIsTheFrontDoor(t *testing.T) {
+	t.Parallel()
+	lines := strings.Split(string(readRepoFile(t, "README.md")), "\n")
+	if n := len(lines); n > 400 {
+		t.Errorf("README has %d lines; the reference belongs in docs/", n)
+	}
+	toc := 0
+	for _, l := range lines[:min(80, len(lines))] {
+		if regexp.MustCompile(`^- \[[^]]+\]\(#[a-z0-9-]+\)$`).MatchString(l) {
+			toc++
+		}
+	}
+	if toc < 5 {
+		t.Errorf("%d table-of-contents bullets in the first 80 lines, want at least 5", toc)
+	}
+	if first := commandBlocks(t); len(first) == 0 || first[0].file != "README.md" || first[0].code != "go run . --demo" {
+		t.Errorf("the README's first command is not `go run . --demo`")
+	}
+	// Each recipe is the first fenced block of its language under its
+	// heading, and must close by line 150.
+	for _, r := range []struct{ heading, fence, must string }{
+		{"## GitHub Actions", "```yaml", "uses: docketqa-gate/docketqa-gate@"},
+		{"## GitLab CI", "```yaml", "junit: docketqa-junit.xml"},
+		{"## Jenkins", "```groovy", "junit "},
+	} {
+		start := slices.Index(lines, r.heading)
+		if start < 0 {
+			t.Errorf("README has no %q section", r.heading)
+			continue
+		}
+		open := start + slices.Index(lines[start:], r.fence)
+		end := open + 1 + slices.Index(lines[open+1:], "```")
+		if open < start || end <= open {
+			t.Errorf("%s: no %s block", r.heading, r.fence)
+			continue
+		}
+		if end+1 > 150 {
+			t.Errorf("%s: the recipe ends on line %d, want within the first 150", r.heading, end+1)
+		}
+		recipe := strings.Join(lines[open:end], "\n")
+		for _, want := range []string{r.must, "docketqa-artifacts", "history"} {
+			if !strings.Contains(recipe, want) {
+				t.Errorf("%s: the recipe does not mention %q (JUnit report, evidence and history belong in every recipe)", r.heading, want)
+			}
+		}
+	}
+}
