@@ -44,16 +44,7 @@ func Write(path string, data []byte) error {
 // as WriteFuncIn: the temporary file and the rename stay in the directory
 // that was opened, even if a parent is swapped for a link meanwhile.
 func WriteFunc(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create directory for %s: %w", path, err)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer root.Close()
-	return writeIn(root, filepath.Base(path), path, write, true)
+	return writeAt(path, write, true)
 }
 
 // Replace is Write for a file only the gate writes and nobody else reads
@@ -63,6 +54,15 @@ func WriteFunc(path string, write func(io.Writer) error) error {
 // it was, and a link that a cache restore left behind heals with the next
 // write instead of failing every run.
 func Replace(path string, data []byte) error {
+	return writeAt(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}, false)
+}
+
+// writeAt runs writeIn inside an os.Root on path's directory, creating it
+// first; refuse is as for writeIn.
+func writeAt(path string, write func(io.Writer) error, refuse bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create directory for %s: %w", path, err)
@@ -72,10 +72,7 @@ func Replace(path string, data []byte) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer root.Close()
-	return writeIn(root, filepath.Base(path), path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	}, false)
+	return writeIn(root, filepath.Base(path), path, write, refuse)
 }
 
 // WriteIn replaces name, a path inside root, with data; see WriteFuncIn.

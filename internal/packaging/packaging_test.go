@@ -103,11 +103,19 @@ const pinScript = "scripts/pin-action-image"
 // standard error.
 func runPin(t *testing.T, bash, file, image, digest string) (int, string) {
 	t.Helper()
-	script, err := filepath.Abs(filepath.Join(root, pinScript))
+	return runScript(t, bash, pinScript, file, image, digest)
+}
+
+// runScript runs the bash script at name (relative to the root) with args
+// and returns its exit code and standard error; it fails the test when the
+// script cannot be started at all.
+func runScript(t *testing.T, bash, name string, args ...string) (int, string) {
+	t.Helper()
+	script, err := filepath.Abs(filepath.Join(root, name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bash, script, file, image, digest)
+	cmd := exec.Command(bash, append([]string{script}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err = cmd.Run()
@@ -118,7 +126,7 @@ func runPin(t *testing.T, bash, file, image, digest string) (int, string) {
 	case errors.As(err, &exit):
 		return exit.ExitCode(), stderr.String()
 	}
-	t.Fatalf("run %s: %v", pinScript, err)
+	t.Fatalf("run %s: %v", name, err)
 	return 0, ""
 }
 

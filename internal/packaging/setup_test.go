@@ -195,23 +195,7 @@ func TestSetupActionInstalls(t *testing.T) {
 // runPinSetup runs the setup pin script on file.
 func runPinSetup(t *testing.T, bash, file, version string) (int, string) {
 	t.Helper()
-	script, err := filepath.Abs(filepath.Join(root, pinSetup))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bash, script, file, version)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err = cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, stderr.String()
-	case errors.As(err, &exit):
-		return exit.ExitCode(), stderr.String()
-	}
-	t.Fatalf("run %s: %v", pinSetup, err)
-	return 0, ""
+	return runScript(t, bash, pinSetup, file, version)
 }
 
 // TestPinSetupVersion runs the rewrite the release applies to the setup
