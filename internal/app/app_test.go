@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -55,7 +55,7 @@ var fast = []string{"--poll-interval", "2ms", "--max-poll-interval", "10ms"}
 
 func (h *harness) run(ctx context.Context, args ...string) int {
 	h.t.Helper()
-	code := run(ctx, append(append([]string{}, fast...), args...), testutil.Getenv(h.env), &h.stdout, &h.stderr)
+	code := Run(ctx, append(append([]string{}, fast...), args...), testutil.Getenv(h.env), &h.stdout, &h.stderr)
 	h.assertNoKey()
 	return code
 }
@@ -270,7 +270,7 @@ func TestGateInterruptedWritesReports(t *testing.T) {
 		}
 	})
 	// No stopwatch: run 1 lasts an hour, so a gate that ignored the
-	// cancel would hang this test; signal_test.go measures the real
+	// cancel would hang this test; the root's signal_test.go measures the real
 	// binary's exit after a signal.
 	code := h.run(ctx, "--blueprint-ids", "1,2")
 	if !polled(h.sim, 1) {
@@ -291,7 +291,7 @@ func TestGateInterruptedWritesReports(t *testing.T) {
 func TestHelpAndVersion(t *testing.T) {
 	t.Parallel()
 	var out, errb bytes.Buffer
-	if code := run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &errb); code != 0 {
+	if code := Run(context.Background(), []string{"--help"}, func(string) string { return "" }, &out, &errb); code != 0 {
 		t.Fatalf("--help exit %d: %s", code, errb.String())
 	}
 	for _, want := range []string{"--blueprint-ids", "DOCKETQA_API_KEY", "--timeout", "exit"} {
@@ -300,7 +300,7 @@ func TestHelpAndVersion(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := run(context.Background(), []string{"--version"}, func(string) string { return "" }, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "docketqa-gate ") {
+	if code := Run(context.Background(), []string{"--version"}, func(string) string { return "" }, &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "docketqa-gate ") {
 		t.Errorf("--version: exit %d, %q", code, out.String())
 	}
 }
@@ -316,7 +316,7 @@ func TestDemo(t *testing.T) {
 			dir := t.TempDir()
 			var out, errb bytes.Buffer
 			getenv := func(string) string { return "" }
-			code := run(context.Background(), []string{"--demo", "--demo-scenario", tc.scenario, "--junit", filepath.Join(dir, "j.xml")}, getenv, &out, &errb)
+			code := Run(context.Background(), []string{"--demo", "--demo-scenario", tc.scenario, "--junit", filepath.Join(dir, "j.xml")}, getenv, &out, &errb)
 			if code != tc.want {
 				t.Fatalf("exit %d, want %d\n%s\n%s", code, tc.want, out.String(), errb.String())
 			}
