@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	// Registers -update, which `go test ./... -update` passes to every
+	// test package.
+	_ "github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
 // TestMain lets a test start this test binary as the real program, so the
