@@ -1,6 +1,7 @@
 // Command docketqa-gate triggers DocketQA test blueprints, waits for every
 // run, writes a JUnit report and a Markdown summary, and exits non-zero when
-// a run failed, so a CI pipeline can gate on browser tests.
+// a run failed, so a CI pipeline can gate on browser tests. It only wires:
+// the signal-aware context here, the program in internal/app.
 package main
 
 import (
@@ -8,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/app"
 )
 
 func main() {
@@ -22,11 +25,11 @@ func main() {
 		// The first signal stops polling; the gate then writes its reports
 		// and exits 3. A second signal means "now": GitHub sends SIGTERM
 		// 7.5 s after SIGINT, and a user may press Ctrl-C twice.
-		cancel(signalCause{<-sigs})
+		cancel(app.SignalCause(<-sigs))
 		<-sigs
-		os.Exit(exitNoVerdict)
+		os.Exit(app.ExitNoVerdict)
 	}()
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := app.Run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	cancel(nil)
 	os.Exit(code)
 }

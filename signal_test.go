@@ -13,16 +13,6 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
 )
 
-// TestMain lets a test start this test binary as the real program, so the
-// signal wiring in main is tested with real signals.
-func TestMain(m *testing.M) {
-	if os.Getenv("DOCKETQA_GATE_TEST_MAIN") == "1" {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
-
 // exitBound is how long the real program may take to exit after a signal.
 // It is an end-to-end measurement of the real binary, the only kind of
 // test allowed one. The gate stops polling at once and writes its reports:
@@ -36,11 +26,7 @@ const exitBound = 10 * time.Second
 // polling is under way.
 func startGate(t *testing.T, h *harness) (*exec.Cmd, *bufio.Scanner, *strings.Builder, *strings.Builder) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "--blueprint-ids", "1,2", "--poll-interval", "2ms", "--max-poll-interval", "10ms")
-	cmd.Env = append(os.Environ(), "DOCKETQA_GATE_TEST_MAIN=1")
-	for k, v := range h.env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
+	cmd := program([]string{"--blueprint-ids", "1,2", "--poll-interval", "2ms", "--max-poll-interval", "10ms"}, h.env)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +119,7 @@ func TestSignalWritesReportsAndExits3(t *testing.T) {
 			if code := cmd.ProcessState.ExitCode(); code != 3 {
 				t.Fatalf("exit %d (%v), want 3\nstdout:\n%s\nstderr:\n%s", code, err, out.String(), stderr.String())
 			}
-			c := h.cases()
+			c := readCases(t, h.env["DOCKETQA_JUNIT"])
 			if e := c["Flow 1 (blueprint 1)"].Error; e == nil || !strings.Contains(e.Message, "interrupted") {
 				t.Errorf("run 1 should be interrupted: %+v", c)
 			}

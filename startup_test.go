@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,8 +25,7 @@ func TestStartupInitsAreCheap(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation registers every package at init")
 	}
-	cmd := exec.Command(os.Args[0], "--version")
-	cmd.Env = append(os.Environ(), "DOCKETQA_GATE_TEST_MAIN=1", "GODEBUG=inittrace=1")
+	cmd := program([]string{"--version"}, map[string]string{"GODEBUG": "inittrace=1"})
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -55,7 +55,7 @@ type actionMetadata struct {
 
 func readActionMetadata(t *testing.T) actionMetadata {
 	t.Helper()
-	b, err := os.ReadFile("action.yml")
+	b, err := os.ReadFile("../../action.yml")
 	if err != nil {
 		t.Fatalf("read action.yml: %v", err)
 	}
@@ -128,7 +128,7 @@ func wantOutputs(counts map[string]string, triggered bool, junitPath string) map
 // arguments, every setting from the environment.
 func (h *harness) runAsAction(ctx context.Context) int {
 	h.t.Helper()
-	return run(ctx, nil, testutil.Getenv(h.env), &h.stdout, &h.stderr)
+	return Run(ctx, nil, testutil.Getenv(h.env), &h.stdout, &h.stderr)
 }
 
 // assertMaskFirst checks that the log starts by masking the key, then

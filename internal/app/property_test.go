@@ -1,4 +1,4 @@
-package main
+package app
 
 // The false-green property, over sequences of hostile answers: under the
 // default policies (no reruns, no non-blocking ids, no detach or dry run),
@@ -231,7 +231,7 @@ func checkFalseGreen(t *testing.T, sc scenario) {
 	var stdout, stderr lockedBuffer
 	args := []string{"--blueprint-ids", strings.Join(ids, ","), "--poll-interval", "1ms", "--max-poll-interval", "2ms",
 		"--not-found-grace", "5ms", "--request-timeout", "2s", "--timeout", "5s"}
-	code := run(context.Background(), args, testutil.Getenv(env), &stdout, &stderr)
+	code := Run(context.Background(), args, testutil.Getenv(env), &stdout, &stderr)
 	describe := func() string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "blueprints %v\n", sc.blueprints)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -21,7 +21,7 @@ func TestDemoSavesEvidence(t *testing.T) {
 	art := filepath.Join(dir, "artifacts")
 	junitPath := filepath.Join(dir, "j.xml")
 	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"--demo", "--demo-scenario", "fail", "--artifacts-dir", art, "--junit", junitPath},
+	code := Run(context.Background(), []string{"--demo", "--demo-scenario", "fail", "--artifacts-dir", art, "--junit", junitPath},
 		func(string) string { return "" }, &out, &errb)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), errb.String())

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -197,7 +197,7 @@ func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	for _, w := range publish.ConfigError(cfg, msg) {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
-	return exitUsage
+	return ExitUsage
 }
 
 // boundProblems splits problems into lines (a joined error holds one
@@ -264,7 +264,7 @@ func (wi *wiring) detach(out gate.Outcome) int {
 	w := publish.Manifest(cfg.Detach, m, wi.key)
 	if w.Err != nil {
 		sink.Emit(event.Fatal{Err: fmt.Errorf("%w; the runs were triggered: %s", w.Err, out.Set.GroupRunURL)})
-		return exitNoVerdict
+		return ExitNoVerdict
 	}
 	outs := ci.Outputs{Verdict: "pending", Total: len(out.Manifest.Runs) + len(out.Manifest.MissingBlueprintIDs),
 		GroupRunID: out.Set.GroupRunID, GroupRunURL: out.Set.GroupRunURL}
@@ -273,10 +273,10 @@ func (wi *wiring) detach(out gate.Outcome) int {
 		sink.Emit(event.ReportWritten{Kind: w.Kind, Path: w.Path, Err: w.Err})
 	}
 	if publish.Failed(written) {
-		return exitNoVerdict
+		return ExitNoVerdict
 	}
 	sink.Emit(event.Detached{Path: cfg.Detach, Runs: len(out.Manifest.Runs)})
-	return exitPassed
+	return ExitPassed
 }
 
 // manifestKind is how safefile reads the --attach manifest.
@@ -358,6 +358,10 @@ func debugMode(cfg config.Config) ci.Debug {
 // signalCause is how main cancels the context on a signal, so the notice
 // can name it.
 type signalCause struct{ sig os.Signal }
+
+// SignalCause is the cause main cancels Run's context with when sig
+// arrives, so the printed notice names the signal.
+func SignalCause(sig os.Signal) error { return signalCause{sig} }
 
 func (c signalCause) Error() string { return "received " + c.sig.String() }
 

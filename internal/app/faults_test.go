@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -333,7 +333,7 @@ func TestFaultMatrix(t *testing.T) {
 // gate then stops promptly is not measured here: the runs it polls last
 // an hour, so a gate that kept polling would hang this test, and how
 // quickly the real binary exits after a signal is measured end to end in
-// signal_test.go.
+// the root's signal_test.go.
 func interruptAfterFirstPoll(t *testing.T, h *harness, args []string) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

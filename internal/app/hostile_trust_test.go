@@ -1,4 +1,4 @@
-package main
+package app
 
 // The hostile suite for the gate's inputs other than the API, and for what
 // it hands on: an --attach manifest edited, replayed or written with

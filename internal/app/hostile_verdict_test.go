@@ -1,4 +1,4 @@
-package main
+package app
 
 // Hostile cases for the verdict rules that no policy can bend: a partial
 // rerun never erases a failure the gate saw, and a gate in which no run

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package app
 
 // The hostile-inputs cases of the hostile suite: the gate's other inputs,
 // the --config file, the --attach manifest and the --history cache, as a

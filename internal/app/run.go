@@ -1,4 +1,9 @@
-package main
+// Package app is the whole program behind main: configuration, the
+// platform's sink, the conductor, the judge, the reports and the exit code,
+// with every dependency injected so tests drive it in-process. Package main
+// only adds the signal-aware context and turns Run's result into the
+// process's exit code.
+package app
 
 import (
 	"context"
@@ -17,17 +22,23 @@ import (
 // Exit codes: the contract with CI pipelines, documented in --help and the
 // README; the Judge (result.Judge) decides which one a gate gets.
 const (
-	exitPassed    = result.ExitPassed
-	exitFailed    = result.ExitFailed
-	exitUsage     = result.ExitUsage
-	exitNoVerdict = result.ExitNoVerdict
+	// ExitPassed: every awaited run passed, or a policy excused it.
+	ExitPassed = result.ExitPassed
+	// ExitFailed: a run failed.
+	ExitFailed = result.ExitFailed
+	// ExitUsage: the configuration is wrong; nothing was triggered.
+	ExitUsage = result.ExitUsage
+	// ExitNoVerdict: the gate could not reach a verdict (API error,
+	// timeout, signal, reports that could not be written).
+	ExitNoVerdict = result.ExitNoVerdict
 )
 
-// run is the whole program behind main, with every dependency injected so
+// Run is the whole program behind main, with every dependency injected so
 // tests drive the real binary logic without subprocesses: configuration,
 // the platform's sink, the conductor, the reports, the exit code. The
-// wiring of each collaborator lives in wire.go.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// wiring of each collaborator lives in wire.go. ctx is cancelled with
+// SignalCause when a signal stops the gate, so the notice can name it.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	cfg, warnings, err := config.LoadSystem(args, config.System{Getenv: getenv, Context: ctx})
 	sink := newSink(cfg, getenv, stdout, stderr)
 	switch {
@@ -37,10 +48,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		var help strings.Builder
 		config.Usage(&help)
 		sink.Emit(event.Text{Text: help.String()})
-		return exitPassed
+		return ExitPassed
 	case cfg.ShowVersion:
 		sink.Emit(event.Text{Text: "docketqa-gate " + version.String()})
-		return exitPassed
+		return ExitPassed
 	}
 	for _, w := range warnings {
 		sink.Emit(event.Warning{Text: w})
@@ -72,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		plan := gate.Plan(cfg)
 		plan.Reports = publish.Plan(cfg)
 		sink.Emit(plan)
-		return exitPassed
+		return ExitPassed
 	}
 	w, err := wire(ctx, cfg, key, getenv, sink)
 	if err != nil {
