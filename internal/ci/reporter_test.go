@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -71,8 +72,8 @@ func TestDetailsGolden(t *testing.T) {
 		t.Run(tc.platform.String(), func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			r := NewReporter(tc.platform, &buf, testutil.Getenv(nil), WithNow(fixedNow))
-			r.Details(judged(sampleRuns()))
+			r := NewSink(tc.platform, &buf, io.Discard, testutil.Getenv(nil), WithNow(fixedNow))
+			r.details(judged(sampleRuns()))
 			// Local shares the Jenkins golden file and never writes it,
 			// which keeps parallel updates from racing.
 			testutil.Golden(t, filepath.Join("testdata", tc.golden), buf.Bytes(), *update && tc.platform != Local)
@@ -83,8 +84,8 @@ func TestDetailsGolden(t *testing.T) {
 func TestDetailsGitLabSections(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	r := NewReporter(GitLab, &buf, testutil.Getenv(nil), WithNow(fixedNow))
-	r.Details(judged(sampleRuns()))
+	r := NewSink(GitLab, &buf, io.Discard, testutil.Getenv(nil), WithNow(fixedNow))
+	r.details(judged(sampleRuns()))
 
 	start := regexp.MustCompile(`^\x1b\[0Ksection_start:(\d+):([^\[\r]*)\[collapsed=true\]\r\x1b\[0K[✗!-] `)
 	end := regexp.MustCompile(`^\x1b\[0Ksection_end:(\d+):([^\r]*)\r\x1b\[0K$`)
@@ -170,9 +171,9 @@ func TestMask(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			r := NewReporter(tc.platform, &buf, testutil.Getenv(nil))
+			r := NewSink(tc.platform, &buf, io.Discard, testutil.Getenv(nil))
 			if buf.Len() != 0 {
-				t.Fatalf("NewReporter printed %q; Mask must be able to come first", buf.String())
+				t.Fatalf("NewSink printed %q; Mask must be able to come first", buf.String())
 			}
 			r.Mask(tc.secret)
 			if got := lines(buf.String()); !slices.Equal(got, tc.want) {
@@ -185,10 +186,10 @@ func TestMask(t *testing.T) {
 func TestMaskComesFirst(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
+	r := NewSink(GitHub, &buf, io.Discard, testutil.Getenv(nil))
 	r.Mask(fakeKey)
-	r.Details(judged(sampleRuns()))
-	r.Annotate(judged(sampleRuns()))
+	r.details(judged(sampleRuns()))
+	r.annotateRuns(judged(sampleRuns()))
 	got := lines(buf.String())
 	if len(got) < 2 || got[0] != "::add-mask::"+fakeKey {
 		t.Fatalf("first line = %q, want the mask", got)
@@ -250,7 +251,7 @@ func TestAnnotate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(judged(tc.runs))
+			NewSink(GitHub, &buf, io.Discard, testutil.Getenv(nil)).annotateRuns(judged(tc.runs))
 			if got := lines(buf.String()); !slices.Equal(got, tc.want) {
 				t.Errorf("Annotate() printed\n%q\nwant\n%q", got, tc.want)
 			}
@@ -289,7 +290,7 @@ func TestAnnotateCap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			NewReporter(GitHub, &buf, testutil.Getenv(nil)).Annotate(judged(append(runs(tc.failed, false), runs(tc.nonBlocking, true)...)))
+			NewSink(GitHub, &buf, io.Discard, testutil.Getenv(nil)).annotateRuns(judged(append(runs(tc.failed, false), runs(tc.nonBlocking, true)...)))
 			var errs, warnings int
 			var notices []string
 			for _, l := range lines(buf.String()) {
@@ -325,10 +326,10 @@ func TestNoWorkflowCommandsOffGitHub(t *testing.T) {
 			t.Parallel()
 			outFile := filepath.Join(t.TempDir(), "github_output")
 			var buf bytes.Buffer
-			r := NewReporter(p, &buf, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": outFile}), WithNow(fixedNow))
+			r := NewSink(p, &buf, io.Discard, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": outFile}), WithNow(fixedNow))
 			r.Mask(fakeKey)
-			r.Details(judged(forgingRuns()))
-			r.Annotate(judged(forgingRuns()))
+			r.details(judged(forgingRuns()))
+			r.annotateRuns(judged(forgingRuns()))
 			if err := r.SetOutputs(sampleOutputs()); err != nil {
 				t.Errorf("SetOutputs() error = %v", err)
 			}
@@ -350,7 +351,7 @@ func TestNoWorkflowCommandsOffGitHub(t *testing.T) {
 func TestAPITextCannotForgeCommands(t *testing.T) {
 	t.Parallel()
 	var buf bytes.Buffer
-	NewReporter(GitHub, &buf, testutil.Getenv(nil)).Details(judged(forgingRuns()))
+	NewSink(GitHub, &buf, io.Discard, testutil.Getenv(nil)).details(judged(forgingRuns()))
 	for _, cmd := range commandLines(buf.String()) {
 		if !strings.HasPrefix(cmd, "::group::") && cmd != "::endgroup::" {
 			t.Errorf("forged workflow command in the log: %q", cmd)
@@ -395,7 +396,7 @@ func TestSetOutputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	r := NewReporter(GitHub, &buf, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": path}))
+	r := NewSink(GitHub, &buf, io.Discard, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": path}))
 	if err := r.SetOutputs(sampleOutputs()); err != nil {
 		t.Fatalf("SetOutputs() error = %v", err)
 	}
@@ -476,7 +477,7 @@ func TestSetOutputsWithoutUsableFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var buf bytes.Buffer
-			r := NewReporter(GitHub, &buf, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": tc.path}))
+			r := NewSink(GitHub, &buf, io.Discard, testutil.Getenv(map[string]string{"GITHUB_OUTPUT": tc.path}))
 			var err error
 			func() {
 				defer func() {
@@ -511,13 +512,13 @@ func TestBrokenLogDoesNotPanic(t *testing.T) {
 	for _, p := range []Platform{GitHub, GitLab, Jenkins, Local} {
 		t.Run(p.String(), func(t *testing.T) {
 			t.Parallel()
-			r := NewReporter(p, failingWriter{}, testutil.Getenv(nil), WithNow(fixedNow))
+			r := NewSink(p, failingWriter{}, io.Discard, testutil.Getenv(nil), WithNow(fixedNow))
 			if err := r.Err(); err != nil {
 				t.Fatalf("Err() before any output = %v", err)
 			}
 			r.Mask(fakeKey)
-			r.Details(judged(sampleRuns()))
-			r.Annotate(judged(sampleRuns()))
+			r.details(judged(sampleRuns()))
+			r.annotateRuns(judged(sampleRuns()))
 			if err := r.Err(); err == nil || err.Error() != "stdout closed" {
 				t.Errorf("Err() = %v, want the first write error", err)
 			}
@@ -540,7 +541,7 @@ func TestMaskTwoSecrets(t *testing.T) {
 	const token = "ghs_Token0000NotReal"
 	for _, p := range []Platform{GitHub, GitLab, Local} {
 		var out, errw bytes.Buffer
-		s := NewSink(p, &out, &errw, testutil.Getenv(nil), nil)
+		s := NewSink(p, &out, &errw, testutil.Getenv(nil))
 		s.Mask(fakeKey)
 		s.Mask(token)
 		s.Emit(event.Warning{Text: "key " + strings.ToUpper(fakeKey) + " token " + strings.ToLower(token)})
@@ -584,9 +585,9 @@ func TestAnnotateCause(t *testing.T) {
 	t.Run("error, then the runs up to the limit", func(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer
-		r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
-		r.AnnotateCause(cause, judged(lost(12)))
-		r.Annotate(judged(lost(12)))
+		r := NewSink(GitHub, &buf, io.Discard, testutil.Getenv(nil))
+		r.annotateCause(cause, judged(lost(12)))
+		r.annotateRuns(judged(lost(12)))
 		ls := lines(buf.String())
 		if len(ls) == 0 || ls[0] != "::error title=docketqa-gate%3A no verdict::"+msg {
 			t.Fatalf("first line %q, want the cause as an error annotation", ls)
@@ -605,8 +606,8 @@ func TestAnnotateCause(t *testing.T) {
 	t.Run("excused: a warning", func(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer
-		r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
-		r.AnnotateCause(cause, excusedIf(lost(2), func(result.Run) bool { return true }))
+		r := NewSink(GitHub, &buf, io.Discard, testutil.Getenv(nil))
+		r.annotateCause(cause, excusedIf(lost(2), func(result.Run) bool { return true }))
 		if got := buf.String(); got != "::warning title=docketqa-gate%3A no verdict::"+msg+"\n" {
 			t.Errorf("got %q, want the cause as a warning", got)
 		}
@@ -614,15 +615,15 @@ func TestAnnotateCause(t *testing.T) {
 	t.Run("one run not excused: an error", func(t *testing.T) {
 		t.Parallel()
 		var buf bytes.Buffer
-		r := NewReporter(GitHub, &buf, testutil.Getenv(nil))
-		r.AnnotateCause(cause, excusedIf(lost(2), func(run result.Run) bool { return run.BlueprintID == 1 }))
+		r := NewSink(GitHub, &buf, io.Discard, testutil.Getenv(nil))
+		r.annotateCause(cause, excusedIf(lost(2), func(run result.Run) bool { return run.BlueprintID == 1 }))
 		if got := buf.String(); !strings.HasPrefix(got, "::error ") {
 			t.Errorf("got %q, want an error", got)
 		}
 	})
 	for _, p := range []Platform{GitLab, Jenkins, Local} {
 		var buf bytes.Buffer
-		NewReporter(p, &buf, testutil.Getenv(nil)).AnnotateCause(cause, judged(lost(1)))
+		NewSink(p, &buf, io.Discard, testutil.Getenv(nil)).annotateCause(cause, judged(lost(1)))
 		if buf.Len() != 0 {
 			t.Errorf("%v: printed %q", p, buf.String())
 		}
