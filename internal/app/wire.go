@@ -32,7 +32,7 @@ import (
 // token with it first, so not even a warning can print them unmasked; on a
 // configuration error too, whenever they were found.
 func newSink(cfg config.Config, getenv func(string) string, stdout, stderr io.Writer) *ci.Sink {
-	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv, nil, ci.WithDebug(debugMode(cfg)))
+	sink := ci.NewSink(ci.Detect(getenv), stdout, stderr, getenv, ci.WithDebug(debugMode(cfg)))
 	for _, v := range append(cfg.APIKey.MaskValues(), cfg.GitHubToken.MaskValues()...) {
 		sink.Mask(v)
 	}

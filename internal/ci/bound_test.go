@@ -17,7 +17,7 @@ func TestOutputIsBounded(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	env := map[string]string{"GITHUB_ACTIONS": "true"}
-	s := NewSink(GitHub, &stdout, &stderr, func(k string) string { return env[k] }, nil)
+	s := NewSink(GitHub, &stdout, &stderr, func(k string) string { return env[k] })
 	huge := strings.Repeat("manifest runs[0]: run_id must be positive ", 100000)
 	s.Emit(event.ConfigError{Problems: []string{huge}})
 	ids := make([]int64, 25000)

@@ -1,11 +1,7 @@
 package ci
 
 import (
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 
@@ -101,80 +97,6 @@ func WriteDotenv(path string, o Outputs) error {
 		return fmt.Errorf("write dotenv report: %w", err)
 	}
 	return nil
-}
-
-// delimiterPrefix starts every heredoc delimiter, as in GitHub's own
-// toolkit; random hex follows.
-const delimiterPrefix = "ghadelimiter_"
-
-// appendGitHubFile appends outs to a GitHub file command such as
-// $GITHUB_OUTPUT, one "name<<DELIMITER / value / DELIMITER" record each, as
-// GitHub's documentation describes for values that may hold anything.
-// Each value gets its own random delimiter, drawn again while the value
-// contains it, so no value can end its record early and start another
-// (go-githubactions uses one fixed delimiter for all, which a report path
-// named like it ends). random is crypto/rand.Reader outside tests.
-//
-// The file is appended to in place, with O_APPEND: the runner owns it and
-// reads it after the step. As with the runner's step summary, a link the
-// runner (or a self-hosted runner's set-up) made there is followed, since
-// replacing it would hide the outputs from the runner; but the file
-// reached must be a regular file, and the open never blocks, so a FIFO or
-// device planted there neither hangs the gate nor receives anything.
-func appendGitHubFile(path string, outs []output, random io.Reader) error {
-	var b strings.Builder
-	for _, o := range outs {
-		v := outputValue(o.value)
-		d, err := delimiter(v, random)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o.name, d, v, d)
-	}
-	return appendRunnerFile(path, []byte(b.String()))
-}
-
-// delimiter returns a random delimiter that value does not contain.
-func delimiter(value string, random io.Reader) (string, error) {
-	var buf [16]byte
-	for range 8 {
-		if _, err := io.ReadFull(random, buf[:]); err != nil {
-			return "", fmt.Errorf("draw a random delimiter: %w", err)
-		}
-		if d := delimiterPrefix + hex.EncodeToString(buf[:]); !strings.Contains(value, d) {
-			return d, nil
-		}
-	}
-	// 128 random bits collide only with a value made to match a broken
-	// random source.
-	return "", errors.New("draw a random delimiter: every one drawn is in the value")
-}
-
-// errNotRegular refuses a runner file that is a FIFO, device or directory.
-var errNotRegular = errors.New("is not a regular file (a FIFO, device or directory); the gate writes only regular files there")
-
-// appendRunnerFile appends data to path, which must be a regular file (or
-// a link to one), without blocking on the open. What an earlier step wrote
-// stays a line of its own.
-func appendRunnerFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|openFlags, 0o644)
-	if err != nil {
-		return err
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s %w", path, errNotRegular)
-	}
-	if err == nil && fi.Size() > 0 {
-		last := make([]byte, 1)
-		if _, rerr := f.ReadAt(last, fi.Size()-1); rerr == nil && last[0] != '\n' {
-			data = append([]byte{'\n'}, data...)
-		}
-	}
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	return errors.Join(err, f.Close())
 }
 
 // Dotenv is o in the format of GitLab's artifacts:reports:dotenv (see

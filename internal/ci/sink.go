@@ -1,6 +1,7 @@
 package ci
 
 import (
+	"crypto/rand"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 // program prefixes the lines the gate writes to stderr.
@@ -20,8 +22,9 @@ const program = "docketqa-gate"
 type Debug int
 
 // The debug modes. DebugRunner is GitHub's "re-run with debug logging"
-// (RUNNER_DEBUG=1): lines become ::debug:: commands, which GitHub shows
-// only with step debug logging on. DebugPlain is an explicit --debug:
+// (RUNNER_DEBUG=1): lines take the platform's own debug form where it has
+// one (GitHub's ::debug:: commands, which it shows only with step debug
+// logging on), else they are plain. DebugPlain is an explicit --debug:
 // plain "debug:" lines every CI shows.
 const (
 	DebugOff Debug = iota
@@ -30,9 +33,10 @@ const (
 )
 
 // Sink is the gate's one voice: every line the gate prints, on stdout and
-// stderr, comes from here. It implements event.Sink for one platform and
-// alone decides format and escaping; on GitHub it also writes workflow
-// commands (masks, groups, annotations) and step outputs.
+// stderr, comes from here. It implements event.Sink and alone decides
+// format and escaping; what only one platform shows (masks, groups,
+// annotations, step outputs) it renders through that platform's adapter,
+// never asking which one it is.
 //
 // Every line goes through safeLine and starts with text of the gate's own,
 // so API text can neither start a line, nor carry a control character, nor
@@ -41,84 +45,90 @@ const (
 // so the gate still writes its reports and exits with its verdict.
 type Sink struct {
 	mu    sync.Mutex
-	rep   *Reporter
+	c     *console
+	a     adapter
 	errw  *logWriter
 	debug Debug
 }
 
 var _ event.Sink = (*Sink)(nil)
 
-// SinkOption configures a Sink.
-type SinkOption func(*Sink)
+// Option configures a Sink.
+type Option func(*Sink)
 
 // WithDebug turns on debug lines.
-func WithDebug(d Debug) SinkOption { return func(s *Sink) { s.debug = d } }
+func WithDebug(d Debug) Option { return func(s *Sink) { s.debug = d } }
 
-// NewSink returns the sink for platform p. Options for the underlying
-// Reporter (clock, annotation policy) are passed through.
-func NewSink(p Platform, stdout, stderr io.Writer, getenv func(string) string, opts []Option, sopts ...SinkOption) *Sink {
-	// Warnings and errors can echo inputs of any size: stderr as a whole
-	// stays within bound.Stderr.
-	s := &Sink{rep: NewReporter(p, stdout, getenv, opts...), errw: &logWriter{w: stderr, limit: bound.Stderr}}
-	for _, o := range sopts {
+// WithNow replaces the clock that stamps GitLab log sections, for
+// deterministic tests.
+func WithNow(now func() time.Time) Option { return func(s *Sink) { s.c.now = now } }
+
+// NewSink returns the sink for platform p, rendering through p's adapter
+// from the one table (plain text for a platform it does not list). It
+// prints nothing, so Mask can still come before any other output.
+func NewSink(p Platform, stdout, stderr io.Writer, getenv func(string) string, opts ...Option) *Sink {
+	s := &Sink{
+		c: &console{out: &logWriter{w: stdout}, getenv: getenv, now: time.Now, random: rand.Reader},
+		// Warnings and errors can echo inputs of any size: stderr as
+		// a whole stays within bound.Stderr.
+		errw: &logWriter{w: stderr, limit: bound.Stderr},
+	}
+	for _, o := range opts {
 		o(s)
 	}
+	s.a = adapterFor(p).open(s.c)
 	return s
 }
 
-// Mask registers the API key: GitHub masks it from here on, and every
-// platform's lines are redacted of it in any letter case. Call it first.
+// Mask registers a secret (the API key, the GitHub token): every
+// platform's lines are redacted of it in any letter case from here on,
+// and the platform masks it where it can (GitHub). Call it first, once per
+// secret.
 func (s *Sink) Mask(secret string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.rep.Mask(secret)
+	if secret == "" {
+		return
+	}
+	s.c.secrets = s.c.secrets.With(secret)
+	s.a.mask(secret)
 }
 
-// SetOutputs publishes the step outputs on GitHub (see Reporter.SetOutputs).
+// SetOutputs publishes the step outputs where the platform reads them
+// from the job (GitHub's $GITHUB_OUTPUT); elsewhere it does nothing.
 func (s *Sink) SetOutputs(o Outputs) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.rep.SetOutputs(o)
+	return s.a.setOutputs(o)
 }
 
 // Err returns the first error writing stdout, else stderr, if any.
 func (s *Sink) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.rep.Err(); err != nil {
-		return err
+	if s.c.out.err != nil {
+		return s.c.out.err
 	}
 	return s.errw.err
 }
 
 // out prints one stdout line.
 func (s *Sink) out(format string, args ...any) {
-	fmt.Fprintln(s.rep.out, s.rep.safe(fmt.Sprintf(format, args...)))
+	s.c.line(fmt.Sprintf(format, args...))
 }
 
 // errf prints one stderr line behind the program's name.
 func (s *Sink) errf(format string, args ...any) {
-	fmt.Fprintln(s.errw, s.rep.safe(program+": "+fmt.Sprintf(format, args...)))
+	fmt.Fprintln(s.errw, s.c.safe(program+": "+fmt.Sprintf(format, args...)))
 }
 
-// annotate prints a GitHub error annotation with a title; elsewhere nothing.
-func (s *Sink) annotate(title, msg string) {
-	if s.rep.gh == nil {
-		return
-	}
-	s.rep.errorAnnotation(title, msg)
-}
-
-// warn says something odd but not fatal: on GitHub a warning annotation
-// (whose line the log shows too), elsewhere a warning line on stderr.
-// GitHub shows at most maxAnnotations warnings per step, so later ones
-// are plain stderr lines, which also keeps them within stderr's bound.
+// warn says something odd but not fatal: a warning annotation where the
+// platform shows one (whose line the log shows too), else a warning line
+// on stderr, which also keeps later ones within stderr's bound.
 func (s *Sink) warn(title, msg string) {
-	if s.rep.gh == nil || s.rep.warningsShown >= maxAnnotations {
+	if !s.a.warning(title, msg) {
 		s.errf("warning: %s", msg)
-		return
 	}
-	s.rep.warningAnnotation(title, msg)
 }
 
 // Emit prints e.
@@ -129,14 +139,14 @@ func (s *Sink) Emit(e event.Event) {
 	case event.Text:
 		// Gate-owned text (--help, --version), printed line by line.
 		for _, l := range strings.Split(strings.TrimSuffix(e.Text, "\n"), "\n") {
-			fmt.Fprintln(s.rep.out, s.rep.safe(l))
+			s.c.line(l)
 		}
 	case event.ConfigError:
 		for _, p := range e.Problems {
 			s.errf("%s", p)
 		}
 		s.errf("run %s --help for every setting", program)
-		s.annotate(program+" configuration", strings.Join(e.Problems, "; "))
+		s.a.errorAnnotation(program+" configuration", strings.Join(e.Problems, "; "))
 	case event.Plan:
 		s.plan(e)
 	case event.Demo:
@@ -200,9 +210,10 @@ func (s *Sink) Emit(e event.Event) {
 		s.errf("%v", e.Err)
 	case event.Debug:
 		switch {
-		case s.debug == DebugRunner && s.rep.gh != nil:
-			s.rep.gh.Debugf("%s", s.rep.safe(e.Text))
-		case s.debug != DebugOff:
+		case s.debug == DebugOff:
+		case s.debug == DebugRunner && s.a.debug(e.Text):
+			// Printed in the platform's own form (GitHub's ::debug::).
+		default:
 			s.out("debug: %s", e.Text)
 		}
 	}
@@ -263,7 +274,7 @@ func (s *Sink) triggerFailed(e event.TriggerFailed) {
 	if e.Cause.What != "" {
 		title = program + ": " + e.Cause.What
 	}
-	s.annotate(title, msg)
+	s.a.errorAnnotation(title, msg)
 }
 
 func (s *Sink) runFinished(r result.Judged) {
@@ -283,14 +294,14 @@ func (s *Sink) runFinished(r result.Judged) {
 func (s *Sink) verdict(e event.Verdict) {
 	v := e.Verdict
 	if !v.Untriggered() {
-		s.rep.Details(v.Runs)
+		s.details(v.Runs)
 		// The cause first: it explains every run annotation after it,
 		// and must not be the one GitHub drops past its limit. A failed
 		// trigger's annotation already named it.
 		if e.Cause.What != "" && v.Tally.NoVerdict > 0 {
-			s.rep.AnnotateCause(e.Cause, v.Runs)
+			s.annotateCause(e.Cause, v.Runs)
 		}
-		s.rep.Annotate(v.Runs)
+		s.annotateRuns(v.Runs)
 	}
 	t := v.Tally
 	line := fmt.Sprintf("verdict: %s: %d passed, %d failed, %d without verdict", v.Outcome, t.Passed, t.Failed, t.NoVerdict)
@@ -311,6 +322,90 @@ func (s *Sink) verdict(e event.Verdict) {
 	if v.Set.GroupRunURL != "" {
 		s.out("group run: %s", v.Set.GroupRunURL)
 	}
+}
+
+// details prints one collapsible block per run that did not pass, with
+// its steps, reason and video link, so the log explains a red gate without
+// a trip to the dashboard. Passing runs are left to the summary.
+func (s *Sink) details(runs []result.Judged) {
+	for i, run := range runs {
+		if run.Kind != result.KindPassed {
+			s.a.group(i, run.Run, s.c.safe(runHeader(run)), runBody(run.Run))
+		}
+	}
+}
+
+// annotateCause annotates why runs have no verdict, where the platform
+// has annotations.
+func (s *Sink) annotateCause(c event.Cause, runs []result.Judged) { s.a.annotateCause(c, runs) }
+
+// annotateRuns annotates the runs that did not pass, where the platform
+// has annotations.
+func (s *Sink) annotateRuns(runs []result.Judged) { s.a.annotateRuns(runs) }
+
+// runHeader is the one-line title of a run's block: its mark and the
+// Judge's label. It starts with a mark so that no run title can begin a
+// line with "::".
+func runHeader(run result.Judged) string {
+	return mark(run.Kind) + " " + text.Line(run.Label, 0)
+}
+
+// mark is the log's sign for each kind, in front of the kind's word (a
+// switch, not a map, so nothing is built at start-up).
+func mark(k result.Kind) string {
+	switch k {
+	case result.KindPassed:
+		return "✓"
+	case result.KindNoVerdict:
+		return "!"
+	case result.KindNotAwaited:
+		return "-"
+	default: // failed, non-blocking failure
+		return "✗"
+	}
+}
+
+// runBody returns the lines of a run's block. Every value from the API is
+// forced onto one line behind a fixed prefix, so it cannot forge CI
+// commands or sections.
+func runBody(run result.Run) []string {
+	var lines []string
+	for _, s := range run.Steps {
+		mark := "✓"
+		if !s.OK {
+			mark = "✗"
+		}
+		line := fmt.Sprintf("%s step %d (%s): %s", mark, s.Number, formatDuration(s.Duration), text.Line(s.Task, 0))
+		if res := text.Line(s.Result, 0); res != "" {
+			line += " — " + res
+		}
+		lines = append(lines, line)
+	}
+	if len(run.Steps) == 0 {
+		lines = append(lines, "no steps reported")
+	}
+	if reason := text.Line(run.Reason, 0); reason != "" {
+		lines = append(lines, "reason: "+reason)
+	}
+	if video := text.Line(run.VideoURL, 0); video != "" {
+		lines = append(lines, "video: "+video)
+	}
+	return lines
+}
+
+// formatDuration rounds d to what a human reads in a log line.
+func formatDuration(d time.Duration) string {
+	if d >= time.Second {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // joinIDs lists ids for a log line: at most bound.MaxItems of them, then

@@ -151,7 +151,7 @@ func TestSinkEscapesAPIText(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var stdout, stderr bytes.Buffer
-			s := NewSink(tc.platform, &stdout, &stderr, func(string) string { return "" }, []Option{WithNow(fixedNow)}, WithDebug(tc.debug))
+			s := NewSink(tc.platform, &stdout, &stderr, func(string) string { return "" }, WithNow(fixedNow), WithDebug(tc.debug))
 			s.Mask(key)
 			for _, e := range hostileEvents() {
 				s.Emit(e)
@@ -205,7 +205,7 @@ func checkLines(t *testing.T, p Platform, stream, out, key string) {
 func TestSinkSurvivesBrokenStreams(t *testing.T) {
 	t.Parallel()
 	for _, p := range []Platform{GitHub, GitLab, Local} {
-		s := NewSink(p, failingWriter{}, failingWriter{}, func(string) string { return "" }, nil, WithDebug(DebugRunner))
+		s := NewSink(p, failingWriter{}, failingWriter{}, func(string) string { return "" }, WithDebug(DebugRunner))
 		s.Mask("k")
 		for _, e := range hostileEvents() {
 			s.Emit(e)
@@ -222,7 +222,7 @@ func TestSinkSurvivesBrokenStreams(t *testing.T) {
 func TestMaskRedactsEverySecret(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	s := NewSink(Local, &out, &out, testutil.Getenv(nil), nil)
+	s := NewSink(Local, &out, &out, testutil.Getenv(nil))
 	s.Mask("first-key-1")
 	s.Mask("second-key-2")
 	s.Emit(event.Warning{Text: "FIRST-KEY-1 and second-\u212aey-2 and first-\u212aEY-1"})
@@ -238,7 +238,7 @@ func TestNotAwaitedIsNeverNoVerdict(t *testing.T) {
 	t.Parallel()
 	for _, p := range []Platform{GitHub, GitLab, Local} {
 		var out, errOut bytes.Buffer
-		s := NewSink(p, &out, &errOut, testutil.Getenv(nil), nil)
+		s := NewSink(p, &out, &errOut, testutil.Getenv(nil))
 		set := result.Set{GroupRunID: 1, Runs: []result.Run{
 			{BlueprintID: 180, RunID: 1, Verdict: result.Failed, Reason: "step 1"},
 			{BlueprintID: 181, RunID: 2, Title: "Slow one", Verdict: result.Error, NotAwaited: true, Reason: result.NotAwaited},
