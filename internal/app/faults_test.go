@@ -232,26 +232,6 @@ func faultRows() []faultRow {
 			verdicts: map[string]string{flow1: "error:interrupted", flow2: "error:interrupted"},
 			stderr:   "runs continue there"},
 
-		// Reports that cannot be written: exit 3, verdict still printed,
-		// the other reports still written.
-		{name: "unwritable JUnit path", want: 3, triggers: 1, args: ids1, noJUnit: true,
-			opts: sim.Options{Blueprints: one},
-			setup: func(t *testing.T, h *harness) {
-				h.env["DOCKETQA_JUNIT"] = filepath.Join(regularFile(t, h), "junit.xml")
-			},
-			stdout: "verdict: error: 1 passed", stderr: "cannot write report",
-			check: func(t *testing.T, h *harness) {
-				if b, err := os.ReadFile(h.env["DOCKETQA_SUMMARY"]); err != nil || !strings.Contains(string(b), "Flow 1") {
-					t.Errorf("the summary must still be written and name the run: %v\n%s", err, b)
-				}
-			}},
-		{name: "unwritable summary path", want: 3, triggers: 1, args: ids1, verdicts: pass1,
-			opts: sim.Options{Blueprints: one},
-			setup: func(t *testing.T, h *harness) {
-				h.env["DOCKETQA_SUMMARY"] = filepath.Join(regularFile(t, h), "summary.md")
-			},
-			stdout: "verdict: error: 1 passed", stderr: "cannot write report"},
-
 		// The trigger is not idempotent.
 		{name: "reset mid-trigger", want: 3, triggers: 1, args: ids1,
 			opts:     trigFault(sim.Fault{Count: 1, Reset: true, AfterProcessing: true}),
@@ -487,4 +467,28 @@ func closedPort(t *testing.T) string {
 // hasSetting reports whether the gate has a setting of that name yet.
 func hasSetting(name string) bool {
 	return slices.ContainsFunc(config.Settings(), func(s config.Setting) bool { return s.Name == name })
+}
+
+// TestUnwritableReportRefusedBeforeTrigger: a report path the gate cannot
+// write (its parent is a file) is a configuration error before anything
+// is triggered (exit 2, no paid run), naming the setting, and the reports
+// that can be written still say so. A report that fails later, after the
+// runs, is exit 3 (TestGitHubActionWithoutFileCommands).
+func TestUnwritableReportRefusedBeforeTrigger(t *testing.T) {
+	t.Parallel()
+	for _, env := range []string{"DOCKETQA_JUNIT", "DOCKETQA_SUMMARY", "DOCKETQA_RESULTS_JSON", "DOCKETQA_DOTENV"} {
+		t.Run(env, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, sim.Options{Blueprints: []sim.Blueprint{bp(1, "", time.Millisecond)}})
+			h.env[env] = filepath.Join(regularFile(t, h), "report")
+			code := h.run(context.Background(), "--blueprint-ids", "1")
+			h.assertExit(code, 2, 0, "cannot be written", "")
+			if !strings.Contains(h.stderr.String(), h.env[env]) {
+				t.Errorf("the refusal does not name the path:\n%s", h.stderr.String())
+			}
+			if env != "DOCKETQA_JUNIT" {
+				validateJUnit(t, h.env["DOCKETQA_JUNIT"])
+			}
+		})
+	}
 }

@@ -67,12 +67,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer stop()
 	}
+	// Every report file must be writable before anything is triggered: a
+	// report that cannot be written is exit 3 after paid runs, so it is a
+	// configuration error now (exit 2), in a real run as in a dry run.
+	if err := config.CheckWritable(checkedPaths(cfg)); err != nil {
+		return configError(cfg, err, sink)
+	}
 	if cfg.DryRun {
-		// A dry run promises a configuration that works, report files
-		// included.
-		if err := config.CheckWritable(publish.Paths(cfg)); err != nil {
-			return configError(cfg, err, sink)
-		}
 		// As in a real run, evidence that cannot be saved is a warning,
 		// and an existing directory is what a real run wants.
 		if cfg.ArtifactsDir != "" {
@@ -125,4 +126,19 @@ func policyNotes(cfg config.Config) []string {
 		return nil
 	}
 	return []string{fmt.Sprintf("Policies from %s: %s", cfg.ConfigFile, strings.Join(p, ", "))}
+}
+
+// checkedPaths are the report files to check before triggering: every one
+// of the report table's, but the runner's own $GITHUB_STEP_SUMMARY, which
+// the user does not choose (a runner that cannot take the summary is told
+// at the end, as a report not written).
+func checkedPaths(cfg config.Config) []config.ReportPath {
+	var out []config.ReportPath
+	for _, p := range publish.Paths(cfg) {
+		if cfg.SummaryFromRunner && p.Path == cfg.SummaryPath {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }

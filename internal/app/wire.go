@@ -24,6 +24,7 @@ import (
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 	"github.com/docketqa-gate/docketqa-gate/internal/sim"
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 	"github.com/docketqa-gate/docketqa-gate/internal/untrusted"
 	"github.com/docketqa-gate/docketqa-gate/internal/version"
 )
@@ -94,6 +95,7 @@ func wire(ctx context.Context, cfg config.Config, key string, getenv func(string
 		w.deps.Manifest = &m
 	}
 	client, err := docketqa.New(cfg.BaseURL, key,
+		docketqa.WithSecret(cfg.GitHubToken.Reveal()),
 		docketqa.WithUserAgent("docketqa-gate/"+version.String()),
 		docketqa.WithRequestTimeout(cfg.RequestTimeout),
 		docketqa.WithMaxConns(cfg.MaxParallel),
@@ -190,6 +192,14 @@ func configError(cfg config.Config, err error, sink *ci.Sink) int {
 	problems := []string{err.Error()}
 	if errors.As(err, &ue) {
 		problems = ue.Problems
+	}
+	// The sink redacts what it prints; the reports are redacted here, so
+	// a secret quoted back by a file's parser (a manifest or config file
+	// naming it) reaches no JUnit report or summary either.
+	// Redacted before they are cut, so no part of a secret is left at a cut.
+	secrets := text.NewRedactor(append(cfg.APIKey.MaskValues(), cfg.GitHubToken.MaskValues()...)...)
+	for i := range problems {
+		problems[i] = secrets.Redact(problems[i])
 	}
 	problems = boundProblems(problems)
 	sink.Emit(event.ConfigError{Problems: problems})

@@ -61,6 +61,9 @@ func writable(path string) error {
 	path = filepath.Clean(path)
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return errors.New("it is a directory")
+	} else if err == nil && !fi.Mode().IsRegular() {
+		// A FIFO would block the write, and a device would be replaced.
+		return errors.New("it is a FIFO, device or socket, not a regular file")
 	}
 	dir := filepath.Dir(path)
 	for {

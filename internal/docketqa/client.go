@@ -64,8 +64,10 @@ const (
 
 // Client talks to the DocketQA API. It is safe for concurrent use.
 type Client struct {
-	base           *url.URL
-	key            string
+	base *url.URL
+	key  string
+	// secrets are redacted from API texts besides the key (WithSecret).
+	secrets        []string
 	hc             *http.Client
 	userAgent      string
 	requestTimeout time.Duration
@@ -96,6 +98,13 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 
 // WithMaxConns sizes the connection pool for n concurrent requests.
 func WithMaxConns(n int) Option { return func(c *Client) { c.maxConns = n } }
+
+// WithSecret adds a secret besides the API key (the GitHub token of the
+// pull-request comment) that every text from the API is redacted of: a
+// hostile API that learned it cannot make the gate print or publish it.
+func WithSecret(secret string) Option {
+	return func(c *Client) { c.secrets = append(c.secrets, secret) }
+}
 
 // WithUserAgent sets the User-Agent header.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
@@ -144,6 +153,9 @@ func New(baseURL, apiKey string, opts ...Option) (*Client, error) {
 	}
 	c.limits = c.limits.withDefaults()
 	c.cleaner = untrusted.NewCleaner(apiKey, untrusted.DefaultCap)
+	for _, s := range c.secrets {
+		c.cleaner = c.cleaner.WithSecret(s)
+	}
 	// Keep an idle connection for every request that may be in flight:
 	// the default keeps two per host, so a poller with eight in flight
 	// would open (and TLS-handshake) new connections all the time.

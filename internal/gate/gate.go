@@ -251,21 +251,35 @@ func Plan(cfg config.Config) event.Plan {
 // lastAttempt says whether a failure now is final; fail-fast only acts on
 // final failures, so --fail-fast never skips a rerun.
 func (c *conductor) wait(ctx context.Context, targets []poll.Target, deadline time.Time, lastAttempt bool) poll.Outcome {
+	pollUntil, final := pollWindow(deadline, c.cfg.Timeout)
 	return poll.Run(ctx, c.d.API, targets, poll.Options{
-		Interval:         c.cfg.PollInterval,
-		MaxInterval:      c.cfg.MaxPollInterval,
-		MaxParallel:      c.cfg.MaxParallel,
-		Deadline:         deadline,
-		Timeout:          c.cfg.Timeout,
-		NotFoundGrace:    c.cfg.NotFoundGrace,
-		FailFast:         c.cfg.FailFast && lastAttempt,
-		ProgressInterval: c.cfg.ProgressInterval,
-		Strategy:         c.d.Strategy,
-		Forecast:         c.d.Forecast,
-		OnDelay:          c.d.OnDelay,
-		OnFinish:         c.finished,
-		OnProgress:       c.progress,
+		Interval:          c.cfg.PollInterval,
+		MaxInterval:       c.cfg.MaxPollInterval,
+		MaxParallel:       c.cfg.MaxParallel,
+		Deadline:          pollUntil,
+		FinalFetchTimeout: final,
+		Timeout:           c.cfg.Timeout,
+		NotFoundGrace:     c.cfg.NotFoundGrace,
+		FailFast:          c.cfg.FailFast && lastAttempt,
+		ProgressInterval:  c.cfg.ProgressInterval,
+		Strategy:          c.d.Strategy,
+		Forecast:          c.d.Forecast,
+		OnDelay:           c.d.OnDelay,
+		OnFinish:          c.finished,
+		OnProgress:        c.progress,
 	})
+}
+
+// maxFinalFetch bounds the last look at unfinished runs.
+const maxFinalFetch = 15 * time.Second
+
+// pollWindow splits the time up to deadline between polling and the last
+// look at every unfinished run, so that look too ends by --timeout: it
+// gets a tenth of timeout, at most maxFinalFetch, and polling stops that
+// much before the deadline.
+func pollWindow(deadline time.Time, timeout time.Duration) (pollUntil time.Time, final time.Duration) {
+	final = max(min(timeout/10, maxFinalFetch), time.Millisecond)
+	return deadline.Add(-final), final
 }
 
 func (c *conductor) finished(r result.Run) {

@@ -568,3 +568,24 @@ func TestGroupRunURL(t *testing.T) {
 		}
 	}
 }
+
+// TestPollWindow: the last look at unfinished runs ends by --timeout; it
+// gets a tenth of it, never more than 15 s, never nothing.
+func TestPollWindow(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 7, 3, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		timeout, final time.Duration
+	}{
+		{30 * time.Minute, 15 * time.Second},
+		{150 * time.Second, 15 * time.Second},
+		{149 * time.Second, 14900 * time.Millisecond},
+		{5 * time.Second, 500 * time.Millisecond},
+		{5 * time.Millisecond, time.Millisecond},
+	} {
+		until, final := pollWindow(at, tc.timeout)
+		if final != tc.final || !until.Equal(at.Add(-tc.final)) {
+			t.Errorf("timeout %s: poll until %s, final fetch %s; want %s and %s", tc.timeout, until.Sub(at), final, -tc.final, tc.final)
+		}
+	}
+}

@@ -14,6 +14,7 @@ package untrusted
 
 import (
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -60,20 +61,47 @@ const (
 // copy with another cap for fields with their own (titles, step results).
 // The zero Cleaner redacts nothing and caps at DefaultCap.
 type Cleaner struct {
-	// key is the API key as it could appear in cleaned text: cleaned
-	// itself, since a key part that cleaning changes can never match.
-	key string
-	cap int
+	// keys are the secrets (the API key, then any other, such as the
+	// GitHub token) as they could appear in cleaned text: cleaned
+	// themselves, since a part that cleaning changes can never match.
+	keys []string
+	cap  int
 }
 
 // NewCleaner returns a Cleaner that redacts key and cuts texts to capBytes
 // (DefaultCap when 0, at least MinCap).
 func NewCleaner(key string, capBytes int) Cleaner {
-	c := Cleaner{cap: capBytes}.normal()
-	if key != "" {
-		c.key = string(Cleaner{cap: max(len(key), MinCap)}.clean(key, len(key), false))
+	return Cleaner{cap: capBytes}.normal().WithSecret(key)
+}
+
+// WithSecret returns a copy of c that also redacts secret (the GitHub
+// token beside the API key), with every guarantee the key has: in any
+// letter case, and no part of it left where a text is cut.
+func (c Cleaner) WithSecret(secret string) Cleaner {
+	if secret == "" {
+		return c
 	}
+	c.keys = append(slices.Clip(c.keys), string(Cleaner{cap: max(len(secret), MinCap)}.clean(secret, len(secret), false)))
 	return c
+}
+
+// longest is the length of the longest secret.
+func (c Cleaner) longest() int {
+	n := 0
+	for _, k := range c.keys {
+		n = max(n, len(k))
+	}
+	return n
+}
+
+// holds reports whether s holds a secret in any letter case.
+func (c Cleaner) holds(s string) bool {
+	for _, k := range c.keys {
+		if indexFold(s, k) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (c Cleaner) normal() Cleaner {
@@ -119,7 +147,7 @@ func (c Cleaner) Prefix(p string, total int) Text {
 // plus room for a key cut in two.
 func (c Cleaner) Window() int {
 	c = c.normal()
-	return 2*c.cap + 4*len(c.key) + 16
+	return 2*c.cap + 4*c.longest() + 16
 }
 
 // clean does the work. origLen is the length of the original string (-1:
@@ -150,7 +178,7 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 		s = s[:text.RuneStart(s, keep)]
 	}
 	out := strings.TrimRight(s, " ") + marker
-	if c.key != "" && indexFold(out, c.key) >= 0 {
+	if c.holds(out) {
 		// Only a key made of the marker's own characters gets here: the
 		// text is cut without a marker rather than show it.
 		out = strings.TrimRight(s, " ")
@@ -158,10 +186,10 @@ func (c Cleaner) clean(p string, origLen int, cut bool) Text {
 	return Text(out)
 }
 
-// redact replaces every occurrence of the key, in any letter case (see
+// redact replaces every occurrence of a secret, in any letter case (see
 // text.Redactor).
 func (c Cleaner) redact(s string) string {
-	return text.NewRedactor(c.key).Redact(s)
+	return text.NewRedactor(c.keys...).Redact(s)
 }
 
 // trimKeyPrefix drops a tail of s that could be the start of the key cut
@@ -169,15 +197,15 @@ func (c Cleaner) redact(s string) string {
 // three runes are kept: they give nothing away and would otherwise eat a
 // letter off many cut texts.
 func (c Cleaner) trimKeyPrefix(s string) string {
-	if c.key == "" {
-		return s
-	}
-	for i := max(0, len(s)-4*len(c.key)); i < len(s); i++ {
-		if !utf8.RuneStart(s[i]) || utf8.RuneCountInString(s[i:]) < 3 {
-			continue
-		}
-		if text.PrefixFold(c.key, s[i:]) {
-			return s[:i]
+	for _, key := range c.keys {
+		for i := max(0, len(s)-4*len(key)); i < len(s); i++ {
+			if !utf8.RuneStart(s[i]) || utf8.RuneCountInString(s[i:]) < 3 {
+				continue
+			}
+			if text.PrefixFold(key, s[i:]) {
+				s = s[:i]
+				break
+			}
 		}
 	}
 	return s
@@ -220,9 +248,9 @@ func (c Cleaner) URL(s string) (URL, bool) {
 	if s = u.String(); len(s) > MaxURL {
 		return "", false
 	}
-	if c.key != "" {
+	if len(c.keys) > 0 {
 		dec, err := url.QueryUnescape(s)
-		if indexFold(orig, c.key) >= 0 || indexFold(s, c.key) >= 0 || err != nil || indexFold(dec, c.key) >= 0 {
+		if c.holds(orig) || c.holds(s) || err != nil || c.holds(dec) {
 			return "", false
 		}
 	}
