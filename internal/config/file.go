@@ -102,6 +102,10 @@ func (l *loader) readFile() {
 			fail("line %d: %s cannot be set in a config file: it lets the gate exit without a verdict, and the file is "+
 				"committed and often changed by the pull request under test; set it with %s", k.Line, key, l.spec(key).where())
 			continue
+		case !ok && l.known(key) && l.spec(key).choosesRuns():
+			fail("line %d: %s cannot be set in a config file: it decides which runs are judged, and the file is "+
+				"committed and often changed by the pull request under test; set it with %s", k.Line, key, l.spec(key).where())
+			continue
 		case !ok && l.known(key):
 			fail("line %d: %s cannot be set in a config file; give it as a flag", k.Line, key)
 			continue

@@ -68,7 +68,8 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 // harmless (such as a blueprint id listed twice). Along with a UsageError
 // comes a Config holding only what reporting the error needs (see
 // UsageError). Mode rules: --attach and --detach exclude each other;
-// --attach takes its ids from the manifest, so it refuses --blueprint-ids;
+// --attach takes its runs from the manifest, and when --blueprint-ids is
+// also set the manifest must record exactly those blueprints;
 // --dry-run triggers nothing, so it goes with neither --attach nor
 // --detach; --demo's runs live only in this process, so it goes with
 // neither either. Every file the gate reads or writes must be a different
@@ -696,9 +697,13 @@ func (l *loader) checkModes(c Config) {
 	if c.Attach != "" && c.Detach != "" {
 		conflict(sAttach, sDetach, "use --detach in the step that triggers and --attach in the step that waits")
 	}
-	if c.Attach != "" && l.get(sBlueprintIDs).set() {
-		conflict(sAttach, sBlueprintIDs, "the manifest says which runs to wait for; unset the ids in this step")
-	}
+	// --attach with --blueprint-ids is allowed: the manifest must then
+	// record exactly those blueprints (checked once it is read). The ids
+	// count wherever they come from, the config file included: the file
+	// already decides what a normal run triggers, so letting it name the
+	// set a manifest must match gives it no power it does not have; and a
+	// file that drops a blueprint from the set cannot keep a valid manifest
+	// of all of them from being refused, which fails closed.
 	if c.DryRun && c.Detach != "" {
 		conflict(sDryRun, sDetach, "a dry run triggers nothing, so there is nothing to record")
 	}

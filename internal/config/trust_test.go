@@ -56,10 +56,50 @@ func TestFileCannotSwitchTheGateOff(t *testing.T) {
 		{[]string{"--dry-run"}, nil},
 		{nil, map[string]string{"INPUT_DRY-RUN": "true"}},
 		{nil, map[string]string{"DOCKETQA_DETACH": "m.json"}},
+		{nil, map[string]string{"DOCKETQA_ATTACH": "m.json"}},
 	} {
 		cfg, _, problems := loadSys(t, tc.args, fakeSystem(baseEnv(tc.env), nil))
-		if problems != nil || !(cfg.DryRun || cfg.Detach != "") {
+		if problems != nil || !(cfg.DryRun || cfg.Detach != "" || cfg.Attach != "") {
 			t.Errorf("%v %v: problems %q, config %+v", tc.args, tc.env, problems, cfg)
+		}
+	}
+}
+
+// TestFileCannotChooseTheRuns proves the config file cannot hold --attach,
+// which makes the gate judge whatever a manifest records instead of what
+// it triggers; and that --attach goes with --blueprint-ids (from the
+// environment or from the file, which decides what a normal run triggers
+// anyway), for the manifest to be checked against.
+func TestFileCannotChooseTheRuns(t *testing.T) {
+	t.Parallel()
+	sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}), map[string]string{"gate.yml": "attach: m.json\n"})
+	cfg, _, problems := loadSys(t, nil, sys)
+	if len(problems) != 1 {
+		t.Fatalf("problems %q, want one", problems)
+	}
+	for _, want := range []string{"gate.yml", "line 1", "attach cannot be set in a config file", "which runs are judged",
+		"--attach, action input attach or DOCKETQA_ATTACH"} {
+		if !strings.Contains(problems[0], want) {
+			t.Errorf("problem %q does not say %q", problems[0], want)
+		}
+	}
+	if cfg.Attach != "" {
+		t.Errorf("the refused setting took effect: %+v", cfg)
+	}
+	for _, tc := range []struct {
+		env  map[string]string
+		file string
+	}{
+		{map[string]string{"DOCKETQA_ATTACH": "m.json"}, ""},
+		{map[string]string{"DOCKETQA_ATTACH": "m.json", "DOCKETQA_BLUEPRINT_IDS": "", "DOCKETQA_CONFIG": "gate.yml"}, "blueprint-ids: 181,182\n"},
+	} {
+		env := baseEnv(tc.env)
+		if env["DOCKETQA_BLUEPRINT_IDS"] == "" {
+			delete(env, "DOCKETQA_BLUEPRINT_IDS")
+		}
+		cfg, _, problems := loadSys(t, nil, fakeSystem(env, map[string]string{"gate.yml": tc.file}))
+		if problems != nil || cfg.Attach != "m.json" || !slices.Equal(cfg.BlueprintIDs, []int64{181, 182}) {
+			t.Errorf("%v: problems %q, attach %q, ids %v", tc.env, problems, cfg.Attach, cfg.BlueprintIDs)
 		}
 	}
 }
