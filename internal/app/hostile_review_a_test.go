@@ -108,6 +108,8 @@ func TestHostileConfigFileReview(t *testing.T) {
 		{"dashboard-url elsewhere", "dashboard-url: https://phish.example/x\n", []string{"dashboard-url", "docketqa.com", "DOCKETQA_DASHBOARD_URL"}},
 		{"dashboard-url on loopback", "dashboard-url: http://127.0.0.1:9\n", []string{"dashboard-url", "loopback included"}},
 		{"attach", "attach: DIR/m.json\n", []string{"attach cannot be set in a config file", "DOCKETQA_ATTACH"}},
+		{"junit with a line break", `junit: "DIR/j\nDOCKETQA_VERDICT=passed.xml"` + "\n", []string{"--junit", "line break", "visible characters only"}},
+		{"results-json with a zero-width space", "results-json: \"DIR/r\u200b.json\"\n", []string{"--results-json", "visible characters only"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -118,15 +120,23 @@ func TestHostileConfigFileReview(t *testing.T) {
 			if err := os.WriteFile(cfg, []byte(file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if strings.HasPrefix(tc.file, "base-url") {
-				// The file's URL would lose to the variable otherwise.
-				delete(h.env, "DOCKETQA_BASE_URL")
-			}
+			// The file's value would lose to the variable otherwise.
+			key, _, _ := strings.Cut(tc.file, ":")
+			delete(h.env, "DOCKETQA_"+strings.ToUpper(strings.ReplaceAll(key, "-", "_")))
 			h.runWithin(60*time.Second, append(args, "--config", cfg)...)
 			h.assertRefusedConfig(tc.want...)
 			out := githubOutputs(t, h.env["GITHUB_OUTPUT"])["group-run-url"] + h.dotenv()["DOCKETQA_GROUP_RUN_URL"]
 			if strings.ContainsAny(out, "$()'`;") {
 				t.Errorf("shell syntax in the group-run link: %q", out)
+			}
+			entries, err := os.ReadDir(h.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if strings.ContainsAny(e.Name(), "\n\u200b") {
+					t.Errorf("a file with an invisible name was written: %q", e.Name())
+				}
 			}
 		})
 	}

@@ -36,6 +36,11 @@ func (l *loader) readFile() {
 		l.bad[sConfig] = true
 		l.problemf("config file %s%s: %s", l.quote(v.raw), v.from(), fmt.Sprintf(format, args...))
 	}
+	if invisible(v.raw) {
+		l.bad[sConfig] = true
+		l.problemf("invalid %s %s%s: %s", v.label(), l.quote(v.raw), v.from(), invisibleFix)
+		return
+	}
 	data, err := l.readF(v.raw)
 	var fe *safefile.Error
 	switch {

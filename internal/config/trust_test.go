@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -285,5 +286,46 @@ func TestConfigFileOnDisk(t *testing.T) {
 	}
 	if cfg, _, err := LoadSystem(nil, System{Getenv: testutil.Getenv(baseEnv(map[string]string{"DOCKETQA_CONFIG": good}))}); err != nil || cfg.Timeout.Minutes() != 45 {
 		t.Errorf("a good file: %v %v", cfg.Timeout, err)
+	}
+}
+
+// TestInvisiblePaths proves no path setting, from a flag, a variable or
+// the config file, may hold a character that would give the file another
+// name than the one the outputs and the log show: a line break (which
+// would also forge a dotenv line when printed), a control character, an
+// invisible format character, a separator or bytes that are not UTF-8.
+func TestInvisiblePaths(t *testing.T) {
+	t.Parallel()
+	bad := []string{"j\nDOCKETQA_VERDICT=passed.xml", "a\rb.xml", "a\tb.xml", "a\x1b[31mb.xml", "a\x00b.xml", "a\x7fb.xml",
+		"a\u0085b.xml", "a\u200bb.xml", "a\u202eb.xml", "a\u2066b.xml", "a\ufeffb.xml", "a\u2028b.xml", "a\xffb.xml"}
+	flags := []string{"--junit", "--summary", "--results-json", "--dotenv", "--detach", "--attach", "--history",
+		"--artifacts-dir", "--config"}
+	for _, flag := range flags {
+		for _, p := range bad {
+			t.Run(flag+" "+strconv.Quote(p), func(t *testing.T) {
+				t.Parallel()
+				_, _, problems := loadSys(t, []string{flag + "=" + p}, fakeSystem(baseEnv(nil), map[string]string{p: "timeout: 5m\n"}))
+				if len(problems) != 1 || !strings.Contains(problems[0], flag) || !strings.Contains(problems[0], "visible characters only") {
+					t.Errorf("problems %q, want one naming %s", problems, flag)
+				}
+			})
+		}
+	}
+	// From the file, as the review found it: the outputs would show one
+	// name and the gate write another.
+	for _, key := range []string{"junit", "summary", "results-json", "dotenv", "history", "artifacts-dir"} {
+		sys := fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}),
+			map[string]string{"gate.yml": key + `: "j\nDOCKETQA_VERDICT=passed.xml"` + "\n"})
+		cfg, _, problems := loadSys(t, nil, sys)
+		if len(problems) != 1 || !strings.Contains(problems[0], "gate.yml") || !strings.Contains(problems[0], "line break") {
+			t.Errorf("%s: problems %q", key, problems)
+		}
+		if cfg.JUnitPath != "" && strings.ContainsRune(cfg.JUnitPath, '\n') {
+			t.Errorf("%s: the error report would go to %q", key, cfg.JUnitPath)
+		}
+	}
+	// Visible non-ASCII names are fine.
+	if _, _, problems := loadSys(t, []string{"--junit=résultats/ü-日本.xml"}, fakeSystem(baseEnv(nil), nil)); problems != nil {
+		t.Errorf("a visible name was refused: %q", problems)
 	}
 }
