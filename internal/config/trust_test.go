@@ -248,6 +248,17 @@ func TestFilePolicies(t *testing.T) {
 	if got := (Config{}).FilePolicies(); got != nil {
 		t.Errorf("no file: %q", got)
 	}
+	// With fail-on-no-verdict from the file too, the file's timeout
+	// decides how long a run may go without a verdict: it is named.
+	sys = fakeSystem(baseEnv(map[string]string{"DOCKETQA_CONFIG": "gate.yml"}),
+		map[string]string{"gate.yml": "fail-on-no-verdict: false\ntimeout: 5s\n"})
+	if cfg, _, problems = loadSys(t, nil, sys); problems != nil {
+		t.Fatal(problems)
+	}
+	got := cfg.FilePolicies()
+	if !slices.Contains(got, "timeout=5s") || !slices.Contains(got, "fail-on-no-verdict=false") || len(got) != 2 {
+		t.Errorf("FilePolicies = %q, want timeout=5s and fail-on-no-verdict=false", got)
+	}
 }
 
 // TestConfigFileOnDisk reads real files through the default reader: a
