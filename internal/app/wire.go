@@ -88,7 +88,7 @@ func wire(ctx context.Context, cfg config.Config, key string, getenv func(string
 		w.commit, w.commitVar = commit, from
 	}
 	if cfg.Attach != "" {
-		m, err := readManifest(ctx, cfg.Attach, manifest.Want{Key: key, Commit: w.commit, CommitVar: w.commitVar})
+		m, err := readManifest(ctx, cfg.Attach, manifest.Want{Key: key, Commit: w.commit, CommitVar: w.commitVar, BlueprintIDs: cfg.BlueprintIDs})
 		if err != nil {
 			return nil, err
 		}

@@ -174,11 +174,17 @@ type Config struct {
 // fail-on-missing, rerun-failed) that the --config file set, as
 // "name=value" in --help order; nil when it set none. The file may hold
 // them, but a reader of the summary must see that a file, which a pull
-// request can change, decided them.
+// request can change, decided them. The timeout is listed too when the
+// file set both it and fail-on-no-verdict: together they decide how long
+// a run may go without a verdict before it no longer counts.
 func (c Config) FilePolicies() []string {
+	fromFile := func(name string) bool {
+		return slices.ContainsFunc(c.Sources, func(s Resolved) bool { return s.Name == name && s.Source == SourceFile })
+	}
+	withTimeout := fromFile(sFailOnNoVerdict)
 	var out []string
 	for _, s := range c.Sources {
-		if s.Source == SourceFile && slices.Contains(policies, s.Name) {
+		if s.Source == SourceFile && (slices.Contains(policies, s.Name) || withTimeout && s.Name == sTimeout) {
 			out = append(out, s.Name+"="+s.Value)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // pathSettings are the settings that name a file the gate reads or writes.
@@ -155,9 +157,32 @@ func (l *loader) progressInterval(poll time.Duration) time.Duration {
 // checkPaths runs the checks of every file the gate reads or writes.
 func (l *loader) checkPaths() {
 	l.pathsChecked = true
+	for _, name := range pathSettings {
+		if v := l.get(name); !l.bad[name] && invisible(v.raw) {
+			l.bad[name] = true
+			l.problemf("invalid %s %s%s: %s", v.label(), l.quote(v.raw), v.from(), invisibleFix)
+		}
+	}
 	l.checkFiles()
 	l.checkLinks()
 }
+
+// invisible reports whether a path holds a control character (a line
+// break, a tab, an escape), an invisible format character (a zero-width
+// space, a direction override), a line or paragraph separator, or bytes
+// that are not UTF-8. The file would get a name unlike the one the
+// outputs, the log and the summary show ("j\nDOCKETQA_VERDICT=passed.xml"
+// shows as two lines), and a later step would look for another file.
+func invisible(path string) bool {
+	return !utf8.ValidString(path) || strings.IndexFunc(path, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+	}) >= 0
+}
+
+// invisibleFix says what a path may hold instead.
+const invisibleFix = "it holds a line break, a tab, another control character, an invisible format character " +
+	"(such as a zero-width space or a direction mark) or bytes that are not UTF-8; " +
+	"give a path of visible characters only"
 
 // checkLinks refuses a report or manifest path whose last component is a
 // symbolic link, before anything is triggered: a link committed to the

@@ -36,6 +36,11 @@ func (l *loader) readFile() {
 		l.bad[sConfig] = true
 		l.problemf("config file %s%s: %s", l.quote(v.raw), v.from(), fmt.Sprintf(format, args...))
 	}
+	if invisible(v.raw) {
+		l.bad[sConfig] = true
+		l.problemf("invalid %s %s%s: %s", v.label(), l.quote(v.raw), v.from(), invisibleFix)
+		return
+	}
 	data, err := l.readF(v.raw)
 	var fe *safefile.Error
 	switch {
@@ -100,6 +105,10 @@ func (l *loader) readFile() {
 			continue
 		case !ok && l.known(key) && l.spec(key).withoutVerdict():
 			fail("line %d: %s cannot be set in a config file: it lets the gate exit without a verdict, and the file is "+
+				"committed and often changed by the pull request under test; set it with %s", k.Line, key, l.spec(key).where())
+			continue
+		case !ok && l.known(key) && l.spec(key).choosesRuns():
+			fail("line %d: %s cannot be set in a config file: it decides which runs are judged, and the file is "+
 				"committed and often changed by the pull request under test; set it with %s", k.Line, key, l.spec(key).where())
 			continue
 		case !ok && l.known(key):

@@ -68,7 +68,8 @@ func Load(args []string, getenv func(string) string) (Config, []string, error) {
 // harmless (such as a blueprint id listed twice). Along with a UsageError
 // comes a Config holding only what reporting the error needs (see
 // UsageError). Mode rules: --attach and --detach exclude each other;
-// --attach takes its ids from the manifest, so it refuses --blueprint-ids;
+// --attach takes its runs from the manifest, and when --blueprint-ids is
+// also set the manifest must record exactly those blueprints;
 // --dry-run triggers nothing, so it goes with neither --attach nor
 // --detach; --demo's runs live only in this process, so it goes with
 // neither either. Every file the gate reads or writes must be a different
@@ -629,6 +630,18 @@ func (l *loader) prCommentTag() string {
 
 // url checks an API or dashboard root. The key travels to BaseURL, so it
 // must be https, except on loopback where local fakes and tunnels run.
+// Both roots end up in links the gate prints and hands to later steps as
+// outputs, and net/url keeps characters such as $ ( ) ' ` that a shell
+// acts on: so the host may hold only letters, digits, dots and hyphens,
+// and the path only letters, digits and -._~/ (no escapes).
+//
+// From the config file, which a pull request can change, either root must
+// be https on docketqa.com or a host under it: loopback too is refused
+// there, because earlier steps of the same job run the pull request's own
+// code and self-hosted agents are shared, so any local listener would get
+// the key (base-url) or become the link every reviewer clicks
+// (dashboard-url). The simulator and tests set loopback with a flag, an
+// input or a variable.
 func (l *loader) url(name string) string {
 	if l.bad[name] {
 		return ""
@@ -658,24 +671,39 @@ func (l *loader) url(name string) string {
 		return fail("use https; plain http is allowed only for localhost, 127.0.0.1 or ::1")
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return fail("remove the ?query and #fragment; a path prefix such as /api is fine")
-	case name == sBaseURL && v.kind == SourceFile && !fileBaseURL(u):
-		// The key goes to this host: a file a pull request can change
-		// must not send it elsewhere.
-		return fail("a config file may point the API only at an https host under docketqa.com or at loopback, " +
-			"because the API key is sent there; set any other host with " + v.where())
+	case !onlyRunes(u.Hostname(), "-.:") || u.RawPath != "" || !onlyRunes(u.Path, "-._~/"):
+		return fail("the host may hold only letters, digits, dots and hyphens, and the path only letters, digits and " +
+			"the characters - . _ ~ / (no %-escapes); the URL becomes a link later steps may paste into a script")
+	case v.kind == SourceFile && !docketqaHost(u):
+		// The key goes to base-url, and dashboard-url is the link in
+		// every output: a file a pull request can change must not
+		// point either elsewhere, loopback included.
+		why := "because the API key is sent there"
+		if name == sDashboardURL {
+			why = "because it becomes the link in every output and report"
+		}
+		return fail("a config file may name only an https host that is docketqa.com or under it, " + why +
+			"; set any other host, loopback included, with " + v.where())
 	}
 	return strings.TrimRight(u.String(), "/")
 }
 
-// fileBaseURL reports whether a config file may name u as the API root:
-// https on docketqa.com or a host under it, or loopback (local fakes and
-// tunnels, which only this machine can answer on).
-func fileBaseURL(u *url.URL) bool {
+// docketqaHost reports whether a config file may name u as the API or
+// dashboard root: https on docketqa.com or a host under it.
+func docketqaHost(u *url.URL) bool {
 	host := strings.ToLower(u.Hostname())
-	if isLoopback(host) {
-		return true
-	}
 	return u.Scheme == "https" && (host == "docketqa.com" || strings.HasSuffix(host, ".docketqa.com"))
+}
+
+// onlyRunes reports whether s holds only ASCII letters, digits and the
+// runes of extra.
+func onlyRunes(s, extra string) bool {
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(extra, r)) {
+			return false
+		}
+	}
+	return true
 }
 
 func isLoopback(host string) bool {
@@ -696,9 +724,13 @@ func (l *loader) checkModes(c Config) {
 	if c.Attach != "" && c.Detach != "" {
 		conflict(sAttach, sDetach, "use --detach in the step that triggers and --attach in the step that waits")
 	}
-	if c.Attach != "" && l.get(sBlueprintIDs).set() {
-		conflict(sAttach, sBlueprintIDs, "the manifest says which runs to wait for; unset the ids in this step")
-	}
+	// --attach with --blueprint-ids is allowed: the manifest must then
+	// record exactly those blueprints (checked once it is read). The ids
+	// count wherever they come from, the config file included: the file
+	// already decides what a normal run triggers, so letting it name the
+	// set a manifest must match gives it no power it does not have; and a
+	// file that drops a blueprint from the set cannot keep a valid manifest
+	// of all of them from being refused, which fails closed.
 	if c.DryRun && c.Detach != "" {
 		conflict(sDryRun, sDetach, "a dry run triggers nothing, so there is nothing to record")
 	}

@@ -424,8 +424,6 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"--base-url", "DOCKETQA_BASE_URL", `"http://api.docketqa.com"`, "https"}},
 		{"attach and detach", []string{"--attach=a.json", "--detach=b.json"}, validEnv(nil),
 			[]string{"--attach", "DOCKETQA_ATTACH", "--detach", "DOCKETQA_DETACH"}},
-		{"attach with ids", []string{"--attach=a.json"}, validEnv(nil),
-			[]string{"--attach", "--blueprint-ids", "DOCKETQA_BLUEPRINT_IDS"}},
 		{"dry run with detach", []string{"--dry-run", "--detach=m.json"}, validEnv(nil), []string{"--dry-run", "--detach"}},
 		{"dry run with attach", nil, map[string]string{"DOCKETQA_API_KEY": fakeKey, "DOCKETQA_DRY_RUN": "true", "DOCKETQA_ATTACH": "m.json"},
 			[]string{"--dry-run", "--attach"}},

@@ -87,8 +87,15 @@ func (s spec) inFile() bool {
 	case sAPIKey, sGitHubToken, sConfig, sHelp, sVersion:
 		return false
 	}
-	return !s.withoutVerdict()
+	return !s.withoutVerdict() && !s.choosesRuns()
 }
+
+// choosesRuns reports whether the setting decides which runs are judged
+// without triggering them: --attach judges whatever its manifest records.
+// Like the settings that skip judging, it must come from a flag, an
+// action input or an environment variable, not from a file the pull
+// request under test can change.
+func (s spec) choosesRuns() bool { return s.Name == sAttach }
 
 // withoutVerdict reports whether the setting lets the gate exit 0 without
 // judging a single run: a demo, a dry run, a detached trigger. Such a

@@ -20,6 +20,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/docketqa-gate/docketqa-gate/internal/config"
@@ -588,15 +589,31 @@ func (c *conductor) dashboardURL(id int64) string {
 
 // GroupRunURL is the dashboard page of group run id under the dashboard
 // root, parsed and re-serialised by net/url: "" unless root is an http(s)
-// URL with a host and no credentials (the configuration refuses others
-// already) and id is positive.
+// URL with a host, no credentials, query or fragment, a host of letters,
+// digits, dots, hyphens (and colons, for IPv6) and a path of letters,
+// digits and -._~/ only, and id is positive. The configuration refuses
+// other roots already; this is defence in depth, because net/url keeps
+// characters such as $ ( ) ' that a shell acts on, and the link becomes a
+// step output that later steps may paste into a script.
 func GroupRunURL(root string, id int64) string {
 	u, err := url.Parse(root)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" || id <= 0 {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" || id <= 0 ||
+		u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.RawPath != "" ||
+		!onlyRunes(u.Hostname(), "-.:") || !onlyRunes(u.Path, "-._~/") {
 		return ""
 	}
-	u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = "", false, "", ""
 	return u.JoinPath("dashboard", "grouprun", strconv.FormatInt(id, 10)).String()
+}
+
+// onlyRunes reports whether s holds only ASCII letters, digits and the
+// runes of extra.
+func onlyRunes(s, extra string) bool {
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(extra, r)) {
+			return false
+		}
+	}
+	return true
 }
 
 func idSet(ids []int64) map[int64]bool {

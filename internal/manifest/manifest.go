@@ -29,6 +29,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +97,13 @@ type Want struct {
 	Commit string
 	// CommitVar names the variable Commit came from, for the error.
 	CommitVar string
+	// BlueprintIDs, when not empty, are the blueprints --attach was told
+	// to wait for: the manifest's blueprints (those with a run and those
+	// the trigger started none for) must be exactly these. The MAC only
+	// shows that --detach wrote the file; two --detach steps of one
+	// commit write two valid manifests, and copying one over the other
+	// would otherwise judge the wrong set of runs.
+	BlueprintIDs []int64
 }
 
 // The refusals of Open that mean "not a manifest this gate may trust". Each
@@ -108,6 +117,10 @@ var (
 	// ErrOtherCommit: a manifest --detach wrote for another commit, such
 	// as an old green pipeline's, replayed.
 	ErrOtherCommit = errors.New("for another commit")
+	// ErrOtherBlueprints: a valid manifest for other blueprints than the
+	// --blueprint-ids given to --attach, such as another --detach step's
+	// manifest copied over this one.
+	ErrOtherBlueprints = errors.New("for other blueprints")
 )
 
 // Marshal encodes m, with its MAC under key, as indented JSON with a
@@ -248,7 +261,50 @@ func verify(m Manifest, want Want) error {
 		return fmt.Errorf("%w: it was written for commit %s, but this job is at commit %s (%s): an earlier pipeline's manifest cannot gate this one; %s",
 			ErrOtherCommit, m.Commit, want.Commit, want.CommitVar, redetach)
 	}
+	if len(want.BlueprintIDs) > 0 {
+		got := m.blueprints()
+		exp := slices.Clone(want.BlueprintIDs)
+		slices.Sort(exp)
+		exp = slices.Compact(exp)
+		if !slices.Equal(got, exp) {
+			return fmt.Errorf("%w: it records blueprints %s, but --blueprint-ids names %s; "+
+				"give --attach the manifest of the --detach step that ran these blueprints, "+
+				"and pass --attach the same --blueprint-ids as that --detach step",
+				ErrOtherBlueprints, idList(got), idList(exp))
+		}
+	}
 	return nil
+}
+
+// blueprints returns the sorted, distinct blueprints the manifest records:
+// those with a run and those the trigger started none for.
+func (m Manifest) blueprints() []int64 {
+	ids := slices.Clone(m.MissingBlueprintIDs)
+	for _, r := range m.Runs {
+		ids = append(ids, r.BlueprintID)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// idList writes ids as "181,182", bounded: a manifest may list thousands.
+func idList(ids []int64) string {
+	const most = 20
+	var b strings.Builder
+	for i, id := range ids {
+		if i == most {
+			fmt.Fprintf(&b, " … and %d more", len(ids)-most)
+			break
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	if len(ids) == 0 {
+		return "(none)"
+	}
+	return b.String()
 }
 
 // commitHash is what a commit id from the CI looks like: SHA-1 or SHA-256

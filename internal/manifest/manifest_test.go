@@ -127,6 +127,9 @@ func TestOpenRefusesForgeries(t *testing.T) {
 	}
 	noCommit := sample()
 	noCommit.Commit = ""
+	subset := sample()
+	subset.Runs = subset.Runs[:2]
+	withIDs := func(ids ...int64) Want { w := want; w.BlueprintIDs = ids; return w }
 	v1 := `{"version":1,"group_run_id":1,"dashboard_url":"https://app.example/g/1","triggered_at":"2026-01-02T03:04:05Z","runs":[{"run_id":1,"blueprint_id":1}]}`
 	cases := []struct {
 		name string
@@ -163,6 +166,13 @@ func TestOpenRefusesForgeries(t *testing.T) {
 		{"written where no commit was named", seal(t, noCommit, testKey), want, ErrOtherCommit, "named no commit"},
 		{"the MAC removed", edited(func(m *Manifest) { m.MAC = "" }), want, ErrNoMAC, "run docketqa-gate --detach again"},
 		{"version 1", []byte(v1), want, ErrNoMAC, "format version 1"},
+		// Another --detach step's valid manifest copied over this one:
+		// the MAC verifies, the blueprints do not match.
+		{"a subset of the blueprints asked for", seal(t, subset, testKey), withIDs(180, 181, 182), ErrOtherBlueprints,
+			"it records blueprints 180,181, but --blueprint-ids names 180,181,182"},
+		{"more blueprints than asked for", good, withIDs(180, 181), ErrOtherBlueprints, "same --blueprint-ids"},
+		{"other blueprints entirely", good, withIDs(7), ErrOtherBlueprints, ""},
+		{"the missing blueprint not asked for", good, withIDs(180, 182), ErrOtherBlueprints, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,6 +185,10 @@ func TestOpenRefusesForgeries(t *testing.T) {
 				t.Errorf("the error holds the key: %v", err)
 			}
 		})
+	}
+	// The same set in another order, with a duplicate, is the same set.
+	if _, err := open(good, withIDs(182, 180, 181, 180)); err != nil {
+		t.Errorf("the manifest's own blueprints were refused: %v", err)
 	}
 	if _, err := open(good, Want{}); err == nil || !strings.Contains(err.Error(), "DOCKETQA_API_KEY") {
 		t.Errorf("no key to verify with: %v", err)
