@@ -2,6 +2,6 @@
 
 package atomicfile
 
-// oNoFollow is 0 where the system has no such flag; the Lstat check before
-// the open still refuses a link.
-const oNoFollow = 0
+// oNonBlock is 0 where the system has no such flag; the type check after
+// the open still refuses what is not a regular file.
+const oNonBlock = 0

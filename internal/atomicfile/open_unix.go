@@ -4,5 +4,6 @@ package atomicfile
 
 import "syscall"
 
-// oNoFollow makes an open fail on a symbolic link instead of following it.
-const oNoFollow = syscall.O_NOFOLLOW
+// oNonBlock makes the open of a FIFO or a device return at once instead of
+// waiting for the other end; the file is then refused unless regular.
+const oNonBlock = syscall.O_NONBLOCK
