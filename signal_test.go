@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,20 +52,40 @@ func startGate(t *testing.T, h *harness) (*exec.Cmd, *bufio.Scanner, *strings.Bu
 func TestSecondSignalExitsAtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, sim.Options{Blueprints: []sim.Blueprint{bp(1, "", time.Hour), bp(2, "", time.Millisecond)}})
-	// A summary path that is a FIFO with no writer blocks the gate while it
-	// writes its reports after the first signal: the second signal must
-	// still end it.
-	fifo := filepath.Join(h.dir, "summary.fifo")
-	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-		t.Skipf("no FIFOs here: %v", err)
+	// The gate must block while it finishes after the first signal, so the
+	// second signal has something to cut short. Every file it writes is
+	// now opened without blocking, so it blocks on its own stdout: a pipe
+	// this test fills and no longer reads, as a CI log collector that
+	// stalls would. The verdict line cannot be printed until someone
+	// reads, so without the second-signal exit the gate never ends.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
 	}
-	h.env["DOCKETQA_SUMMARY"] = fifo
-	cmd, sc, _, stderr := startGate(t, h)
+	t.Cleanup(func() { r.Close(); w.Close() })
+	cmd := program([]string{"--blueprint-ids", "1,2", "--poll-interval", "2ms", "--max-poll-interval", "10ms"}, h.env)
+	cmd.Stdout = w
+	stderr := &strings.Builder{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	// Polling is under way once run 2 is reported finished.
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "Flow 2 (blueprint 2)") {
+			break
+		}
+	}
+	if err := fillPipe(w); err != nil {
+		t.Skipf("cannot fill a pipe here: %v", err)
+	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	// Wait until the gate has written the JUnit report: it is then stuck on
-	// the summary.
+	// Wait until the gate has written the JUnit report after the first
+	// signal: it then prints its verdict to the full stdout, and blocks.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := os.Stat(h.env["DOCKETQA_JUNIT"]); err == nil {
@@ -83,8 +104,6 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	// it after a while, which shows as a wrong exit code below.
 	killer := time.AfterFunc(3*exitBound, func() { _ = cmd.Process.Kill() })
 	defer killer.Stop()
-	for sc.Scan() {
-	}
 	_ = cmd.Wait()
 	el := time.Since(start)
 	t.Logf("exited %v after the second signal", el)
@@ -94,6 +113,40 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
 		t.Errorf("exit %d after a second signal, want 3\n%s", code, stderr.String())
 	}
+}
+
+// fillPipe writes to w until the pipe holds all it can, without blocking,
+// and then makes w blocking again, so the next write by anyone (the child
+// shares the pipe) waits for a reader.
+func fillPipe(w *os.File) error {
+	fd := int(w.Fd())
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		return err
+	}
+	buf := make([]byte, 4096)
+	for i := range buf {
+		buf[i] = 'x'
+	}
+	for {
+		_, err := syscall.Write(fd, buf)
+		if errors.Is(err, syscall.EAGAIN) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// A pipe takes a last partial write too: fill the last bytes.
+	for {
+		_, err := syscall.Write(fd, buf[:1])
+		if errors.Is(err, syscall.EAGAIN) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return syscall.SetNonblock(fd, false)
 }
 
 func TestSignalWritesReportsAndExits3(t *testing.T) {

@@ -19,6 +19,7 @@ package atomicfile
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
 
 // Write replaces path with data, creating missing parent directories.
@@ -103,10 +106,8 @@ func WriteFuncIn(root *os.Root, name string, write func(io.Writer) error) error 
 // shown is how errors name the file. refuse says whether a link at name
 // is refused (reports) or replaced (Replace).
 func writeIn(root *os.Root, name, shown string, write func(io.Writer) error, refuse bool) error {
-	if refuse {
-		if err := refuseLinkIn(root, name, shown); err != nil {
-			return err
-		}
+	if err := checkTarget(root, name, shown, refuse); err != nil {
+		return err
 	}
 	f, tmp, err := createTemp(root, name)
 	if err != nil {
@@ -127,14 +128,13 @@ func writeIn(root *os.Root, name, shown string, write func(io.Writer) error, ref
 		_ = root.Remove(tmp)
 		return fmt.Errorf("write %s: %w", shown, err)
 	}
-	// Checked again right before the rename: the link may have been made
-	// while the file was written. The rename replaces a link rather than
-	// writing through it, so this check is about saying so, not safety.
-	if refuse {
-		if err := refuseLinkIn(root, name, shown); err != nil {
-			_ = root.Remove(tmp)
-			return err
-		}
+	// Checked again right before the rename: the link or device may have
+	// been made while the file was written. The rename replaces a link
+	// rather than writing through it, but it would replace a device node
+	// (as root, /dev/null itself) just as readily.
+	if err := checkTarget(root, name, shown, refuse); err != nil {
+		_ = root.Remove(tmp)
+		return err
 	}
 	if err := root.Rename(tmp, name); err != nil {
 		_ = root.Remove(tmp)
@@ -160,11 +160,26 @@ func createTemp(root *os.Root, name string) (*os.File, string, error) {
 	return nil, "", errors.New("no unused temporary file name found")
 }
 
+// MaxAppend bounds the existing content Append reads: GitHub refuses a job
+// summary over 1 MiB, so a file already past that plus a margin is not a
+// summary worth keeping but the wrong file (or a planted one), and reading
+// it would only cost memory.
+const MaxAppend = 1<<20 + 256<<10
+
+// appendKind is how safefile names the file Append reads in its errors.
+var appendKind = safefile.Kind{Name: "report to append to", Setting: "a report path such as --summary", Max: MaxAppend}
+
 // Append adds data to the end of path, atomically: the old content plus the
 // new is written to a temporary file that replaces path. GitHub expects the
 // step summary to be appended to, since other steps write to it too.
+//
+// The old content is read the way every untrusted file is (safefile): a
+// final link is refused, a FIFO or device is refused without the open
+// waiting on it, and at most MaxAppend bytes are read; a larger file is an
+// error naming it. A FIFO would otherwise hold the gate after its verdict
+// past every deadline, and /dev/zero would be read until memory runs out.
 func Append(path string, data []byte) error {
-	old, err := readNoFollow(path)
+	old, err := readExisting(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("read %s before appending: %w", path, err)
 	}
@@ -177,49 +192,72 @@ func Append(path string, data []byte) error {
 // ErrSymlink is returned for a report path that is a symbolic link.
 var ErrSymlink = errors.New("is a symbolic link; refusing to read or write through it (remove the link or choose another path)")
 
-// refuseLinkIn fails if name inside root is itself a symbolic link.
-func refuseLinkIn(root *os.Root, name, shown string) error {
+// ErrNotRegular is returned for a report path that holds something other
+// than a regular file: a device, a FIFO, a socket or a directory.
+var ErrNotRegular = errors.New("is not a regular file; refusing to replace it (point the setting at a regular file or a path that does not exist yet)")
+
+// checkTarget fails unless what is at name inside root may be replaced.
+// For a report (refuse) that is nothing or a regular file: a link is
+// ErrSymlink, anything else ErrNotRegular, since renaming over a device
+// node would replace the device (as root, /dev/null itself). Otherwise
+// (Replace) a link or a FIFO a cache left is replaced too, but never a
+// device or a directory.
+func checkTarget(root *os.Root, name, shown string, refuse bool) error {
 	fi, err := root.Lstat(name)
-	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return fmt.Errorf("write %s: %w", shown, ErrSymlink)
-	}
-	return nil
-}
-
-// refuseLink fails if path itself is a symbolic link.
-func refuseLink(path string) error {
-	fi, err := os.Lstat(path)
-	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return fmt.Errorf("write %s: %w", path, ErrSymlink)
-	}
-	return nil
-}
-
-// readNoFollow reads path without following a link in its last component:
-// the open itself refuses the link where the system can (O_NOFOLLOW), so a
-// link made between a check and the read is refused too.
-func readNoFollow(path string) ([]byte, error) {
-	if err := refuseLink(path); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|oNoFollow, 0)
 	if err != nil {
-		if isLinkErr(path, err) {
-			return nil, fmt.Errorf("read %s: %w", path, ErrSymlink)
-		}
-		return nil, err
+		return nil // absent, or the write itself will say why not
 	}
-	defer f.Close()
-	return io.ReadAll(f)
+	m := fi.Mode()
+	switch {
+	case m.IsRegular():
+		return nil
+	case m&fs.ModeSymlink != 0:
+		if refuse {
+			return fmt.Errorf("write %s: %w", shown, ErrSymlink)
+		}
+		return nil
+	case !refuse && m&(fs.ModeNamedPipe|fs.ModeSocket) != 0:
+		return nil
+	}
+	return fmt.Errorf("write %s: it is %s, which %w", shown, describe(m), ErrNotRegular)
 }
 
-// isLinkErr reports whether the failed no-follow open of path met a link.
-func isLinkErr(path string, err error) bool {
-	if errors.Is(err, fs.ErrNotExist) {
-		return false
+// describe names a file type in words a user recognises.
+func describe(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a device"
 	}
-	fi, lerr := os.Lstat(path)
-	return lerr == nil && fi.Mode()&fs.ModeSymlink != 0
+	return "not a regular file"
+}
+
+// readExisting reads the regular file at path through safefile. A final
+// link is reported as ErrSymlink and anything else not regular as
+// ErrNotRegular, like the write that follows would.
+func readExisting(path string) ([]byte, error) {
+	b, err := safefile.Read(context.Background(), path, appendKind)
+	var se *safefile.Error
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fs.ErrNotExist
+	case errors.Is(err, safefile.ErrSymlink):
+		return nil, ErrSymlink
+	case errors.Is(err, safefile.ErrNotRegular) && errors.As(err, &se):
+		return nil, fmt.Errorf("it is %s, which %w", se.What, ErrNotRegular)
+	case errors.As(err, &se):
+		return nil, errors.New(se.Reason())
+	}
+	return nil, err
 }
 
 // AppendShared appends data to a file another program owns and reads, such
@@ -227,13 +265,24 @@ func isLinkErr(path string, err error) bool {
 // a link if the owner made one, because replacing the file (or the link)
 // would hide the content from its owner. Only for paths the user did not
 // choose; a report path the user gave goes through Append.
+//
+// The open never blocks (O_NONBLOCK) and only a regular file is written:
+// a FIFO or device at the path, whoever put it there, is refused.
 func AppendShared(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|oNonBlock, 0o644)
 	if err != nil {
 		return fmt.Errorf("append to %s: %w", path, err)
 	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("it is %s, which %w", describe(fi.Mode()), ErrNotRegular)
+	}
+	if err != nil {
+		_ = f.Close()
+		return fmt.Errorf("append to %s: %w", path, err)
+	}
 	// Like Append: what other steps wrote stays a block of its own.
-	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+	if fi.Size() > 0 {
 		last := make([]byte, 1)
 		if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
 			data = append([]byte{'\n'}, data...)

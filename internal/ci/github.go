@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
 )
@@ -86,13 +88,75 @@ func (g github) warning(title, msg string) bool {
 // errorAnnotation prints one error annotation and counts it.
 func (g github) errorAnnotation(title, msg string) {
 	g.errorsShown++
-	g.gh.WithFieldsMap(map[string]string{"title": g.c.safe(title)}).Errorf("%s", g.c.safe(msg))
+	title, msg = g.fit(title, msg)
+	g.gh.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", msg)
 }
 
 // warningAnnotation prints one warning annotation and counts it.
 func (g github) warningAnnotation(title, msg string) {
 	g.warningsShown++
-	g.gh.WithFieldsMap(map[string]string{"title": g.c.safe(title)}).Warningf("%s", g.c.safe(msg))
+	title, msg = g.fit(title, msg)
+	g.gh.WithFieldsMap(map[string]string{"title": title}).Warningf("%s", msg)
+}
+
+// maxTitle bounds an annotation's title as the runner writes it (escaped):
+// GitHub shows a title on one short line, and a run title of any length
+// must not push the annotation past bound.Line.
+const maxTitle = 256
+
+// fit makes title and msg safe (see safeLine) and cuts them, rune-safe and
+// after redaction, so that the annotation's line, as go-githubactions
+// escapes it, holds at most bound.Line bytes besides the command's own
+// ("::error title=", "::" and the newline): the title to maxTitle, the
+// message to what is left. Escaping counts, since a "%" becomes three bytes
+// and a ":" or "," in a title too.
+func (g github) fit(title, msg string) (string, string) {
+	title = cutEscaped(g.c.safe(title), maxTitle, true)
+	msg = cutEscaped(g.c.safe(msg), bound.Line-escapedLen(title, true), false)
+	return title, msg
+}
+
+// escapedLen is len(s) once the runner's command escaping is applied: "%"
+// (and, in a property, ":" and ",") take three bytes. Line breaks are gone
+// after safeLine.
+func escapedLen(s string, property bool) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n += escapedByte(s[i], property)
+	}
+	return n
+}
+
+func escapedByte(b byte, property bool) int {
+	if b == '%' || b == '\r' || b == '\n' || (property && (b == ':' || b == ',')) {
+		return 3
+	}
+	return 1
+}
+
+// cutNote is room for the "… (N bytes more)" that says what was cut; it
+// holds nothing the escaping expands.
+const cutNote = 30
+
+// cutEscaped cuts s, on a rune boundary, so that escaped it is at most n
+// bytes, ending with how many bytes were left out.
+func cutEscaped(s string, n int, property bool) string {
+	if escapedLen(s, property) <= n {
+		return s
+	}
+	keep, used := 0, 0
+	for keep < len(s) {
+		c := escapedByte(s[keep], property)
+		if used+c > n-cutNote {
+			break
+		}
+		used += c
+		keep++
+	}
+	for keep > 0 && keep < len(s) && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return fmt.Sprintf("%s… (%d bytes more)", s[:keep], len(s)-keep)
 }
 
 // annotateCause adds one annotation naming why runs have no verdict, with

@@ -1,14 +1,15 @@
 package github
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"regexp"
 	"strconv"
 	"sync"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/safefile"
 )
 
 // maxEventBytes bounds the event file: a pull_request payload carries the
@@ -39,35 +40,21 @@ func IsPullRequestEvent(name string) bool {
 	return name == "pull_request" || name == "pull_request_target"
 }
 
+// eventKind is how safefile reads the event file, and names it in errors.
+var eventKind = safefile.Kind{Name: "event file", Setting: "GITHUB_EVENT_PATH", Max: maxEventBytes}
+
 // PullRequestNumber reads the pull request's number from the event file
-// at path (GITHUB_EVENT_PATH): a regular file, not a link, read through a
-// size bound. The file is untrusted like every input.
-func PullRequestNumber(path string) (int, error) {
+// at path (GITHUB_EVENT_PATH). The file is untrusted like every input and
+// read the one safe way (safefile): a regular file only, never through a
+// final link, an open that cannot block on a FIFO or device, at most
+// maxEventBytes, and no longer than ctx allows.
+func PullRequestNumber(ctx context.Context, path string) (int, error) {
 	if path == "" {
 		return 0, errors.New("GITHUB_EVENT_PATH is not set")
 	}
-	fi, err := os.Lstat(path)
+	b, err := safefile.Read(ctx, path, eventKind)
 	if err != nil {
-		return 0, fmt.Errorf("event file: %w", err)
-	}
-	if !fi.Mode().IsRegular() {
-		return 0, fmt.Errorf("event file %s is not a regular file", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, fmt.Errorf("event file: %w", err)
-	}
-	defer f.Close()
-	// The file opened must be the one checked, not a link swapped in.
-	if fi2, err := f.Stat(); err != nil || !os.SameFile(fi, fi2) {
-		return 0, fmt.Errorf("event file %s changed while it was opened", path)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxEventBytes+1))
-	if err != nil {
-		return 0, fmt.Errorf("event file: %w", err)
-	}
-	if len(b) > maxEventBytes {
-		return 0, fmt.Errorf("event file %s is larger than %d MiB", path, maxEventBytes>>20)
+		return 0, err
 	}
 	var ev struct {
 		PullRequest *struct {

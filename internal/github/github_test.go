@@ -119,15 +119,15 @@ func TestPullRequestNumber(t *testing.T) {
 		{`not json`, 0, "not JSON"},
 		{`{"pull_request": {"number": 1}, "pad": "` + strings.Repeat("x", maxEventBytes) + `"}`, 0, "larger than"},
 	} {
-		n, err := PullRequestNumber(write("event.json", tc.content))
+		n, err := PullRequestNumber(t.Context(), write("event.json", tc.content))
 		if n != tc.want || (tc.err == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%.40s: %d, %v; want %d, %q", tc.content, n, err, tc.want, tc.err)
 		}
 	}
-	if _, err := PullRequestNumber(dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := PullRequestNumber(t.Context(), dir); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("a directory: %v", err)
 	}
-	if _, err := PullRequestNumber(""); err == nil {
+	if _, err := PullRequestNumber(t.Context(), ""); err == nil {
 		t.Error("no path: no error")
 	}
 }

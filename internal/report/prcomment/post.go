@@ -74,7 +74,7 @@ func Post(ctx context.Context, o Options, in Input) Outcome {
 	if err != nil {
 		return Outcome{Warning: "pull-request comment not written: " + err.Error()}
 	}
-	number, err := github.PullRequestNumber(getenv("GITHUB_EVENT_PATH"))
+	number, err := github.PullRequestNumber(ctx, getenv("GITHUB_EVENT_PATH"))
 	if err != nil {
 		return Outcome{Warning: "pull-request comment not written: " + err.Error()}
 	}
