@@ -219,24 +219,7 @@ func checkTarget(root *os.Root, name, shown string, refuse bool) error {
 	case !refuse && m&(fs.ModeNamedPipe|fs.ModeSocket) != 0:
 		return nil
 	}
-	return fmt.Errorf("write %s: it is %s, which %w", shown, describe(m), ErrNotRegular)
-}
-
-// describe names a file type in words a user recognises.
-func describe(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
+	return fmt.Errorf("write %s: it is %s, which %w", shown, safefile.Describe(m), ErrNotRegular)
 }
 
 // readExisting reads the regular file at path through safefile. A final
@@ -275,7 +258,7 @@ func AppendShared(path string, data []byte) error {
 	}
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("it is %s, which %w", describe(fi.Mode()), ErrNotRegular)
+		err = fmt.Errorf("it is %s, which %w", safefile.Describe(fi.Mode()), ErrNotRegular)
 	}
 	if err != nil {
 		_ = f.Close()

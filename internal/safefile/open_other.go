@@ -21,7 +21,7 @@ func open(path string) (*os.File, error) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrSymlink)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w: it is %s", ErrNotRegular, describe(fi.Mode()))}
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("%w: it is %s", ErrNotRegular, Describe(fi.Mode()))}
 	}
 	return os.Open(path)
 }

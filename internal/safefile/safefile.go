@@ -99,7 +99,7 @@ func Read(ctx context.Context, path string, k Kind) ([]byte, error) {
 		if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
 			return fail("a symbolic link", ErrSymlink)
 		} else if lerr == nil && !fi.Mode().IsRegular() {
-			return fail(describe(fi.Mode()), ErrNotRegular)
+			return fail(Describe(fi.Mode()), ErrNotRegular)
 		}
 		return fail("", unwrapPath(err))
 	}
@@ -109,7 +109,7 @@ func Read(ctx context.Context, path string, k Kind) ([]byte, error) {
 		return fail("", unwrapPath(err))
 	}
 	if !fi.Mode().IsRegular() {
-		return fail(describe(fi.Mode()), ErrNotRegular)
+		return fail(Describe(fi.Mode()), ErrNotRegular)
 	}
 	if fi.Size() > k.Max {
 		return fail("", ErrTooLarge)
@@ -160,8 +160,9 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// describe names a file type in words a user recognises.
-func describe(m fs.FileMode) string {
+// Describe names a file type in words a user recognises ("a named pipe
+// (FIFO)", "a character device"), for errors about a file in the way.
+func Describe(m fs.FileMode) string {
 	switch {
 	case m.IsDir():
 		return "a directory"
