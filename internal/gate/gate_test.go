@@ -600,3 +600,23 @@ func TestPollWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyRunes pins the edges of the characters a link root may hold:
+// the letters and digits themselves, and their ASCII neighbours, which
+// a shell or a URL parser may treat specially.
+func TestOnlyRunes(t *testing.T) {
+	t.Parallel()
+	for _, s := range []string{"a", "z", "A", "Z", "0", "9", "aZ09", ""} {
+		if !onlyRunes(s, "") {
+			t.Errorf("onlyRunes(%q) = false, want true", s)
+		}
+	}
+	for _, s := range []string{"`", "{", "@", "[", "/", ":", "$", "é", "a b"} {
+		if onlyRunes(s, "") {
+			t.Errorf("onlyRunes(%q) = true, want false", s)
+		}
+	}
+	if !onlyRunes("a-b.c", "-.") || onlyRunes("a-b.c", "-") {
+		t.Error("extra runes are not honoured exactly")
+	}
+}
