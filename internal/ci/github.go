@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/docketqa-gate/docketqa-gate/internal/atomicfile"
 	"github.com/docketqa-gate/docketqa-gate/internal/bound"
 	"github.com/docketqa-gate/docketqa-gate/internal/event"
 	"github.com/docketqa-gate/docketqa-gate/internal/result"
@@ -301,7 +301,9 @@ func appendGitHubFile(path string, outs []output, random io.Reader) error {
 		}
 		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", o.name, d, v, d)
 	}
-	return appendRunnerFile(path, []byte(b.String()))
+	// The runner's own file, appended in place like its step summary
+	// (regular files only, never blocking on the open).
+	return atomicfile.AppendShared(path, []byte(b.String()))
 }
 
 // delimiter returns a random delimiter that value does not contain.
@@ -318,31 +320,4 @@ func delimiter(value string, random io.Reader) (string, error) {
 	// 128 random bits collide only with a value made to match a broken
 	// random source.
 	return "", errors.New("draw a random delimiter: every one drawn is in the value")
-}
-
-// errNotRegular refuses a runner file that is a FIFO, device or directory.
-var errNotRegular = errors.New("is not a regular file (a FIFO, device or directory); the gate writes only regular files there")
-
-// appendRunnerFile appends data to path, which must be a regular file (or
-// a link to one), without blocking on the open. What an earlier step wrote
-// stays a line of its own.
-func appendRunnerFile(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|openFlags, 0o644)
-	if err != nil {
-		return err
-	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s %w", path, errNotRegular)
-	}
-	if err == nil && fi.Size() > 0 {
-		last := make([]byte, 1)
-		if _, rerr := f.ReadAt(last, fi.Size()-1); rerr == nil && last[0] != '\n' {
-			data = append([]byte{'\n'}, data...)
-		}
-	}
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	return errors.Join(err, f.Close())
 }
