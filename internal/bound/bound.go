@@ -14,7 +14,8 @@ package bound
 
 import (
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/text"
 )
 
 const (
@@ -38,10 +39,7 @@ func Cut(s string, n int) string {
 	}
 	n = max(n, 64)
 	// The note is at most 30 bytes: "… (" and ")" plus 20 digits.
-	keep := n - 30
-	for keep > 0 && !utf8.RuneStart(s[keep]) {
-		keep--
-	}
+	keep := text.RuneStart(s, n-30)
 	return fmt.Sprintf("%s… (%d bytes more)", s[:keep], len(s)-keep)
 }
 
