@@ -289,15 +289,31 @@ func assertBlocks(t *testing.T, got []block, names []string, detail string) {
 }
 
 // parseFileCommand reads a GitHub file-command file such as GITHUB_OUTPUT
-// as the runner does: "name=value" lines and "name<<DELIMITER" heredocs
-// that end at a line equal to the delimiter.
+// as the runner does (see fileCommandRecords), and fails the test when a
+// name is set twice: the runner keeps only the last.
 func parseFileCommand(t *testing.T, path string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, r := range fileCommandRecords(t, path) {
+		if _, dup := out[r[0]]; dup {
+			t.Errorf("output %q is set twice; the runner keeps only the last", r[0])
+		}
+		out[r[0]] = r[1]
+	}
+	return out
+}
+
+// fileCommandRecords reads a GitHub file-command file the way GitHub
+// documents the format: "name=value" lines and "name<<DELIMITER" heredocs
+// that end at a line equal to the delimiter; it returns the name-value
+// records in order.
+func fileCommandRecords(t *testing.T, path string) [][2]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read file command: %v", err)
 	}
-	out := map[string]string{}
+	var out [][2]string
 	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
 		line := lines[i]
@@ -307,7 +323,7 @@ func parseFileCommand(t *testing.T, path string) map[string]string {
 		var name, value string
 		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
 		switch {
-		case eq >= 0 && (heredoc < 0 || eq < heredoc):
+		case eq > 0 && (heredoc < 0 || eq < heredoc):
 			name, value = line[:eq], line[eq+1:]
 		case heredoc > 0:
 			delim := line[heredoc+2:]
@@ -322,10 +338,7 @@ func parseFileCommand(t *testing.T, path string) map[string]string {
 		default:
 			t.Fatalf("line %q is neither name=value nor name<<DELIMITER", line)
 		}
-		if _, dup := out[name]; dup {
-			t.Errorf("output %q is set twice; the runner keeps only the last", name)
-		}
-		out[name] = value
+		out = append(out, [2]string{name, value})
 	}
 	return out
 }

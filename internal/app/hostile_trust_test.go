@@ -37,42 +37,14 @@ const (
 	rebuiltLink = "https://app.docketqa.com/dashboard/grouprun/35"
 )
 
-// githubOutputs reads $GITHUB_OUTPUT the way GitHub documents the format:
-// "name=value" lines and "name<<DELIMITER" heredocs ending at a line that
-// is exactly DELIMITER. A later record of a name wins, as on the runner.
+// githubOutputs reads $GITHUB_OUTPUT as the runner does (see
+// fileCommandRecords). A later record of a name wins, as on the runner: a
+// --detach and an --attach step may both write here.
 func githubOutputs(t *testing.T, path string) map[string]string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read GITHUB_OUTPUT: %v", err)
-	}
 	out := map[string]string{}
-	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		switch {
-		case eq > 0 && (hd < 0 || eq < hd):
-			out[line[:eq]] = line[eq+1:]
-		case hd > 0:
-			name, delim := line[:hd], line[hd+2:]
-			var v []string
-			for i++; ; i++ {
-				if i == len(lines) {
-					t.Fatalf("GITHUB_OUTPUT: heredoc %q of %q never ends", delim, name)
-				}
-				if lines[i] == delim {
-					break
-				}
-				v = append(v, lines[i])
-			}
-			out[name] = strings.Join(v, "\n")
-		default:
-			t.Fatalf("GITHUB_OUTPUT: line %q is neither name=value nor a heredoc", line)
-		}
+	for _, r := range fileCommandRecords(t, path) {
+		out[r[0]] = r[1]
 	}
 	return out
 }
