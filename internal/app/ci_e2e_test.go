@@ -303,44 +303,15 @@ func parseFileCommand(t *testing.T, path string) map[string]string {
 	return out
 }
 
-// fileCommandRecords reads a GitHub file-command file the way GitHub
-// documents the format: "name=value" lines and "name<<DELIMITER" heredocs
-// that end at a line equal to the delimiter; it returns the name-value
-// records in order.
+// fileCommandRecords reads the file-command file at path as GitHub
+// documents the format (testutil.FileCommandRecords).
 func fileCommandRecords(t *testing.T, path string) [][2]string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read file command: %v", err)
 	}
-	var out [][2]string
-	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		var name, value string
-		eq, heredoc := strings.Index(line, "="), strings.Index(line, "<<")
-		switch {
-		case eq > 0 && (heredoc < 0 || eq < heredoc):
-			name, value = line[:eq], line[eq+1:]
-		case heredoc > 0:
-			delim := line[heredoc+2:]
-			name = line[:heredoc]
-			start := i + 1
-			for i++; i < len(lines) && lines[i] != delim; i++ {
-			}
-			if i == len(lines) {
-				t.Fatalf("output %q: heredoc never ends with %q", name, delim)
-			}
-			value = strings.Join(lines[start:i], "\n")
-		default:
-			t.Fatalf("line %q is neither name=value nor name<<DELIMITER", line)
-		}
-		out = append(out, [2]string{name, value})
-	}
-	return out
+	return testutil.FileCommandRecords(t, string(b))
 }
 
 // parseDotenv reads a dotenv report under GitLab's rules, which reject the

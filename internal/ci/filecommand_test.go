@@ -10,51 +10,20 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/docketqa-gate/docketqa-gate/internal/testutil"
 )
 
-// parseFileCommand reads a GitHub file command ($GITHUB_OUTPUT,
-// $GITHUB_ENV) as GitHub documents it: each record is either one line
-// "name=value", or "name<<DELIMITER", the value's lines, and a line that is
-// exactly DELIMITER. Anything else, a heredoc that never ends, or a name
-// set twice fails the test.
+// parseFileCommand reads a GitHub file command as GitHub documents it
+// (testutil.FileCommandRecords); a name set twice fails the test.
 func parseFileCommand(t *testing.T, s string) map[string]string {
 	t.Helper()
 	values := map[string]string{}
-	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
+	for _, r := range testutil.FileCommandRecords(t, s) {
+		if _, dup := values[r[0]]; dup {
+			t.Fatalf("%q is set twice", r[0])
 		}
-		var name, value string
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		switch {
-		case eq > 0 && (hd < 0 || eq < hd):
-			name, value = line[:eq], line[eq+1:]
-		case hd > 0:
-			name = line[:hd]
-			delim := line[hd+2:]
-			if delim == "" {
-				t.Fatalf("record %q has an empty delimiter", line)
-			}
-			var v []string
-			for i++; ; i++ {
-				if i == len(lines) {
-					t.Fatalf("heredoc %q of %q never ends", delim, name)
-				}
-				if lines[i] == delim {
-					break
-				}
-				v = append(v, lines[i])
-			}
-			value = strings.Join(v, "\n")
-		default:
-			t.Fatalf("line %q is neither name=value nor name<<DELIMITER", line)
-		}
-		if _, dup := values[name]; dup {
-			t.Fatalf("%q is set twice", name)
-		}
-		values[name] = value
+		values[r[0]] = r[1]
 	}
 	return values
 }
